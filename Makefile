@@ -1,0 +1,53 @@
+# Trivsel: `make up` runs the whole platform locally, `make test` runs every test.
+# Both install what is missing first (virtualenvs, npm packages).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP_APP := $(VENV)/.installed
+STAMP_TASKS := .venv-tasks/.installed
+STAMP_NODE := emulators/node_modules/.installed
+ARGS ?=
+
+.PHONY: setup up test bench lint deploy-dry-run openapi clean
+
+setup: $(STAMP_APP) $(STAMP_TASKS) $(STAMP_NODE)
+
+$(STAMP_APP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# The Cloud Tasks emulator pins protobuf<5, so it gets a virtualenv of its own.
+$(STAMP_TASKS): emulators/requirements-tasks.txt
+	$(PYTHON) -m venv .venv-tasks
+	.venv-tasks/bin/pip install --quiet --disable-pip-version-check -r emulators/requirements-tasks.txt
+	touch $@
+
+$(STAMP_NODE): emulators/package.json emulators/package-lock.json
+	npm ci --prefix emulators --no-audit --no-fund --loglevel=error
+	touch $@
+
+up: setup
+	$(PY) -m emulators.stack --profile dev up
+
+# pytest starts its own stack on the test ports (tests/conftest.py); ruff and mypy
+# run as tests too (tests/test_code_quality.py).
+test: setup
+	$(PY) -m pytest $(ARGS)
+
+bench: setup
+	$(PY) -m emulators.stack --profile test run -- $(PY) -m bench
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+deploy-dry-run: setup
+	$(PY) -m infra.deploy --project trivsel-example --dry-run
+
+openapi: setup
+	$(PY) -m shared.openapi
+
+clean:
+	rm -rf $(VENV) .venv-tasks emulators/node_modules .stack build

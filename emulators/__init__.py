@@ -1,0 +1,1 @@
+"""The local stack: emulators, the functions host and the demo seed."""

@@ -1,0 +1,1 @@
+"""Entry points, one folder per area; each folder's main.py is one deploy source."""

@@ -1,0 +1,1 @@
+"""Tenants, licences, users and sign-in (SPEC T-1 ... T-7)."""

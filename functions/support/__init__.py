@@ -1,0 +1,1 @@
+"""Support, service levels and nightly maintenance (SPEC S-*, M-*)."""

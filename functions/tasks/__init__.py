@@ -1,0 +1,1 @@
+"""Remote tasks and message delivery (SPEC R-1 ... R-4)."""

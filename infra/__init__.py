@@ -1,0 +1,1 @@
+"""The one description of the deployment (deployment.toml) and what reads it."""

@@ -1,0 +1,184 @@
+"""The deployment description, loaded and checked: infra/deployment.toml as typed models.
+
+Both infra/deploy.py (gcloud commands) and emulators/stack.py (local stack)
+read it through `load()`, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, model_validator
+
+if TYPE_CHECKING:
+    from shared.http import Api
+
+ROOT = Path(__file__).resolve().parent.parent
+DESCRIPTION = ROOT / "infra" / "deployment.toml"
+NAME = r"^[a-z][a-z0-9-]{2,62}$"
+FUNCTION_NAME = r"^[a-z][a-z0-9_]{2,62}$"
+DURATION = r"^[0-9]+(\.[0-9]+)?s$"
+Trigger = Literal["http", "pubsub"]
+# The functions-framework signature each trigger needs.
+SIGNATURE = {"http": "http", "pubsub": "cloudevent"}
+
+
+class Project(BaseModel, frozen=True):
+    region: str
+    runtime: str
+    time_zone: str
+
+
+class Function(BaseModel, frozen=True):
+    name: str = Field(pattern=FUNCTION_NAME)
+    source: str = Field(pattern=r"^functions/[a-z]+$")
+    trigger: Trigger
+    topic: str | None = None
+    retry: bool = False
+    memory: str = "256Mi"
+    timeout: str = "60s"
+    description: str
+
+    @model_validator(mode="after")
+    def _topic_iff_pubsub(self) -> Self:
+        if (self.trigger == "pubsub") != (self.topic is not None):
+            raise ValueError(f"{self.name}: a topic is given exactly for pubsub triggers")
+        return self
+
+    @property
+    def area(self) -> str:
+        return self.source.removeprefix("functions/")
+
+    @property
+    def module(self) -> str:
+        return self.source.replace("/", ".") + ".main"
+
+    @property
+    def url_path(self) -> str:
+        """Local path of the function on the functions host (trailing slash: see LOCAL-STACK)."""
+        return f"/{self.name}/"
+
+
+class Topic(BaseModel, frozen=True):
+    name: str = Field(pattern=NAME)
+    dead_letter_topic: str | None = None
+    max_delivery_attempts: int = Field(default=5, ge=5, le=100)
+    min_backoff: str = Field(default="10s", pattern=DURATION)
+    max_backoff: str = Field(default="600s", pattern=DURATION)
+
+
+class Queue(BaseModel, frozen=True):
+    name: str = Field(pattern=NAME)
+    target: str  # an HTTP function
+    path: str = "/"
+    max_attempts: int = Field(default=5, ge=1)
+    min_backoff: str = Field(default="10s", pattern=DURATION)
+    max_backoff: str = Field(default="600s", pattern=DURATION)
+    max_dispatches_per_second: float = Field(default=10, gt=0)
+
+
+class Schedule(BaseModel, frozen=True):
+    name: str = Field(pattern=NAME)
+    cron: str = Field(pattern=r"^\S+ \S+ \S+ \S+ \S+$")
+    time_zone: str
+    target: str  # an HTTP function
+    path: str = "/"
+    description: str
+
+    @model_validator(mode="after")
+    def _known_time_zone(self) -> Self:
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{self.name}: unknown time zone {self.time_zone!r}") from None
+        return self
+
+
+class Bucket(BaseModel, frozen=True):
+    suffix: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")
+    description: str
+    lifecycle_delete_age_days: int | None = Field(default=None, ge=1)
+
+    def name(self, project_id: str) -> str:
+        return f"{project_id}-{self.suffix}"
+
+
+class Deployment(BaseModel, frozen=True):
+    project: Project
+    functions: tuple[Function, ...]
+    topics: tuple[Topic, ...] = ()
+    queues: tuple[Queue, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
+    buckets: tuple[Bucket, ...] = ()
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Self:
+        names = [f.name for f in self.functions]
+        if len(set(names)) != len(names):
+            raise ValueError("function names must be unique")
+        topics = {t.name for t in self.topics}
+        http = {f.name for f in self.functions if f.trigger == "http"}
+        for function in self.functions:
+            if function.topic is not None and function.topic not in topics:
+                raise ValueError(f"{function.name}: topic {function.topic!r} is not declared")
+        for topic in self.topics:
+            if topic.dead_letter_topic is not None and topic.dead_letter_topic not in topics:
+                raise ValueError(f"{topic.name}: dead-letter topic is not declared")
+        for target in [q.target for q in self.queues] + [s.target for s in self.schedules]:
+            if target not in http:
+                raise ValueError(f"{target!r} is not an HTTP function")
+        return self
+
+    def function(self, name: str) -> Function:
+        for function in self.functions:
+            if function.name == name:
+                return function
+        raise KeyError(name)
+
+    def subscription_name(self, function: Function) -> str:
+        return f"{function.topic}-{function.name.replace('_', '-')}"
+
+    @property
+    def areas(self) -> list[str]:
+        return sorted({f.area for f in self.functions})
+
+
+@lru_cache(maxsize=1)
+def load(path: Path = DESCRIPTION) -> Deployment:
+    with path.open("rb") as file:
+        return Deployment.model_validate(tomllib.load(file))
+
+
+def functions_in_code() -> dict[str, str]:
+    """Every function entry point in functions/*/main.py: name -> signature type."""
+    from functions_framework import _function_registry
+
+    found: dict[str, str] = {}
+    for main in sorted((ROOT / "functions").glob("*/main.py")):
+        module = importlib.import_module(f"functions.{main.parent.name}.main")
+        for attribute, value in vars(module).items():
+            if (
+                callable(value)
+                and getattr(value, "__module__", None) == module.__name__
+                and attribute in _function_registry.REGISTRY_MAP
+            ):
+                found[attribute] = _function_registry.REGISTRY_MAP[attribute]
+    return found
+
+
+def http_apis() -> list[Api]:
+    """The Api of every HTTP function, in description order."""
+    from shared.http import Api
+
+    apis: list[Api] = []
+    for function in load().functions:
+        if function.trigger != "http":
+            continue
+        module = importlib.import_module(function.module)
+        apis += [v for v in vars(module).values() if isinstance(v, Api) and v.name == function.name]
+    return apis

@@ -1,0 +1,57 @@
+"""The per-tenant event log: append-only records of who did what to which subject.
+
+Later capabilities (client log, "my log", audit of owner access) read it. Events
+are only ever created, never updated; giving an event id makes recording
+idempotent, so a redelivered Pub/Sub message or task logs once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from google.api_core.exceptions import AlreadyExists
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+    from shared.tenancy import TenantData
+
+EVENTS = "events"
+SYSTEM_ACTOR = "system"
+
+
+class Event(BaseModel, frozen=True):
+    actor: str  # a uid, or "system" for background work
+    action: str  # dotted verb, e.g. "message.sent", "client.created"
+    subject: str  # what it concerns, e.g. "messages/<id>", "clients/<id>"
+    at: datetime
+    details: dict[str, Any] = {}
+
+
+def record_event(
+    tenant: TenantData,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    details: dict[str, Any] | None = None,
+    event_id: str | None = None,
+    transaction: firestore.Transaction | None = None,
+) -> str:
+    """Append an event to the tenant's log and return its id."""
+    events = tenant.collection(EVENTS)
+    ref = tenant.document(EVENTS, event_id) if event_id else events.document()
+    event = Event(
+        actor=actor, action=action, subject=subject, at=datetime.now(UTC), details=details or {}
+    )
+    data = event.model_dump()
+    if transaction is not None:
+        transaction.create(ref, data)
+        return ref.id
+    try:
+        ref.create(data)
+    except AlreadyExists:
+        pass  # the same event id was recorded by an earlier delivery
+    return ref.id

@@ -1,0 +1,101 @@
+"""Clients for Google Cloud, Firebase and AWS, built once per process from settings.
+
+Against emulators the clients need anonymous credentials (and Cloud Tasks an
+explicit insecure channel); in production they use the runtime's service account.
+Imports are local so that a function pays only for the clients it uses.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from shared.settings import get_settings
+
+if TYPE_CHECKING:
+    import firebase_admin
+    from google.cloud import firestore, pubsub_v1, storage, tasks_v2
+
+
+def _anonymous() -> Any:
+    from google.auth.credentials import AnonymousCredentials
+
+    return AnonymousCredentials()
+
+
+@lru_cache(maxsize=1)
+def firebase_app() -> firebase_admin.App:
+    import firebase_admin
+    from firebase_admin import credentials
+
+    settings = get_settings()
+    options = {"projectId": settings.project_id}
+    if settings.uses_emulators:
+
+        class _EmulatorCredential(credentials.Base):  # type: ignore[misc]
+            def get_credential(self) -> Any:
+                return _anonymous()
+
+        return firebase_admin.initialize_app(_EmulatorCredential(), options, name="trivsel")
+    return firebase_admin.initialize_app(options=options, name="trivsel")
+
+
+@lru_cache(maxsize=1)
+def firestore_client() -> firestore.Client:
+    from google.cloud import firestore
+
+    settings = get_settings()
+    if settings.uses_emulators:
+        return firestore.Client(project=settings.project_id, credentials=_anonymous())
+    return firestore.Client(project=settings.project_id)
+
+
+@lru_cache(maxsize=1)
+def publisher() -> pubsub_v1.PublisherClient:
+    from google.cloud import pubsub_v1
+
+    return pubsub_v1.PublisherClient()
+
+
+def topic_path(topic: str) -> str:
+    return f"projects/{get_settings().project_id}/topics/{topic}"
+
+
+@lru_cache(maxsize=1)
+def storage_client() -> storage.Client:
+    from google.cloud import storage
+
+    settings = get_settings()
+    if settings.uses_emulators:
+        return storage.Client(project=settings.project_id, credentials=_anonymous())
+    return storage.Client(project=settings.project_id)
+
+
+@lru_cache(maxsize=1)
+def tasks_client() -> tasks_v2.CloudTasksClient:
+    from google.cloud import tasks_v2
+
+    settings = get_settings()
+    if settings.tasks_emulator_host:
+        import grpc
+        from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
+
+        channel = grpc.insecure_channel(settings.tasks_emulator_host)
+        return tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
+    return tasks_v2.CloudTasksClient()
+
+
+def queue_path(queue: str) -> str:
+    settings = get_settings()
+    return f"projects/{settings.project_id}/locations/{settings.region}/queues/{queue}"
+
+
+@lru_cache(maxsize=2)
+def aws_client(service: str) -> Any:
+    """An SES or SNS client; AWS_ENDPOINT_URL points it at moto locally."""
+    import boto3
+
+    settings = get_settings()
+    return boto3.client(
+        service, region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+    )

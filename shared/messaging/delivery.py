@@ -1,0 +1,160 @@
+"""Delivering one message: at-least-once underneath, once as the recipient sees it.
+
+Each delivery first claims the message in a Firestore transaction: a message
+already `sent` or `failed` is not sent again; one held by a live attempt (its
+lease) or waiting out a backoff is handed back for a later redelivery. Only
+the claim holder calls the provider, then records the outcome.
+
+The one window this cannot close is a crash after the provider accepted the
+message and before `sent` is written (there is no idempotency key in SES): a
+retry after the lease then sends again. See README, "Messaging".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from google.cloud import firestore
+
+from shared.events import SYSTEM_ACTOR, record_event
+from shared.messaging.models import MESSAGES, Channel, MessageRecord, MessageRequest, MessageState
+from shared.messaging.providers import ProviderError, Providers
+from shared.messaging.templates import UnknownTemplate, render
+from shared.tenancy import TenantData
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"  # already sent or failed: nothing to do
+    RETRY_LATER = "retry_later"  # held by another attempt, or backing off
+
+
+@dataclass(frozen=True)
+class _Claim:
+    attempt: int  # 0 when not claimed
+    outcome: Outcome | None = None
+
+
+def backoff(attempt: int, settings: Settings) -> timedelta:
+    """Wait after the given failed attempt: base, 2x base, 4x base ... capped."""
+    seconds = settings.message_backoff_base_s * (2 ** max(attempt - 1, 0))
+    return timedelta(seconds=min(seconds, settings.message_backoff_max_s))
+
+
+def _claim(
+    db: firestore.Client, ref: firestore.DocumentReference, request: MessageRequest,
+    settings: Settings, now: datetime,
+) -> _Claim:
+    @firestore.transactional  # type: ignore[misc]
+    def run(transaction: firestore.Transaction) -> _Claim:
+        snapshot = ref.get(transaction=transaction)
+        if snapshot.exists:
+            record = MessageRecord.model_validate(snapshot.to_dict())
+        else:  # published without a record (e.g. straight to the topic): adopt it
+            record = MessageRecord(
+                request=request, state=MessageState.QUEUED, created_at=now, updated_at=now
+            )
+        record.received += 1
+        claim = _Claim(attempt=0)
+        if record.state in (MessageState.SENT, MessageState.FAILED):
+            claim = _Claim(attempt=0, outcome=Outcome.DUPLICATE)
+        elif record.state is MessageState.SENDING and record.lease_until and record.lease_until > now:
+            claim = _Claim(attempt=0, outcome=Outcome.RETRY_LATER)
+        elif record.next_attempt_at and record.next_attempt_at > now:
+            claim = _Claim(attempt=0, outcome=Outcome.RETRY_LATER)
+        else:
+            record.attempts += 1
+            record.state = MessageState.SENDING
+            record.lease_until = now + timedelta(seconds=settings.message_lease_s)
+            record.next_attempt_at = None
+            record.updated_at = now
+            claim = _Claim(attempt=record.attempts)
+        transaction.set(ref, record.to_firestore())
+        return claim
+
+    result: _Claim = run(db.transaction())
+    return result
+
+
+def deliver(
+    request: MessageRequest,
+    *,
+    db: firestore.Client,
+    providers: Providers,
+    settings: Settings,
+    now: datetime | None = None,
+) -> Outcome:
+    """Send one message unless it was sent already; record what happened."""
+    tenant = TenantData(db, request.tenant_id)
+    ref = tenant.document(MESSAGES, request.id)
+    claim = _claim(db, ref, request, settings, now or datetime.now(UTC))
+    if claim.outcome is not None:
+        return claim.outcome
+    try:
+        provider_id = _send(request, providers)
+    except ProviderError as error:
+        return _record_failure(tenant, ref, request, claim.attempt, error, settings)
+    finished = datetime.now(UTC)
+    ref.update(
+        {
+            "state": MessageState.SENT.value,
+            "sent_at": finished,
+            "updated_at": finished,
+            "provider_message_id": provider_id,
+            "lease_until": None,
+            "last_error": None,
+        }
+    )
+    _log(tenant, request, "message.sent", {"attempts": claim.attempt})
+    return Outcome.SENT
+
+
+def _send(request: MessageRequest, providers: Providers) -> str:
+    try:
+        message = render(request.template, request.channel, request.locale, request.params)
+    except (UnknownTemplate, KeyError) as exc:
+        raise ProviderError(f"template: {exc}", permanent=True) from exc
+    if request.channel is Channel.EMAIL:
+        return providers.email.send_email(request.to, message)
+    return providers.sms.send_sms(request.to, message.text)
+
+
+def _record_failure(
+    tenant: TenantData,
+    ref: firestore.DocumentReference,
+    request: MessageRequest,
+    attempt: int,
+    error: ProviderError,
+    settings: Settings,
+) -> Outcome:
+    now = datetime.now(UTC)
+    update: dict[str, Any] = {"updated_at": now, "lease_until": None, "last_error": error.reason}
+    if error.permanent or attempt >= settings.message_max_attempts:
+        reason = error.reason if error.permanent else (
+            f"{error.reason} (gave up after {attempt} attempts)"
+        )
+        update |= {"state": MessageState.FAILED.value, "failure_reason": reason}
+        ref.update(update)
+        _log(tenant, request, "message.failed", {"attempts": attempt, "reason": reason})
+        return Outcome.FAILED
+    update |= {"state": MessageState.QUEUED.value, "next_attempt_at": now + backoff(attempt, settings)}
+    ref.update(update)
+    return Outcome.RETRY_LATER
+
+
+def _log(tenant: TenantData, request: MessageRequest, action: str, details: dict[str, Any]) -> None:
+    record_event(
+        tenant,
+        actor=SYSTEM_ACTOR,
+        action=action,
+        subject=f"{MESSAGES}/{request.id}",
+        details={"channel": request.channel.value, "template": request.template, **details},
+        event_id=f"{request.id}-{action.replace('.', '-')}",
+    )

@@ -1,0 +1,80 @@
+"""The message request that travels through Pub/Sub, and the record of its delivery."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import BaseModel, Field, model_validator
+
+from shared.tenancy import TENANT_ID_PATTERN
+
+MESSAGES = "messages"
+# E-mail syntax is checked loosely on purpose: the provider is the final judge.
+EMAIL_PATTERN = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+E164_PATTERN = re.compile(r"^\+[1-9][0-9]{7,14}$")
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class Locale(StrEnum):
+    DA = "da"
+    EN = "en"
+
+
+class MessageState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class MessageRequest(BaseModel, frozen=True):
+    """One e-mail or SMS to one recipient. `id` is the idempotency key."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,128}$")
+    tenant_id: str = Field(pattern=TENANT_ID_PATTERN.pattern)
+    channel: Channel
+    to: str = Field(max_length=320)
+    template: str
+    locale: Locale = Locale.DA
+    params: dict[str, str] = {}
+    requested_by: str = "system"
+
+    @model_validator(mode="after")
+    def _recipient_fits_channel(self) -> Self:
+        from shared.messaging.templates import template_for
+
+        pattern = EMAIL_PATTERN if self.channel is Channel.EMAIL else E164_PATTERN
+        if not pattern.fullmatch(self.to):
+            raise ValueError(f"'to' is not a valid {self.channel} recipient")
+        template = template_for(self.template, self.channel)
+        missing = sorted(set(template.params) - set(self.params))
+        if missing:
+            raise ValueError(f"template '{self.template}' needs params: {', '.join(missing)}")
+        return self
+
+
+class MessageRecord(BaseModel):
+    """The Firestore document `tenants/{t}/messages/{id}`: the delivery's history."""
+
+    request: MessageRequest
+    state: MessageState
+    attempts: int = 0  # provider calls started
+    received: int = 0  # times the delivery function was handed this message
+    created_at: datetime
+    updated_at: datetime
+    lease_until: datetime | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    provider_message_id: str | None = None
+    last_error: str | None = None
+    failure_reason: str | None = None
+
+    def to_firestore(self) -> dict[str, Any]:
+        return self.model_dump(mode="python")

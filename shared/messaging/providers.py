@@ -1,0 +1,116 @@
+"""The providers that carry messages: Amazon SES for e-mail, Amazon SNS for SMS.
+
+Locally both are moto's server (AWS_ENDPOINT_URL). Errors are sorted into
+permanent (the message can never be sent as is: ends `failed` at once) and
+transient (worth retrying with backoff).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from shared.messaging.templates import Rendered
+
+# SES/SNS error codes that no retry can fix.
+PERMANENT_CODES = frozenset(
+    {
+        "MessageRejected",
+        "InvalidParameterValue",
+        "InvalidParameter",
+        "MailFromDomainNotVerifiedException",
+        "MailFromDomainNotVerified",
+        "ConfigurationSetDoesNotExist",
+        "AccountSendingPausedException",
+        "OptedOut",
+        "ValidationError",
+    }
+)
+
+
+class ProviderError(Exception):
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class EmailProvider(Protocol):
+    def send_email(self, to: str, message: Rendered) -> str: ...
+
+
+class SmsProvider(Protocol):
+    def send_sms(self, to: str, text: str) -> str: ...
+
+
+def _provider_error(exc: Exception) -> ProviderError:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        reason = f"{code}: {error.get('Message', '')}".strip()
+        return ProviderError(reason, permanent=code in PERMANENT_CODES)
+    if isinstance(exc, BotoCoreError):
+        return ProviderError(f"{type(exc).__name__}: {exc}", permanent=False)
+    raise exc
+
+
+@dataclass
+class SesEmailProvider:
+    client: Any  # boto3 SES client
+    sender: str
+
+    def send_email(self, to: str, message: Rendered) -> str:
+        try:
+            reply = self.client.send_email(
+                Source=self.sender,
+                Destination={"ToAddresses": [to]},
+                Message={
+                    "Subject": {"Data": message.subject, "Charset": "UTF-8"},
+                    "Body": {
+                        "Text": {"Data": message.text, "Charset": "UTF-8"},
+                        "Html": {"Data": message.html, "Charset": "UTF-8"},
+                    },
+                },
+            )
+        except Exception as exc:
+            raise _provider_error(exc) from exc
+        return str(reply["MessageId"])
+
+
+@dataclass
+class SnsSmsProvider:
+    client: Any  # boto3 SNS client
+    sender_id: str
+
+    def send_sms(self, to: str, text: str) -> str:
+        try:
+            reply = self.client.publish(
+                PhoneNumber=to,
+                Message=text,
+                MessageAttributes={
+                    "AWS.SNS.SMS.SenderID": {"DataType": "String", "StringValue": self.sender_id},
+                    "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
+                },
+            )
+        except Exception as exc:
+            raise _provider_error(exc) from exc
+        return str(reply["MessageId"])
+
+
+@dataclass
+class Providers:
+    email: EmailProvider
+    sms: SmsProvider
+
+
+def default_providers() -> Providers:
+    from shared.gcp import aws_client
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    return Providers(
+        email=SesEmailProvider(aws_client("ses"), settings.mail_sender),
+        sms=SnsSmsProvider(aws_client("sns"), settings.sms_sender_id),
+    )

@@ -1,0 +1,116 @@
+"""The request principal: who is calling, for which tenant, in which role.
+
+The ID token is verified by firebase-admin (signature, expiry, audience). The
+user record is then read once: it is the authority for disabled accounts,
+revoked sessions and the current tenant and role, so a deactivation or a role
+change takes effect on the next call rather than when the token expires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from shared import errors
+from shared.gcp import firebase_app, firestore_client
+from shared.tenancy import TENANT_ID_PATTERN, TENANTS, TenantData
+
+
+class Role(StrEnum):
+    OWNER = "owner"  # the supplier's staff (systemejer)
+    ADMIN = "admin"  # a tenant's administrator
+    PROFESSIONAL = "professional"  # a tenant's professional (fagperson)
+
+
+class TenantStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+
+
+# Custom claims carried by every Trivsel ID token (see README, "Identity").
+TENANT_CLAIM = "tenant_id"
+ROLE_CLAIM = "role"
+
+
+@dataclass(frozen=True)
+class Principal:
+    uid: str
+    role: Role
+    tenant_id: str | None  # None only for the system owner
+    email: str | None = None
+
+    def tenant_data(self) -> TenantData:
+        """The caller's own tenant; the owner has none and must ask explicitly."""
+        if self.tenant_id is None:
+            raise errors.Forbidden("This operation belongs to a tenant's users")
+        return TenantData(firestore_client(), self.tenant_id)
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise errors.Unauthenticated("Send 'Authorization: Bearer <Firebase ID token>'")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise errors.Unauthenticated("Send 'Authorization: Bearer <Firebase ID token>'")
+    return token.strip()
+
+
+def _claims_principal(uid: str, email: str | None, claims: dict[str, Any]) -> Principal:
+    try:
+        role = Role(claims.get(ROLE_CLAIM, ""))
+    except ValueError:
+        raise errors.Forbidden("The account has no Trivsel role") from None
+    tenant_id = claims.get(TENANT_CLAIM)
+    if role is Role.OWNER:
+        return Principal(uid=uid, role=role, tenant_id=None, email=email)
+    if not isinstance(tenant_id, str) or not TENANT_ID_PATTERN.fullmatch(tenant_id):
+        raise errors.Forbidden("The account belongs to no tenant")
+    return Principal(uid=uid, role=role, tenant_id=tenant_id, email=email)
+
+
+def verify_id_token(token: str) -> Principal:
+    """Verify a Firebase ID token and return the principal, or raise an ApiError."""
+    from firebase_admin import auth
+
+    app = firebase_app()
+    try:
+        claims = auth.verify_id_token(token, app=app, clock_skew_seconds=5)
+    except auth.ExpiredIdTokenError:
+        raise errors.InvalidToken("The ID token has expired; refresh it") from None
+    except (auth.InvalidIdTokenError, ValueError):
+        raise errors.InvalidToken() from None
+    uid = str(claims["uid"])
+    try:
+        user = auth.get_user(uid, app=app)
+    except auth.UserNotFoundError:
+        raise errors.InvalidToken("The account no longer exists") from None
+    if user.disabled:
+        raise errors.AccountDisabled(
+            "Your account is deactivated. Contact your administrator to have it reactivated."
+        )
+    valid_after_ms = user.tokens_valid_after_timestamp or 0
+    if int(claims.get("iat", 0)) * 1000 < valid_after_ms:
+        raise errors.TokenRevoked()
+    record_claims: dict[str, Any] = dict(user.custom_claims or {})
+    # A token minted for another tenant (or before a move) never passes as this one.
+    if claims.get(TENANT_CLAIM) != record_claims.get(TENANT_CLAIM):
+        raise errors.InvalidToken("The ID token was not issued for this account's tenant")
+    principal = _claims_principal(uid, user.email, record_claims)
+    if principal.tenant_id is not None:
+        check_tenant_status(principal.tenant_id)
+    return principal
+
+
+def check_tenant_status(tenant_id: str) -> None:
+    snapshot = firestore_client().collection(TENANTS).document(tenant_id).get()
+    if not snapshot.exists:
+        raise errors.Forbidden("The account's tenant does not exist")
+    status = snapshot.get("status")
+    if status == TenantStatus.SUSPENDED:
+        raise errors.TenantSuspended(
+            "Your organisation's access is suspended. Contact your administrator."
+        )
+    if status == TenantStatus.TERMINATED:
+        raise errors.TenantTerminated()
