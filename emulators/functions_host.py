@@ -22,7 +22,7 @@ from infra.deployment import ROOT, SIGNATURE, load
 def build_app() -> Any:
     mounts: dict[str, Any] = {}
     for fn in load().functions:
-        mounts[f"/{fn.name}"] = functions_framework.create_app(
+        mounts[f"/{fn.name}"] = functions_framework.create_app(  # type: ignore[no-untyped-call]
             target=fn.name,
             source=str(ROOT / fn.source / "main.py"),
             signature_type=SIGNATURE[fn.trigger],

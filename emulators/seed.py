@@ -28,8 +28,9 @@ DEMO_TENANT = DemoTenant("demo", "Demo Kommune", seats=5)
 # Demo passwords are for the local emulators only; they exist nowhere else.
 DEMO_USERS = (
     DemoUser("admin@demo.trivsel.dk", "Demo-admin-2026", Role.ADMIN, "Anne Administrator"),
-    DemoUser("fagperson@demo.trivsel.dk", "Demo-fagperson-2026", Role.PROFESSIONAL,
-             "Frederik Fagperson"),
+    DemoUser(
+        "fagperson@demo.trivsel.dk", "Demo-fagperson-2026", Role.PROFESSIONAL, "Frederik Fagperson"
+    ),
 )
 
 
@@ -42,32 +43,48 @@ def seed_demo(env: dict[str, str]) -> None:
     from shared.tenancy import TENANTS
 
     now = datetime.now(UTC)
-    firestore_client().collection(TENANTS).document(DEMO_TENANT.tenant_id).set({
-        "display_name": DEMO_TENANT.display_name,
-        "status": TenantStatus.ACTIVE.value,
-        "licence": {
-            "seats": DEMO_TENANT.seats,
-            "period_start": datetime(now.year, 1, 1, tzinfo=UTC),
-            "period_end": datetime(now.year, 12, 31, tzinfo=UTC),
-            "focus_areas": ["angst", "trivsel", "sorg"],
-            "add_ons": ["vr"],
-        },
-        "created_at": now,
-    })
+    firestore_client().collection(TENANTS).document(DEMO_TENANT.tenant_id).set(
+        {
+            "display_name": DEMO_TENANT.display_name,
+            "status": TenantStatus.ACTIVE.value,
+            "licence": {
+                "seats": DEMO_TENANT.seats,
+                "period_start": datetime(now.year, 1, 1, tzinfo=UTC),
+                "period_end": datetime(now.year, 12, 31, tzinfo=UTC),
+                "focus_areas": ["angst", "trivsel", "sorg"],
+                "add_ons": ["vr"],
+            },
+            "created_at": now,
+        }
+    )
     app = firebase_app()
     for user in DEMO_USERS:
         try:
             record = auth.get_user_by_email(user.email, app=app)
-            auth.update_user(record.uid, password=user.password, display_name=user.display_name,
-                             disabled=False, app=app)
+            auth.update_user(
+                record.uid,
+                password=user.password,
+                display_name=user.display_name,
+                disabled=False,
+                app=app,
+            )
         except auth.UserNotFoundError:
-            record = auth.create_user(email=user.email, password=user.password,
-                                      display_name=user.display_name, email_verified=True,
-                                      app=app)
+            record = auth.create_user(
+                email=user.email,
+                password=user.password,
+                display_name=user.display_name,
+                email_verified=True,
+                app=app,
+            )
         claims = {TENANT_CLAIM: DEMO_TENANT.tenant_id, ROLE_CLAIM: user.role.value}
         auth.set_custom_user_claims(record.uid, claims, app=app)
         firestore_client().collection(TENANTS).document(DEMO_TENANT.tenant_id).collection(
-            "users").document(record.uid).set({
-                "email": user.email, "display_name": user.display_name, "role": user.role.value,
+            "users"
+        ).document(record.uid).set(
+            {
+                "email": user.email,
+                "display_name": user.display_name,
+                "role": user.role.value,
                 "created_at": now,
-            })
+            }
+        )

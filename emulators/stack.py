@@ -81,13 +81,26 @@ class Profile:
 PROFILES = {
     "dev": Profile("dev", "demo-trivsel", 8080, 8085, 9099, 4443, 8123, 5000, 8000, 4400, 4500),
     "test": Profile(
-        "test", "demo-trivsel-test", 18080, 18085, 19099, 14443, 18123, 15000, 18000, 14400,
+        "test",
+        "demo-trivsel-test",
+        18080,
+        18085,
+        19099,
+        14443,
+        18123,
+        15000,
+        18000,
+        14400,
         14500,
         extra_env={
             "TRIVSEL_MESSAGE_BACKOFF_BASE_S": "0.2",
             "TRIVSEL_MESSAGE_BACKOFF_MAX_S": "1",
             "TRIVSEL_MESSAGE_LEASE_S": "2",
         },
+    ),
+    # Used by tests/test_stack.py to run `up` beside the test stack.
+    "smoke": Profile(
+        "smoke", "demo-trivsel-smoke", 28080, 28085, 29099, 24443, 28123, 25000, 28000, 24400, 24500
     ),
 }
 
@@ -121,7 +134,10 @@ def _gcloud_platform() -> Path:
     try:
         root = subprocess.run(
             ["gcloud", "info", "--format=value(installation.sdk_root)"],
-            capture_output=True, text=True, check=True, timeout=60,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError) as exc:
         raise StackError("google-cloud-cli (gcloud) is needed for the emulator jars") from exc
@@ -154,6 +170,8 @@ def _tcp_open(port: int) -> bool:
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers do: connections in TIME_WAIT do not make a port "taken".
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -161,8 +179,9 @@ def _port_free(port: int) -> bool:
         return True
 
 
-def request_json(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
-                 ) -> Any:
+def request_json(
+    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
+) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (loopback)
     request.add_header("Content-Type", "application/json")
@@ -205,11 +224,15 @@ class Stack:
                     f"A Trivsel stack (profile '{self.profile.name}') is already running as "
                     f"process {pid}. Stop it first (Ctrl-C in its terminal, or kill {pid})."
                 )
-        taken = [f"{port} ({what})" for what, port in self.profile.ports().items()
-                 if not _port_free(port)]
+        taken = [
+            f"{port} ({what})"
+            for what, port in self.profile.ports().items()
+            if not _port_free(port)
+        ]
         if taken:
             raise StackError(
-                "These ports are already in use by another program: " + ", ".join(taken)
+                "These ports are already in use by another program: "
+                + ", ".join(taken)
                 + ". Stop that program (another emulator, or an old stack) and try again."
             )
 
@@ -217,49 +240,110 @@ class Stack:
         p = self.profile
         platform = _gcloud_platform()
         firestore_jar = platform / "cloud-firestore-emulator" / "cloud-firestore-emulator.jar"
-        pubsub_jars = sorted((platform / "pubsub-emulator" / "lib").glob("cloud-pubsub-emulator-*.jar"))
+        pubsub_jars = sorted(
+            (platform / "pubsub-emulator" / "lib").glob("cloud-pubsub-emulator-*.jar")
+        )
         if not firestore_jar.exists() or not pubsub_jars:
             raise StackError(f"Firestore/Pub/Sub emulator jars not found under {platform}")
         firebase_json = p.state_dir / "firebase.json"
-        firebase_json.write_text(json.dumps({
-            "emulators": {
-                "auth": {"host": "127.0.0.1", "port": p.auth},
-                "hub": {"host": "127.0.0.1", "port": p.firebase_hub},
-                "logging": {"host": "127.0.0.1", "port": p.firebase_logging},
-                "ui": {"enabled": False},
-                "singleProjectMode": True,
-            }
-        }))
+        firebase_json.write_text(
+            json.dumps(
+                {
+                    "emulators": {
+                        "auth": {"host": "127.0.0.1", "port": p.auth},
+                        "hub": {"host": "127.0.0.1", "port": p.firebase_hub},
+                        "logging": {"host": "127.0.0.1", "port": p.firebase_logging},
+                        "ui": {"enabled": False},
+                        "singleProjectMode": True,
+                    }
+                }
+            )
+        )
         max_task_attempts = max((q.max_attempts for q in self.deployment.queues), default=5)
         python = sys.executable
         return [
-            Service("firestore", [
-                "java", "-cp", str(firestore_jar),
-                "com.google.cloud.datastore.emulator.firestore.CloudFirestore", "start",
-                "--host=127.0.0.1", f"--port={p.firestore}",
-                f"--rules={ROOT / 'firestore.rules'}",
-            ], lambda: _http_ok(f"http://127.0.0.1:{p.firestore}/")),
-            Service("pubsub", [
-                "java", "-jar", str(pubsub_jars[-1]), "--host=127.0.0.1", f"--port={p.pubsub}",
-            ], lambda: _http_ok(f"http://127.0.0.1:{p.pubsub}/")),
-            Service("auth", [
-                str(NODE_BIN / "firebase"), "emulators:start", "--only", "auth",
-                "--project", p.project_id, "--config", str(firebase_json),
-            ], lambda: _http_ok(f"http://127.0.0.1:{p.auth}/"),
-                env={"NO_UPDATE_NOTIFIER": "1", "FIREBASE_CLI_EXPERIMENTS": ""}),
-            Service("storage", [
-                str(_fake_gcs_binary()), "-scheme", "http", "-host", "127.0.0.1",
-                "-port", str(p.storage), "-backend", "memory",
-                "-public-host", f"127.0.0.1:{p.storage}",
-                "-external-url", f"http://127.0.0.1:{p.storage}",
-            ], lambda: _http_ok(f"http://127.0.0.1:{p.storage}/storage/v1/b")),
-            Service("tasks", [
-                str(TASKS_VENV / "bin" / "gcloud-tasks-emulator"), "start",
-                "-p", str(p.tasks), "-r", str(max_task_attempts),
-            ], lambda: _tcp_open(p.tasks)),
-            Service("moto", [
-                str(Path(python).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(p.moto),
-            ], lambda: _http_ok(f"http://127.0.0.1:{p.moto}/moto-api/data.json")),
+            Service(
+                "firestore",
+                [
+                    "java",
+                    "-cp",
+                    str(firestore_jar),
+                    "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
+                    "start",
+                    "--host=127.0.0.1",
+                    f"--port={p.firestore}",
+                    f"--rules={ROOT / 'firestore.rules'}",
+                ],
+                lambda: _http_ok(f"http://127.0.0.1:{p.firestore}/"),
+            ),
+            Service(
+                "pubsub",
+                [
+                    "java",
+                    "-jar",
+                    str(pubsub_jars[-1]),
+                    "--host=127.0.0.1",
+                    f"--port={p.pubsub}",
+                ],
+                lambda: _http_ok(f"http://127.0.0.1:{p.pubsub}/"),
+            ),
+            Service(
+                "auth",
+                [
+                    str(NODE_BIN / "firebase"),
+                    "emulators:start",
+                    "--only",
+                    "auth",
+                    "--project",
+                    p.project_id,
+                    "--config",
+                    str(firebase_json),
+                ],
+                lambda: _http_ok(f"http://127.0.0.1:{p.auth}/"),
+                env={"NO_UPDATE_NOTIFIER": "1", "FIREBASE_CLI_EXPERIMENTS": ""},
+            ),
+            Service(
+                "storage",
+                [
+                    str(_fake_gcs_binary()),
+                    "-scheme",
+                    "http",
+                    "-host",
+                    "127.0.0.1",
+                    "-port",
+                    str(p.storage),
+                    "-backend",
+                    "memory",
+                    "-public-host",
+                    f"127.0.0.1:{p.storage}",
+                    "-external-url",
+                    f"http://127.0.0.1:{p.storage}",
+                ],
+                lambda: _http_ok(f"http://127.0.0.1:{p.storage}/storage/v1/b"),
+            ),
+            Service(
+                "tasks",
+                [
+                    str(TASKS_VENV / "bin" / "gcloud-tasks-emulator"),
+                    "start",
+                    "-p",
+                    str(p.tasks),
+                    "-r",
+                    str(max_task_attempts),
+                ],
+                lambda: _tcp_open(p.tasks),
+            ),
+            Service(
+                "moto",
+                [
+                    str(Path(python).parent / "moto_server"),
+                    "-H",
+                    "127.0.0.1",
+                    "-p",
+                    str(p.moto),
+                ],
+                lambda: _http_ok(f"http://127.0.0.1:{p.moto}/moto-api/data.json"),
+            ),
         ]
 
     def _spawn(self, service: Service) -> None:
@@ -268,8 +352,13 @@ class Stack:
         service.log = (logs / f"{service.name}.log").open("wb")
         env = {**os.environ, **self.env, **service.env}
         service.process = subprocess.Popen(
-            service.command, cwd=ROOT, env=env, stdout=service.log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            service.command,
+            cwd=ROOT,
+            env=env,
+            stdout=service.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self.services.append(service)
 
@@ -285,8 +374,10 @@ class Stack:
                     pending.remove(service)
             if time.monotonic() > deadline:
                 names = ", ".join(s.name for s in pending)
-                raise StackError(f"not ready after {timeout:.0f}s: {names}\n"
-                                 + "\n".join(self.log_tail(s) for s in pending))
+                raise StackError(
+                    f"not ready after {timeout:.0f}s: {names}\n"
+                    + "\n".join(self.log_tail(s) for s in pending)
+                )
             time.sleep(0.1)
 
     def log_tail(self, service: Service, lines: int = 15) -> str:
@@ -307,8 +398,13 @@ class Stack:
             self.provision()
             functions = Service(
                 "functions",
-                [sys.executable, "-m", "emulators.functions_host", "--port",
-                 str(self.profile.functions)],
+                [
+                    sys.executable,
+                    "-m",
+                    "emulators.functions_host",
+                    "--port",
+                    str(self.profile.functions),
+                ],
                 lambda: _http_ok(f"{self.profile.functions_url}/healthz"),
             )
             self._spawn(functions)
@@ -337,8 +433,10 @@ class Stack:
                 "topic": f"projects/{p.project_id}/topics/{fn.topic}",
                 "ackDeadlineSeconds": 60,
                 "pushConfig": {"pushEndpoint": p.functions_url + fn.url_path},
-                "retryPolicy": {"minimumBackoff": topic.min_backoff,
-                                "maximumBackoff": topic.max_backoff},
+                "retryPolicy": {
+                    "minimumBackoff": topic.min_backoff,
+                    "maximumBackoff": topic.max_backoff,
+                },
             }
             request_json("PUT", f"{pubsub}/subscriptions/{d.subscription_name(fn)}", body)
         storage = f"http://127.0.0.1:{p.storage}/storage/v1/b?project={p.project_id}"
@@ -358,15 +456,19 @@ class Stack:
         client = tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
         parent = f"projects/{self.profile.project_id}/locations/{self.deployment.project.region}"
         for queue in self.deployment.queues:
-            client.create_queue(parent=parent, queue={"name": f"{parent}/queues/{queue.name}"})
+            client.create_queue(
+                parent=parent, queue=tasks_v2.Queue(name=f"{parent}/queues/{queue.name}")
+            )
 
     def _provision_mail(self) -> None:
         import boto3
 
         ses = boto3.client(
-            "ses", region_name=self.env["AWS_DEFAULT_REGION"],
+            "ses",
+            region_name=self.env["AWS_DEFAULT_REGION"],
             endpoint_url=self.env["AWS_ENDPOINT_URL"],
-            aws_access_key_id="testing", aws_secret_access_key="testing",  # noqa: S106 (moto)
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 (moto)
         )
         # SES only sends from verified identities; production verifies the domain.
         ses.verify_email_identity(EmailAddress=MAIL_SENDER)
@@ -422,7 +524,7 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 
 def _print_ready(stack: Stack) -> None:
-    from emulators.seed import DEMO_USERS, DEMO_TENANT
+    from emulators.seed import DEMO_TENANT, DEMO_USERS
 
     p = stack.profile
     print(f"\nTrivsel is ready (profile '{p.name}', project {p.project_id}).\n")

@@ -23,8 +23,17 @@ from infra.deployment import ROOT, Deployment, Function, load
 
 STAGING = ROOT / "build" / "deploy"
 SERVICES = (
-    "cloudfunctions", "run", "cloudbuild", "eventarc", "pubsub", "cloudtasks",
-    "cloudscheduler", "firestore", "storage", "identitytoolkit", "artifactregistry",
+    "cloudfunctions",
+    "run",
+    "cloudbuild",
+    "eventarc",
+    "pubsub",
+    "cloudtasks",
+    "cloudscheduler",
+    "firestore",
+    "storage",
+    "identitytoolkit",
+    "artifactregistry",
 )
 
 
@@ -42,11 +51,27 @@ def _function_url(function: str, region: str, project: str) -> str:
 def _deploy_function(fn: Function, d: Deployment, project: str, staging: Path) -> list[str]:
     region = d.project.region
     words = [
-        "gcloud", "functions", "deploy", fn.name, "--gen2", "--project", project,
-        "--region", region, "--runtime", d.project.runtime,
-        "--source", str(staging / fn.area), "--entry-point", fn.name,
-        "--memory", fn.memory, "--timeout", fn.timeout,
-        "--set-env-vars", f"GOOGLE_CLOUD_PROJECT={project},TRIVSEL_REGION={region}",
+        "gcloud",
+        "functions",
+        "deploy",
+        fn.name,
+        "--gen2",
+        "--project",
+        project,
+        "--region",
+        region,
+        "--runtime",
+        d.project.runtime,
+        "--source",
+        str(staging / fn.area),
+        "--entry-point",
+        fn.name,
+        "--memory",
+        fn.memory,
+        "--timeout",
+        fn.timeout,
+        "--set-env-vars",
+        f"GOOGLE_CLOUD_PROJECT={project},TRIVSEL_REGION={region}",
     ]
     if fn.trigger == "http":
         # Callers are authenticated by Firebase ID tokens in our code, not by IAM.
@@ -60,17 +85,22 @@ def _deploy_function(fn: Function, d: Deployment, project: str, staging: Path) -
     topic = next((t for t in d.topics if t.name == fn.topic), None)
     if topic is not None and topic.dead_letter_topic:
         subscription = (
-            f"$(gcloud eventarc triggers describe \"$(gcloud functions describe {fn.name} --gen2"
+            f'$(gcloud eventarc triggers describe "$(gcloud functions describe {fn.name} --gen2'
             f" --region {region} --project {project} --format='value(eventTrigger.trigger)')\""
             f" --location {region} --project {project}"
             " --format='value(transport.pubsub.subscription)')"
         )
         commands.append(
-            f"gcloud pubsub subscriptions update \"{subscription}\" --project {project} "
+            f'gcloud pubsub subscriptions update "{subscription}" --project {project} '
             + _q(
-                "--dead-letter-topic", topic.dead_letter_topic,
-                "--max-delivery-attempts", str(topic.max_delivery_attempts),
-                "--min-retry-delay", topic.min_backoff, "--max-retry-delay", topic.max_backoff,
+                "--dead-letter-topic",
+                topic.dead_letter_topic,
+                "--max-delivery-attempts",
+                str(topic.max_delivery_attempts),
+                "--min-retry-delay",
+                topic.min_backoff,
+                "--max-retry-delay",
+                topic.max_backoff,
             )
         )
     return commands
@@ -78,36 +108,112 @@ def _deploy_function(fn: Function, d: Deployment, project: str, staging: Path) -
 
 def commands(d: Deployment, project: str, staging: Path = STAGING) -> list[str]:
     region = d.project.region
-    out = [_q("gcloud", "services", "enable", *(f"{s}.googleapis.com" for s in SERVICES),
-              "--project", project)]
-    out += [_q("gcloud", "pubsub", "topics", "create", t.name, "--project", project)
-            for t in d.topics]
+    out = [
+        _q(
+            "gcloud",
+            "services",
+            "enable",
+            *(f"{s}.googleapis.com" for s in SERVICES),
+            "--project",
+            project,
+        )
+    ]
+    out += [
+        _q("gcloud", "pubsub", "topics", "create", t.name, "--project", project) for t in d.topics
+    ]
     for bucket in d.buckets:
         url = f"gs://{bucket.name(project)}"
-        out.append(_q("gcloud", "storage", "buckets", "create", url, "--project", project,
-                      "--location", region, "--uniform-bucket-level-access",
-                      "--public-access-prevention"))
+        out.append(
+            _q(
+                "gcloud",
+                "storage",
+                "buckets",
+                "create",
+                url,
+                "--project",
+                project,
+                "--location",
+                region,
+                "--uniform-bucket-level-access",
+                "--public-access-prevention",
+            )
+        )
         if bucket.lifecycle_delete_age_days:
-            out.append(_q("gcloud", "storage", "buckets", "update", url,
-                          f"--lifecycle-file={staging / f'lifecycle-{bucket.suffix}.json'}"))
+            out.append(
+                _q(
+                    "gcloud",
+                    "storage",
+                    "buckets",
+                    "update",
+                    url,
+                    f"--lifecycle-file={staging / f'lifecycle-{bucket.suffix}.json'}",
+                )
+            )
     for queue in d.queues:
-        out.append(_q("gcloud", "tasks", "queues", "create", queue.name, "--project", project,
-                      "--location", region, "--max-attempts", str(queue.max_attempts),
-                      "--min-backoff", queue.min_backoff, "--max-backoff", queue.max_backoff,
-                      "--max-dispatches-per-second", str(queue.max_dispatches_per_second)))
+        out.append(
+            _q(
+                "gcloud",
+                "tasks",
+                "queues",
+                "create",
+                queue.name,
+                "--project",
+                project,
+                "--location",
+                region,
+                "--max-attempts",
+                str(queue.max_attempts),
+                "--min-backoff",
+                queue.min_backoff,
+                "--max-backoff",
+                queue.max_backoff,
+                "--max-dispatches-per-second",
+                str(queue.max_dispatches_per_second),
+            )
+        )
     for fn in d.functions:
         out += _deploy_function(fn, d, project, staging)
     for job in d.schedules:
         uri = _function_url(job.target, region, project) + job.path
         out.append(
-            _q("gcloud", "scheduler", "jobs", "create", "http", job.name, "--project", project,
-               "--location", region, "--schedule", job.cron, "--time-zone", job.time_zone,
-               "--http-method", "POST", "--description", job.description)
+            _q(
+                "gcloud",
+                "scheduler",
+                "jobs",
+                "create",
+                "http",
+                job.name,
+                "--project",
+                project,
+                "--location",
+                region,
+                "--schedule",
+                job.cron,
+                "--time-zone",
+                job.time_zone,
+                "--http-method",
+                "POST",
+                "--description",
+                job.description,
+            )
             + f' --uri "{uri}"'
             + f" --oidc-service-account-email {project}@appspot.gserviceaccount.com"
         )
-    out.append(_q("npx", "--prefix", "emulators", "firebase", "deploy", "--only",
-                  "firestore:rules", "--project", project, "--config", "firebase.json"))
+    out.append(
+        _q(
+            "npx",
+            "--prefix",
+            "emulators",
+            "firebase",
+            "deploy",
+            "--only",
+            "firestore:rules",
+            "--project",
+            project,
+            "--config",
+            "firebase.json",
+        )
+    )
     return out
 
 
@@ -121,15 +227,25 @@ def stage(d: Deployment, staging: Path = STAGING) -> None:
     shutil.rmtree(staging, ignore_errors=True)
     for area in d.areas:
         target = staging / area
-        shutil.copytree(ROOT / "functions" / area, target,
-                        ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
-        shutil.copytree(ROOT / "shared", target / "shared",
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / "functions" / area,
+            target,
+            ignore=shutil.ignore_patterns("__pycache__", "__init__.py"),
+        )
+        shutil.copytree(
+            ROOT / "shared", target / "shared", ignore=shutil.ignore_patterns("__pycache__")
+        )
         (target / "requirements.txt").write_text("\n".join(runtime_requirements()) + "\n")
     for bucket in d.buckets:
         if bucket.lifecycle_delete_age_days:
-            rule = {"rule": [{"action": {"type": "Delete"},
-                              "condition": {"age": bucket.lifecycle_delete_age_days}}]}
+            rule = {
+                "rule": [
+                    {
+                        "action": {"type": "Delete"},
+                        "condition": {"age": bucket.lifecycle_delete_age_days},
+                    }
+                ]
+            }
             (staging / f"lifecycle-{bucket.suffix}.json").write_text(json.dumps(rule))
 
 

@@ -7,6 +7,7 @@ idempotent, so a redelivered Pub/Sub message or task logs once.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -49,9 +50,8 @@ def record_event(
     data = event.model_dump()
     if transaction is not None:
         transaction.create(ref, data)
-        return ref.id
-    try:
+        return str(ref.id)
+    # An AlreadyExists means an earlier delivery recorded this very event.
+    with contextlib.suppress(AlreadyExists):
         ref.create(data)
-    except AlreadyExists:
-        pass  # the same event id was recorded by an earlier delivery
-    return ref.id
+    return str(ref.id)

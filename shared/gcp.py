@@ -14,13 +14,15 @@ from shared.settings import get_settings
 
 if TYPE_CHECKING:
     import firebase_admin
-    from google.cloud import firestore, pubsub_v1, storage, tasks_v2
+    import google.cloud.pubsub_v1 as pubsub_v1
+    import google.cloud.storage as storage
+    from google.cloud import firestore, tasks_v2
 
 
 def _anonymous() -> Any:
     from google.auth.credentials import AnonymousCredentials
 
-    return AnonymousCredentials()
+    return AnonymousCredentials()  # type: ignore[no-untyped-call]
 
 
 @lru_cache(maxsize=1)
@@ -52,7 +54,7 @@ def firestore_client() -> firestore.Client:
 
 @lru_cache(maxsize=1)
 def publisher() -> pubsub_v1.PublisherClient:
-    from google.cloud import pubsub_v1
+    import google.cloud.pubsub_v1 as pubsub_v1
 
     return pubsub_v1.PublisherClient()
 
@@ -63,7 +65,7 @@ def topic_path(topic: str) -> str:
 
 @lru_cache(maxsize=1)
 def storage_client() -> storage.Client:
-    from google.cloud import storage
+    import google.cloud.storage as storage
 
     settings = get_settings()
     if settings.uses_emulators:

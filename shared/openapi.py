@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, RootModel
@@ -54,7 +55,7 @@ def _refusals(route: Route) -> list[type[errors.ApiError]]:
     return found
 
 
-def _operation(route: Route, schemas: dict[tuple[Any, str], Any], api: Api) -> dict[str, Any]:
+def _operation(route: Route, schemas: Mapping[Any, dict[str, Any]], api: Api) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": f"{api.name}.{route.handler.__name__}",
         "summary": route.summary,
@@ -67,8 +68,14 @@ def _operation(route: Route, schemas: dict[tuple[Any, str], Any], api: Api) -> d
     if route.query is not None:
         properties = route.query.model_json_schema(ref_template=_REF)["properties"]
         for name, field in route.query.model_fields.items():
-            params.append({"name": name, "in": "query", "required": field.is_required(),
-                           "schema": properties[name]})
+            params.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": field.is_required(),
+                    "schema": properties[name],
+                }
+            )
     if params:
         operation["parameters"] = params
     if route.body is not None:
@@ -80,17 +87,19 @@ def _operation(route: Route, schemas: dict[tuple[Any, str], Any], api: Api) -> d
     if route.response is not None:
         responses[str(route.status)] = {
             "description": "OK",
-            "content": {
-                "application/json": {"schema": schemas[(route.response, "serialization")]}
-            },
+            "content": {"application/json": {"schema": schemas[(route.response, "serialization")]}},
         }
     else:
         responses["204"] = {"description": "Done"}
     for refusal in _refusals(route):
         entry = responses.setdefault(
             str(refusal.status),
-            {"description": "", "content": {"application/problem+json": {
-                "schema": {"$ref": _REF.format(model="Problem")}}}},
+            {
+                "description": "",
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": _REF.format(model="Problem")}}
+                },
+            },
         )
         codes = [c for c in entry["description"].split(", ") if c]
         if refusal.code not in codes:

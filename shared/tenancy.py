@@ -62,15 +62,11 @@ class TenantData:
         check_segments(segments)
         if len(segments) % 2 != 1:
             raise InvalidPath("a collection path has an odd number of segments")
-        return self.root.collection(*segments)
+        return self._db.collection(TENANTS, self.tenant_id, *segments)
 
     def document(self, *segments: str) -> firestore.DocumentReference:
         """`document("clients", cid)` is `tenants/{tenant_id}/clients/{cid}`."""
         check_segments(segments)
         if len(segments) % 2 != 0:
             raise InvalidPath("a document path has an even number of segments")
-        return self.root.collection(segments[0]).document(*segments[1:])
-
-    def owns(self, ref: firestore.DocumentReference | firestore.CollectionReference) -> bool:
-        """Whether a reference lies inside this tenant's subtree."""
-        return ref.path.startswith(f"{TENANTS}/{self.tenant_id}/") or ref.path == self.root.path
+        return self._db.document(TENANTS, self.tenant_id, *segments)

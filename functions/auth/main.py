@@ -40,7 +40,10 @@ def me(ctx: Context, _: None) -> Me:
 
 
 @api.route(
-    "GET", "/openapi.json", summary="This function's OpenAPI document", roles=None,
+    "GET",
+    "/openapi.json",
+    summary="This function's OpenAPI document",
+    roles=None,
     response=OpenApiDocument,
 )
 def openapi(ctx: Context, _: None) -> OpenApiDocument:

@@ -49,10 +49,13 @@ def backoff(attempt: int, settings: Settings) -> timedelta:
 
 
 def _claim(
-    db: firestore.Client, ref: firestore.DocumentReference, request: MessageRequest,
-    settings: Settings, now: datetime,
+    db: firestore.Client,
+    ref: firestore.DocumentReference,
+    request: MessageRequest,
+    settings: Settings,
+    now: datetime,
 ) -> _Claim:
-    @firestore.transactional  # type: ignore[misc]
+    @firestore.transactional
     def run(transaction: firestore.Transaction) -> _Claim:
         snapshot = ref.get(transaction=transaction)
         if snapshot.exists:
@@ -65,9 +68,9 @@ def _claim(
         claim = _Claim(attempt=0)
         if record.state in (MessageState.SENT, MessageState.FAILED):
             claim = _Claim(attempt=0, outcome=Outcome.DUPLICATE)
-        elif record.state is MessageState.SENDING and record.lease_until and record.lease_until > now:
-            claim = _Claim(attempt=0, outcome=Outcome.RETRY_LATER)
-        elif record.next_attempt_at and record.next_attempt_at > now:
+        elif (
+            record.state is MessageState.SENDING and record.lease_until and record.lease_until > now
+        ) or (record.next_attempt_at and record.next_attempt_at > now):
             claim = _Claim(attempt=0, outcome=Outcome.RETRY_LATER)
         else:
             record.attempts += 1
@@ -137,14 +140,19 @@ def _record_failure(
     now = datetime.now(UTC)
     update: dict[str, Any] = {"updated_at": now, "lease_until": None, "last_error": error.reason}
     if error.permanent or attempt >= settings.message_max_attempts:
-        reason = error.reason if error.permanent else (
-            f"{error.reason} (gave up after {attempt} attempts)"
+        reason = (
+            error.reason
+            if error.permanent
+            else (f"{error.reason} (gave up after {attempt} attempts)")
         )
         update |= {"state": MessageState.FAILED.value, "failure_reason": reason}
         ref.update(update)
         _log(tenant, request, "message.failed", {"attempts": attempt, "reason": reason})
         return Outcome.FAILED
-    update |= {"state": MessageState.QUEUED.value, "next_attempt_at": now + backoff(attempt, settings)}
+    update |= {
+        "state": MessageState.QUEUED.value,
+        "next_attempt_at": now + backoff(attempt, settings),
+    }
     ref.update(update)
     return Outcome.RETRY_LATER
 

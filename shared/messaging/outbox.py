@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 
 from google.api_core.exceptions import AlreadyExists
@@ -49,11 +50,11 @@ def request_message(
         requested_by=requested_by,
     )
     now = datetime.now(UTC)
-    record = MessageRecord(request=request, state=MessageState.QUEUED, created_at=now, updated_at=now)
-    try:
+    record = MessageRecord(
+        request=request, state=MessageState.QUEUED, created_at=now, updated_at=now
+    )
+    with contextlib.suppress(AlreadyExists):
         tenant.document(MESSAGES, request.id).create(record.to_firestore())
-    except AlreadyExists:
-        pass
     publish(request)
     return request
 

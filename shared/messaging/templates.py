@@ -110,5 +110,6 @@ def render(name: str, channel: Channel, locale: Locale, params: dict[str, str]) 
         link = escaped["link"]
         body = body.replace(link, f'<a href="{link}">{link}</a>')
     paragraphs = "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in body.split("\n\n"))
-    page = f'<!doctype html><html lang="{locale}"><meta charset="utf-8"><body>{paragraphs}</body></html>'
+    head = f'<!doctype html><html lang="{locale}"><meta charset="utf-8">'
+    page = f"{head}<body>{paragraphs}</body></html>"
     return Rendered(subject=subject, text=text, html=page)

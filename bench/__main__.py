@@ -1,0 +1,131 @@
+"""Run every benchmark and print figures with their same-run baselines.
+
+    make bench     # starts a test-profile stack, runs this, stops the stack
+
+The machines are noisy, so absolute times mean little: read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from infra.deployment import ROOT, load
+
+IMPORT_RUNS = 7
+
+
+def _cold_import_seconds(module: str) -> float:
+    code = (
+        "import importlib, time; t = time.perf_counter(); "
+        f"importlib.import_module({module!r}); print(time.perf_counter() - t)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    return float(out.strip())
+
+
+def bench_cold_imports() -> None:
+    print(f"Cold import, fresh interpreter, median of {IMPORT_RUNS} runs")
+    modules = {"baseline: bare functions-framework hello": "bench.hello_function"}
+    for fn in load().functions:
+        modules[f"{fn.module} ({fn.name})"] = fn.module
+    medians: dict[str, float] = {}
+    for label, module in modules.items():
+        runs = [_cold_import_seconds(module) for _ in range(IMPORT_RUNS)]
+        medians[label] = statistics.median(runs)
+    baseline = next(iter(medians.values()))
+    for label, seconds in medians.items():
+        print(f"  {label:<55} {seconds * 1000:8.1f} ms  {seconds / baseline:5.2f}x")
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def bench_messaging(count: int) -> None:
+    import boto3
+
+    from shared.gcp import firestore_client
+    from shared.messaging.models import MESSAGES, Channel, Locale, MessageState
+    from shared.messaging.outbox import request_message
+    from shared.messaging.providers import SesEmailProvider
+    from shared.messaging.templates import render
+    from shared.settings import get_settings
+    from shared.tenancy import TENANTS, TenantData
+
+    print(f"\nMessaging end to end, {count} e-mails (publish -> delivery function -> SES)")
+    ses = SesEmailProvider(boto3.client("ses"), get_settings().mail_sender)
+    message = render("password_reset", Channel.EMAIL, Locale.DA, {"link": "https://x.dk/r"})
+    started = time.perf_counter()
+    for n in range(count):
+        ses.send_email(f"baseline-{n}@example.dk", message)
+    raw_rate = count / (time.perf_counter() - started)
+
+    tenant_id = f"bench-{uuid.uuid4().hex[:8]}"
+    firestore_client().collection(TENANTS).document(tenant_id).set({"status": "active"})
+    tenant = TenantData(firestore_client(), tenant_id)
+    ids = [f"bench-{n:06d}-{uuid.uuid4().hex[:6]}" for n in range(count)]
+
+    def send(message_id: str) -> None:
+        request_message(
+            tenant,
+            message_id=message_id,
+            channel=Channel.EMAIL,
+            to=f"{message_id}@example.dk",
+            template="password_reset",
+            params={"link": "https://x.dk/r"},
+        )
+
+    started_wall = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(send, ids))
+    published = time.perf_counter()
+    deadline = time.monotonic() + 600
+    latencies: list[float] = []
+    last_sent: datetime | None = None
+    while time.monotonic() < deadline:
+        docs = tenant.collection(MESSAGES).get()
+        sent = [d.to_dict() or {} for d in docs if d.get("state") == MessageState.SENT.value]
+        if len(sent) == count:
+            latencies = [(d["sent_at"] - d["created_at"]).total_seconds() for d in sent]
+            last_sent = max(d["sent_at"] for d in sent)
+            break
+        time.sleep(0.5)
+    if last_sent is None:
+        print(f"  not all messages were sent within 600 s ({len(sent)}/{count})")
+        return
+    first_created = min(d.get("created_at") for d in tenant.collection(MESSAGES).get())
+    span = (last_sent - first_created).total_seconds()
+    rate = count / span
+    print(f"  {'baseline: raw SES send_email loop (moto)':<55} {raw_rate:8.1f} msg/s  1.00x")
+    print(
+        f"  {'pipeline: request -> Pub/Sub -> function -> SES':<55} {rate:8.1f} msg/s  "
+        f"{rate / raw_rate:5.2f}x"
+    )
+    print(f"  publishing {count} requests took {published - started_wall:.1f} s (16 threads)")
+    print(
+        f"  latency request -> sent: p50 {_percentile(latencies, 0.5) * 1000:.0f} ms, "
+        f"p99 {_percentile(latencies, 0.99) * 1000:.0f} ms"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Trivsel benchmarks")
+    parser.add_argument("--messages", type=int, default=1000)
+    args = parser.parse_args(argv)
+    bench_cold_imports()
+    bench_messaging(args.messages)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""Test fixtures. Tests that need the stack ask for `stack`; it starts once per session.
+
+The stack runs on the test profile's own ports (emulators/stack.py), so it can
+run beside a developer's `make up`. Set TRIVSEL_STACK=external to reuse a stack
+whose environment is already exported (as `python -m emulators.stack run` does).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from emulators.stack import PROFILES, Stack, stack_env
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[dict[str, str]]:
+    profile = PROFILES["test"]
+    if os.environ.get("TRIVSEL_STACK") == "external":
+        yield stack_env(profile)
+        return
+    running = Stack(profile)
+    running.start()
+    os.environ.update(running.env)
+    try:
+        yield running.env
+    finally:
+        running.stop()

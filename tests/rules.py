@@ -1,0 +1,60 @@
+"""The rules harness: Firestore REST calls as a browser would make them.
+
+Requests carry an unsigned JWT with the claims of a signed-in user (what
+Firebase's rules-unit-testing does), so the emulator applies firestore.rules.
+Later issues add their collections to the tables in test_rules.py.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from tests.helpers import rules_claims, unsigned_token
+
+
+def _base() -> str:
+    project = os.environ["GOOGLE_CLOUD_PROJECT"]
+    host = os.environ["FIRESTORE_EMULATOR_HOST"]
+    return f"http://{host}/v1/projects/{project}/databases/(default)/documents"
+
+
+@dataclass(frozen=True)
+class Browser:
+    """A browser session: no token (signed out) or the claims of a signed-in user."""
+
+    uid: str | None = None
+    tenant_id: str | None = None
+    role: str | None = None
+
+    def _headers(self) -> dict[str, str]:
+        if self.uid is None:
+            return {}
+        token = unsigned_token(rules_claims(self.uid, self.tenant_id, self.role or ""))
+        return {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str) -> requests.Response:
+        return requests.get(f"{_base()}/{path}", headers=self._headers(), timeout=10)
+
+    def list(self, path: str) -> requests.Response:
+        return requests.get(f"{_base()}/{path}", headers=self._headers(), timeout=10)
+
+    def write(self, path: str, fields: dict[str, str] | None = None) -> requests.Response:
+        body: dict[str, Any] = {
+            "fields": {k: {"stringValue": v} for k, v in (fields or {"x": "y"}).items()}
+        }
+        return requests.patch(f"{_base()}/{path}", json=body, headers=self._headers(), timeout=10)
+
+    def delete(self, path: str) -> requests.Response:
+        return requests.delete(f"{_base()}/{path}", headers=self._headers(), timeout=10)
+
+
+def allowed(reply: requests.Response) -> bool:
+    """200 (or 404 for a missing document that the rules let us ask for) vs 403."""
+    if reply.status_code == 403:
+        return False
+    assert reply.status_code in (200, 404), reply.text
+    return True

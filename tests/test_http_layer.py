@@ -1,0 +1,124 @@
+"""Request parsing and error mapping of shared.http, on a throwaway Api (pure logic)."""
+
+from __future__ import annotations
+
+import json
+
+import flask
+import pytest
+from pydantic import BaseModel, Field
+
+from shared import errors
+from shared.http import MAX_BODY_BYTES, Api, Context
+
+app = flask.Flask(__name__)
+api = Api("demo_api", "Demo")
+
+
+class Greeting(BaseModel):
+    name: str = Field(min_length=1, max_length=20)
+    times: int = Field(ge=1, le=3)
+
+
+class Reply(BaseModel):
+    text: str
+
+
+@api.route(
+    "POST",
+    "/greet/{item_id}",
+    summary="Greet",
+    roles=None,
+    body=Greeting,
+    response=Reply,
+    status=201,
+)
+def greet(ctx: Context, body: Greeting) -> Reply:
+    return Reply(
+        text=f"{ctx.path_params['item_id']}: " + " ".join([f"Hej {body.name}"] * body.times)
+    )
+
+
+@api.route("GET", "/boom", summary="Fails", roles=None)
+def boom(ctx: Context, _: None) -> None:
+    raise RuntimeError("secret internals")
+
+
+@api.route("GET", "/taken", summary="Refuses", roles=None, refusals=[errors.Conflict])
+def taken(ctx: Context, _: None) -> None:
+    raise errors.Conflict("Already there")
+
+
+def send(method: str, path: str, **kwargs: object) -> flask.Response:
+    with app.test_request_context(path, method=method, **kwargs):
+        return api(flask.request)
+
+
+def test_valid_body_reaches_the_handler() -> None:
+    reply = send("POST", "/greet/abc", json={"name": "Ida", "times": 2})
+    assert reply.status_code == 201
+    assert reply.get_json() == {"text": "abc: Hej Ida Hej Ida"}
+
+
+def test_invalid_fields_are_listed_one_by_one() -> None:
+    reply = send("POST", "/greet/abc", json={"name": "", "times": 9})
+    assert reply.status_code == 422
+    body = json.loads(reply.data)
+    assert body["code"] == "validation_failed"
+    assert {e["field"] for e in body["errors"]} == {"name", "times"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        ({"data": "{not json", "content_type": "application/json"}, 400, "malformed_request"),
+        (
+            {"data": "name=x", "content_type": "application/x-www-form-urlencoded"},
+            415,
+            "unsupported_media_type",
+        ),
+        ({"json": ["a", "list"]}, 422, "validation_failed"),
+        (
+            {"data": "x" * (MAX_BODY_BYTES + 1), "content_type": "application/json"},
+            413,
+            "payload_too_large",
+        ),
+    ],
+)
+def test_bad_bodies_get_a_4xx_with_a_stable_code(
+    kwargs: dict[str, object], status: int, code: str
+) -> None:
+    reply = send("POST", "/greet/abc", **kwargs)
+    assert reply.status_code == status
+    assert reply.mimetype == "application/problem+json"
+    assert json.loads(reply.data)["code"] == code
+
+
+def test_path_parameters_outside_the_id_alphabet_do_not_match() -> None:
+    assert send("POST", "/greet/a.b", json={"name": "x", "times": 1}).status_code == 404
+
+
+def test_unexpected_errors_are_500_without_internals() -> None:
+    reply = send("GET", "/boom")
+    assert reply.status_code == 500
+    assert json.loads(reply.data)["code"] == "internal_error"
+    assert b"secret" not in reply.data
+
+
+def test_refusals_keep_their_status_and_code() -> None:
+    reply = send("GET", "/taken")
+    assert reply.status_code == 409
+    assert json.loads(reply.data)["detail"] == "Already there"
+
+
+def test_openapi_describes_bodies_responses_and_refusals() -> None:
+    from shared.openapi import openapi_document
+
+    document = openapi_document([api]).root
+    operation = document["paths"]["/greet/{item_id}"]["post"]
+    assert operation["parameters"][0]["name"] == "item_id"
+    body_ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert body_ref.rsplit("/", 1)[1] in document["components"]["schemas"]
+    assert "validation_failed" in operation["responses"]["422"]["description"]
+    assert "conflict" in document["paths"]["/taken"]["get"]["responses"]["409"]["description"]
+    assert "security" not in operation  # public route

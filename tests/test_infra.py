@@ -1,0 +1,131 @@
+"""infra/: the one description of the deployment, its checks and the deploy command."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from infra.deploy import commands, main, stage
+from infra.deployment import DESCRIPTION, SIGNATURE, Deployment, functions_in_code, load
+
+
+def raw() -> dict[str, object]:
+    with DESCRIPTION.open("rb") as file:
+        return tomllib.load(file)
+
+
+def test_every_function_in_code_is_described_and_the_reverse() -> None:
+    in_code = functions_in_code()
+    described = {fn.name: SIGNATURE[fn.trigger] for fn in load().functions}
+    assert in_code == described
+
+
+def test_the_check_notices_a_function_missing_from_infra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from functions_framework import _function_registry
+
+    import functions.tasks.main as tasks_main
+
+    def extra_function(request: object) -> str:
+        return "not described"
+
+    extra_function.__module__ = tasks_main.__name__
+    monkeypatch.setattr(tasks_main, "extra_function", extra_function, raising=False)
+    monkeypatch.setitem(_function_registry.REGISTRY_MAP, "extra_function", "http")
+    described = {fn.name for fn in load().functions}
+    assert set(functions_in_code()) - described == {"extra_function"}
+
+
+def test_dry_run_prints_a_deploy_command_for_every_function(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--project", "trivsel-prod", "--dry-run"]) == 0
+    script = capsys.readouterr().out
+    deployment = load()
+    for fn in deployment.functions:
+        line = next(
+            line
+            for line in script.splitlines()
+            if line.startswith(f"gcloud functions deploy {fn.name} ")
+        )
+        assert f"--entry-point {fn.name}" in line
+        assert "--project trivsel-prod" in line
+        assert f"--region {deployment.project.region}" in line
+        trigger = "--trigger-http" if fn.trigger == "http" else f"--trigger-topic {fn.topic}"
+        assert trigger in line
+    for topic in deployment.topics:
+        assert f"gcloud pubsub topics create {topic.name} " in script
+    for bucket in deployment.buckets:
+        assert f"gs://trivsel-prod-{bucket.suffix}" in script
+    for queue in deployment.queues:
+        assert f"gcloud tasks queues create {queue.name} " in script
+    for job in deployment.schedules:
+        assert f"--time-zone {job.time_zone}" in script
+
+
+def test_schedules_and_queues_become_gcloud_commands() -> None:
+    data = raw()
+    data["queues"] = [{"name": "reminders", "target": "auth_api", "max_attempts": 3}]
+    data["schedules"] = [
+        {
+            "name": "nightly",
+            "cron": "0 0 * * *",
+            "time_zone": "Europe/Copenhagen",
+            "target": "auth_api",
+            "description": "Nightly maintenance",
+        }
+    ]
+    script = "\n".join(commands(Deployment.model_validate(data), "p1"))
+    assert "gcloud tasks queues create reminders --project p1" in script
+    assert "--max-attempts 3" in script
+    assert "gcloud scheduler jobs create http nightly" in script
+    assert "--schedule '0 0 * * *' --time-zone Europe/Copenhagen" in script
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["functions"].append(dict(d["functions"][0])), "unique"),
+        (lambda d: d["functions"][1].update(topic="nowhere"), "not declared"),
+        (lambda d: d["functions"][0].update(topic="message-requests"), "exactly for pubsub"),
+        (
+            lambda d: d.update(queues=[{"name": "q-1", "target": "deliver_message"}]),
+            "not an HTTP function",
+        ),
+        (
+            lambda d: d.update(
+                schedules=[
+                    {
+                        "name": "n-1",
+                        "cron": "0 0 * * *",
+                        "time_zone": "Europe/Kobenhavn",
+                        "target": "auth_api",
+                        "description": "x",
+                    }
+                ]
+            ),
+            "unknown time zone",
+        ),
+        (lambda d: d["functions"][0].update(name="Bad-Name"), "pattern"),
+    ],
+)
+def test_an_inconsistent_description_is_refused(change: object, message: str) -> None:
+    data = raw()
+    change(data)  # type: ignore[operator]
+    with pytest.raises(ValidationError, match=message):
+        Deployment.model_validate(data)
+
+
+def test_staging_makes_one_self_contained_source_per_area(tmp_path: Path) -> None:
+    deployment = load()
+    stage(deployment, tmp_path)
+    for area in deployment.areas:
+        source = tmp_path / area
+        assert (source / "main.py").exists()
+        assert (source / "shared" / "http.py").exists()
+        requirements = (source / "requirements.txt").read_text()
+        assert "functions-framework==" in requirements
+        assert "pytest" not in requirements
+    assert (tmp_path / "lifecycle-backups.json").read_text().count('"age": 30') == 1

@@ -1,0 +1,338 @@
+"""The messaging pipeline (SPEC R-3) against Pub/Sub, the delivery function, Firestore and moto."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from google.cloud.firestore_v1.base_query import FieldFilter
+from pydantic import ValidationError
+
+from shared.gcp import firestore_client
+from shared.messaging.delivery import Outcome, backoff, deliver
+from shared.messaging.models import (
+    MESSAGES,
+    Channel,
+    Locale,
+    MessageRecord,
+    MessageRequest,
+    MessageState,
+)
+from shared.messaging.outbox import publish, request_message
+from shared.messaging.providers import Providers, SesEmailProvider, SnsSmsProvider
+from shared.messaging.templates import Rendered
+from shared.settings import get_settings
+from shared.tenancy import TenantData
+from tests.helpers import create_tenant, emails_to, sms_to, unique, wait_until
+
+pytestmark = pytest.mark.usefixtures("stack")
+SENDER = "no-reply@trivsel.dk"
+
+
+@pytest.fixture
+def tenant() -> TenantData:
+    return TenantData(firestore_client(), create_tenant())
+
+
+def record(tenant: TenantData, message_id: str) -> MessageRecord | None:
+    snapshot = tenant.document(MESSAGES, message_id).get()
+    return MessageRecord.model_validate(snapshot.to_dict()) if snapshot.exists else None
+
+
+def wait_state(tenant: TenantData, message_id: str, state: MessageState) -> MessageRecord:
+    def reached() -> MessageRecord | None:
+        found = record(tenant, message_id)
+        return found if found is not None and found.state is state else None
+
+    found = wait_until(reached)
+    assert found is not None
+    return found
+
+
+def reset_email(tenant: TenantData, to: str, message_id: str | None = None) -> Any:
+    return request_message(
+        tenant,
+        message_id=message_id or unique("msg"),
+        channel=Channel.EMAIL,
+        to=to,
+        template="password_reset",
+        params={"link": "https://demo.trivsel.dk/nulstil?kode=abc"},
+    )
+
+
+def ses_client() -> Any:
+    return boto3.client("ses", region_name="eu-west-1")
+
+
+def test_email_is_delivered_in_danish_and_recorded_as_sent(tenant: TenantData) -> None:
+    to = f"{unique('r')}@example.dk"
+    request = reset_email(tenant, to)
+
+    sent = wait_state(tenant, request.id, MessageState.SENT)
+
+    [email] = emails_to(to)
+    assert email["subject"] == "Nulstil din adgangskode til Trivsel"
+    assert "Vælg en ny adgangskode" in email["body"]
+    assert sent.provider_message_id == email["id"]
+    assert sent.attempts == 1
+    assert sent.sent_at is not None
+    assert sent.sent_at >= sent.created_at
+    events = (
+        tenant.collection("events")
+        .where(filter=FieldFilter("subject", "==", f"messages/{request.id}"))
+        .get()
+    )
+    assert [e.get("action") for e in events] == ["message.sent"]
+
+
+def test_english_is_available(tenant: TenantData) -> None:
+    to = f"{unique('r')}@example.dk"
+    request = request_message(
+        tenant,
+        message_id=unique("msg"),
+        channel=Channel.EMAIL,
+        to=to,
+        template="welcome",
+        locale=Locale.EN,
+        params={"name": "Ann", "tenant_name": "Testkommune", "link": "https://x.dk/a"},
+    )
+    wait_state(tenant, request.id, MessageState.SENT)
+    [email] = emails_to(to)
+    assert email["subject"] == "Welcome to Trivsel at Testkommune"
+
+
+def test_sms_goes_through_sns(tenant: TenantData) -> None:
+    number = "+4520" + unique("n")[-6:].translate(str.maketrans("abcdef", "123456"))
+    request = request_message(
+        tenant,
+        message_id=unique("msg"),
+        channel=Channel.SMS,
+        to=number,
+        template="incident_alert",
+        params={"summary": "Databrud mistænkt"},
+    )
+    wait_state(tenant, request.id, MessageState.SENT)
+    [sms] = sms_to(number)
+    assert sms["message"] == "Trivsel ALARM: Databrud mistænkt"
+
+
+def test_the_same_request_twice_sends_one_email(tenant: TenantData) -> None:
+    to = f"{unique('r')}@example.dk"
+    message_id = unique("msg")
+    first = reset_email(tenant, to, message_id)
+    reset_email(tenant, to, message_id)  # the caller retried
+    publish(first)  # and Pub/Sub delivered it yet again
+
+    wait_until(lambda: (found := record(tenant, message_id)) is not None and found.received >= 3)
+
+    assert len(emails_to(to)) == 1
+    final = record(tenant, message_id)
+    assert final is not None
+    assert final.state is MessageState.SENT
+    assert final.attempts == 1
+
+
+def test_rejected_sender_ends_failed_with_the_providers_reason(tenant: TenantData) -> None:
+    ses = ses_client()
+    ses.delete_identity(Identity=SENDER)
+    try:
+        to = f"{unique('r')}@example.dk"
+        request = reset_email(tenant, to)
+        failed = wait_state(tenant, request.id, MessageState.FAILED)
+    finally:
+        ses.verify_email_identity(EmailAddress=SENDER)
+
+    assert failed.failure_reason is not None
+    assert failed.failure_reason.startswith("MessageRejected: Email address not verified")
+    assert failed.attempts == 1  # a permanent error is not retried
+    assert emails_to(to) == []
+    events = (
+        tenant.collection("events")
+        .where(filter=FieldFilter("subject", "==", f"messages/{request.id}"))
+        .get()
+    )
+    assert [e.get("action") for e in events] == ["message.failed"]
+
+
+class SimulatedCrash(BaseException):
+    """The delivery process dying: not an Exception, so nothing catches it."""
+
+
+class CrashOnce:
+    """Wraps the real SES provider; the first call dies before SES has the message."""
+
+    def __init__(self, real: SesEmailProvider) -> None:
+        self.real = real
+        self.calls = 0
+
+    def send_email(self, to: str, message: Rendered) -> str:
+        self.calls += 1
+        if self.calls == 1:
+            raise SimulatedCrash()
+        return self.real.send_email(to, message)
+
+
+def real_providers(sender: str = f"Trivsel <{SENDER}>") -> Providers:
+    return Providers(
+        email=SesEmailProvider(ses_client(), sender),
+        sms=SnsSmsProvider(boto3.client("sns", region_name="eu-west-1"), "Trivsel"),
+    )
+
+
+def test_a_crash_mid_send_is_retried_after_the_lease_and_sends_once(tenant: TenantData) -> None:
+    settings = get_settings()
+    to = f"{unique('r')}@example.dk"
+    message = MessageRequest(
+        id=unique("msg"),
+        tenant_id=tenant.tenant_id,
+        channel=Channel.EMAIL,
+        to=to,
+        template="password_reset",
+        params={"link": "https://x.dk/r"},
+    )
+    crashing = CrashOnce(real_providers().email)  # type: ignore[arg-type]
+    providers = Providers(email=crashing, sms=real_providers().sms)
+    db = firestore_client()
+
+    with pytest.raises(SimulatedCrash):
+        deliver(message, db=db, providers=providers, settings=settings)
+    stuck = record(tenant, message.id)
+    assert stuck is not None
+    assert stuck.state is MessageState.SENDING
+    assert stuck.attempts == 1
+
+    # A redelivery while the crashed attempt's lease runs does nothing ...
+    assert deliver(message, db=db, providers=providers, settings=settings) is Outcome.RETRY_LATER
+    # ... and one after the lease sends, once.
+    later = datetime.now(UTC) + timedelta(seconds=settings.message_lease_s + 1)
+    assert (
+        deliver(message, db=db, providers=providers, settings=settings, now=later) is Outcome.SENT
+    )
+    assert deliver(message, db=db, providers=providers, settings=settings) is Outcome.DUPLICATE
+
+    assert len(emails_to(to)) == 1
+    final = record(tenant, message.id)
+    assert final is not None
+    assert final.state is MessageState.SENT
+    assert final.attempts == 2
+
+
+def test_pubsub_redelivers_a_message_held_by_a_crashed_attempt(tenant: TenantData) -> None:
+    """Through the stack: the push is refused while a dead attempt holds the lease,
+    Pub/Sub redelivers, and the first delivery after the lease sends one e-mail."""
+    to = f"{unique('r')}@example.dk"
+    message_id = unique("msg")
+    now = datetime.now(UTC)
+    held = datetime.now(UTC) + timedelta(seconds=get_settings().message_lease_s)
+    message = MessageRequest(
+        id=message_id,
+        tenant_id=tenant.tenant_id,
+        channel=Channel.EMAIL,
+        to=to,
+        template="password_reset",
+        params={"link": "https://x.dk/r"},
+    )
+    crashed = MessageRecord(
+        request=message,
+        state=MessageState.SENDING,
+        attempts=1,
+        received=1,
+        created_at=now,
+        updated_at=now,
+        lease_until=held,
+    )
+    tenant.document(MESSAGES, message_id).set(crashed.to_firestore())
+
+    publish(message)
+    sent = wait_state(tenant, message_id, MessageState.SENT)
+
+    assert len(emails_to(to)) == 1
+    assert sent.attempts == 2
+    assert sent.received >= 2  # refused at least once while the lease was held
+
+
+def test_transient_errors_are_retried_with_backoff_then_fail_with_the_reason(
+    tenant: TenantData,
+) -> None:
+    settings = get_settings()
+    message = MessageRequest(
+        id=unique("msg"),
+        tenant_id=tenant.tenant_id,
+        channel=Channel.EMAIL,
+        to="nobody@example.dk",
+        template="password_reset",
+        params={"link": "https://x.dk/r"},
+    )
+    # A real SES client whose endpoint does not answer: botocore's connection error.
+    unreachable = boto3.client(
+        "ses",
+        region_name="eu-west-1",
+        endpoint_url="http://127.0.0.1:9",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
+    providers = Providers(email=SesEmailProvider(unreachable, SENDER), sms=real_providers().sms)
+    db = firestore_client()
+    clock = datetime.now(UTC)
+
+    for attempt in range(1, settings.message_max_attempts):
+        assert deliver(message, db=db, providers=providers, settings=settings, now=clock) is (
+            Outcome.RETRY_LATER
+        )
+        waiting = record(tenant, message.id)
+        assert waiting is not None
+        assert waiting.state is MessageState.QUEUED
+        assert waiting.attempts == attempt
+        assert waiting.last_error is not None
+        assert "EndpointConnectionError" in waiting.last_error
+        assert waiting.next_attempt_at is not None
+        # Too early: still backing off, the provider is not called.
+        assert deliver(message, db=db, providers=providers, settings=settings, now=clock) is (
+            Outcome.RETRY_LATER
+        )
+        assert record(tenant, message.id).attempts == attempt  # type: ignore[union-attr]
+        clock = waiting.next_attempt_at + timedelta(milliseconds=1)
+
+    assert deliver(message, db=db, providers=providers, settings=settings, now=clock) is (
+        Outcome.FAILED
+    )
+    failed = record(tenant, message.id)
+    assert failed is not None
+    assert failed.state is MessageState.FAILED
+    assert failed.failure_reason is not None
+    assert "EndpointConnectionError" in failed.failure_reason
+    assert f"gave up after {settings.message_max_attempts} attempts" in failed.failure_reason
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    settings = get_settings().model_copy(
+        update={"message_backoff_base_s": 10, "message_backoff_max_s": 60}
+    )
+    assert [backoff(n, settings).total_seconds() for n in range(1, 6)] == [10, 20, 40, 60, 60]
+
+
+@pytest.mark.parametrize(
+    ("channel", "to", "template", "params", "problem"),
+    [
+        (Channel.EMAIL, "not-an-address", "password_reset", {"link": "x"}, "valid email"),
+        (Channel.SMS, "12345678", "incident_alert", {"summary": "x"}, "valid sms"),
+        (Channel.EMAIL, "a@example.dk", "password_reset", {}, "needs params: link"),
+        (Channel.EMAIL, "a@example.dk", "incident_alert", {"summary": "x"}, "no email template"),
+    ],
+)
+def test_an_invalid_request_is_refused_and_nothing_is_written(
+    tenant: TenantData,
+    channel: Channel,
+    to: str,
+    template: str,
+    params: dict[str, str],
+    problem: str,
+) -> None:
+    message_id = unique("msg")
+    with pytest.raises(ValidationError, match=problem):
+        request_message(
+            tenant, message_id=message_id, channel=channel, to=to, template=template, params=params
+        )
+    assert record(tenant, message_id) is None

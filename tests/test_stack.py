@@ -1,0 +1,98 @@
+"""`make up` (emulators.stack up): ready, demo logins that work, clean stop, clear refusals."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from emulators.stack import PROFILES, Stack, StackError, _port_free
+from infra.deployment import ROOT
+
+SMOKE = PROFILES["smoke"]
+
+
+def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everything() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
+    up = subprocess.Popen(
+        [sys.executable, "-m", "emulators.stack", "--profile", "smoke", "up"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert up.stdout is not None
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 180
+        while not any(line.startswith("Press Ctrl-C") for line in lines):
+            line = up.stdout.readline()
+            assert line or up.poll() is None, "".join(lines)
+            lines.append(line)
+            assert time.monotonic() < deadline, "".join(lines)
+        output = "".join(lines)
+        assert "Trivsel is ready" in output
+        logins = re.findall(
+            r"^\s+(admin|professional)\s+(\S+@\S+)\s+password: (\S+)$", output, flags=re.MULTILINE
+        )
+        assert {role for role, _, _ in logins} == {"admin", "professional"}
+        _, email, password = next(login for login in logins if login[0] == "admin")
+
+        signed_in = requests.post(
+            f"http://127.0.0.1:{SMOKE.auth}/identitytoolkit.googleapis.com/v1/"
+            "accounts:signInWithPassword?key=any",
+            json={"email": email, "password": password, "returnSecureToken": True},
+            timeout=10,
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        me = requests.get(
+            f"{SMOKE.functions_url}/auth_api/me",
+            timeout=10,
+            headers={"Authorization": f"Bearer {signed_in.json()['idToken']}"},
+        )
+        assert me.json()["role"] == "admin"
+        assert me.json()["tenant_id"] == "demo"
+        for fn in ("auth_api", "deliver_message"):
+            assert f"{SMOKE.functions_url}/{fn}/" in output
+    finally:
+        up.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        assert up.wait(timeout=60) == 0
+
+    # Nothing is left behind: every port of the stack is free again.
+    assert [port for port in SMOKE.ports().values() if not _port_free(port)] == []
+    assert not (SMOKE.state_dir / "stack.pid").exists()
+
+
+@pytest.mark.usefixtures("stack")
+def test_starting_a_second_stack_of_the_same_profile_is_refused_clearly() -> None:
+    reply = subprocess.run(
+        [sys.executable, "-m", "emulators.stack", "--profile", "test", "up"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert reply.returncode == 2
+    assert "already running" in reply.stderr
+    assert "Stop it first" in reply.stderr
+
+
+def test_a_taken_port_is_named_in_the_refusal(tmp_path: object) -> None:
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        profile = dataclasses.replace(SMOKE, name="taken", firestore=port)
+        with pytest.raises(StackError, match=rf"{port} \(Firestore emulator\)"):
+            Stack(profile).start()
+    assert not (profile.state_dir / "stack.pid").exists()
