@@ -530,8 +530,16 @@ def _print_ready(stack: Stack) -> None:
     print(f"\nTrivsel is ready (profile '{p.name}', project {p.project_id}).\n")
     print("Functions:")
     for fn in stack.deployment.functions:
-        kind = "HTTP" if fn.trigger == "http" else f"Pub/Sub push from '{fn.topic}'"
-        print(f"  {fn.name:<20} {p.functions_url}{fn.url_path}  ({kind})")
+        if fn.trigger == "pubsub":
+            kind = f"Pub/Sub push from '{fn.topic}'"
+        else:
+            kind = "HTTP" if fn.public else "internal HTTP: Cloud Tasks / Scheduler target"
+        print(f"  {fn.name:<26} {p.functions_url}{fn.url_path}  ({kind})")
+    for job in stack.deployment.schedules:
+        print(
+            f"  schedule {job.name}: '{job.cron}' {job.time_zone} -> {job.target}"
+            f" (no Scheduler emulator: POST {p.functions_url}/{job.target}/ to run it)"
+        )
     print("\nEmulators:")
     for what, port in p.ports().items():
         if what != "functions" and not what.startswith("firebase-tools"):

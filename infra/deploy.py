@@ -20,8 +20,10 @@ import tomllib
 from pathlib import Path
 
 from infra.deployment import ROOT, Deployment, Function, load
+from shared.settings import INVOKER_ACCOUNT_ID
 
 STAGING = ROOT / "build" / "deploy"
+INVOKER = INVOKER_ACCOUNT_ID
 SERVICES = (
     "cloudfunctions",
     "run",
@@ -73,15 +75,23 @@ def _deploy_function(fn: Function, d: Deployment, project: str, staging: Path) -
         "--set-env-vars",
         f"GOOGLE_CLOUD_PROJECT={project},TRIVSEL_REGION={region}",
     ]
-    if fn.trigger == "http":
+    if fn.trigger == "http" and fn.public:
         # Callers are authenticated by Firebase ID tokens in our code, not by IAM.
         words += ["--trigger-http", "--allow-unauthenticated"]
+    elif fn.trigger == "http":
+        words += ["--trigger-http", "--no-allow-unauthenticated"]
     else:
         assert fn.topic is not None
         words += ["--trigger-topic", fn.topic]
         if fn.retry:
             words.append("--retry")
     commands = [_q(*words)]
+    if fn.trigger == "http" and not fn.public:
+        invoker = f"serviceAccount:{invoker_account(project)}"
+        commands.append(
+            f"gcloud functions add-invoker-policy-binding {fn.name} --region {region}"
+            f" --project {project} --member {invoker}"
+        )
     topic = next((t for t in d.topics if t.name == fn.topic), None)
     if topic is not None and topic.dead_letter_topic:
         subscription = (
@@ -106,17 +116,18 @@ def _deploy_function(fn: Function, d: Deployment, project: str, staging: Path) -
     return commands
 
 
+def invoker_account(project: str) -> str:
+    """The service account Cloud Tasks and Cloud Scheduler call internal functions as."""
+    return f"{INVOKER}@{project}.iam.gserviceaccount.com"
+
+
 def commands(d: Deployment, project: str, staging: Path = STAGING) -> list[str]:
     region = d.project.region
+    apis = " ".join(f"{s}.googleapis.com" for s in SERVICES)
     out = [
-        _q(
-            "gcloud",
-            "services",
-            "enable",
-            *(f"{s}.googleapis.com" for s in SERVICES),
-            "--project",
-            project,
-        )
+        f"gcloud services enable {apis} --project {project}",
+        f"gcloud iam service-accounts create {INVOKER} --project {project}"
+        " --display-name 'Trivsel: Cloud Tasks and Scheduler invoker'",
     ]
     out += [
         _q("gcloud", "pubsub", "topics", "create", t.name, "--project", project) for t in d.topics
@@ -197,7 +208,7 @@ def commands(d: Deployment, project: str, staging: Path = STAGING) -> list[str]:
                 job.description,
             )
             + f' --uri "{uri}"'
-            + f" --oidc-service-account-email {project}@appspot.gserviceaccount.com"
+            + f" --oidc-service-account-email {invoker_account(project)}"
         )
     out.append(
         _q(
@@ -207,7 +218,7 @@ def commands(d: Deployment, project: str, staging: Path = STAGING) -> list[str]:
             "firebase",
             "deploy",
             "--only",
-            "firestore:rules",
+            "firestore:rules,firestore:indexes",
             "--project",
             project,
             "--config",

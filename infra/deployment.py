@@ -40,6 +40,10 @@ class Function(BaseModel, frozen=True):
     trigger: Trigger
     topic: str | None = None
     retry: bool = False
+    # Public HTTP functions authenticate callers themselves (Firebase ID tokens). Internal
+    # ones are invoked only by Cloud Tasks / Cloud Scheduler with an OIDC token, which
+    # Google checks before the request reaches the code (IAM run.invoker).
+    public: bool = True
     memory: str = "256Mi"
     timeout: str = "60s"
     description: str
@@ -48,6 +52,8 @@ class Function(BaseModel, frozen=True):
     def _topic_iff_pubsub(self) -> Self:
         if (self.trigger == "pubsub") != (self.topic is not None):
             raise ValueError(f"{self.name}: a topic is given exactly for pubsub triggers")
+        if self.trigger == "pubsub" and self.public:
+            raise ValueError(f"{self.name}: a pubsub function is never public")
         return self
 
     @property
@@ -122,7 +128,7 @@ class Deployment(BaseModel, frozen=True):
         if len(set(names)) != len(names):
             raise ValueError("function names must be unique")
         topics = {t.name for t in self.topics}
-        http = {f.name for f in self.functions if f.trigger == "http"}
+        internal = {f.name for f in self.functions if f.trigger == "http" and not f.public}
         for function in self.functions:
             if function.topic is not None and function.topic not in topics:
                 raise ValueError(f"{function.name}: topic {function.topic!r} is not declared")
@@ -130,8 +136,8 @@ class Deployment(BaseModel, frozen=True):
             if topic.dead_letter_topic is not None and topic.dead_letter_topic not in topics:
                 raise ValueError(f"{topic.name}: dead-letter topic is not declared")
         for target in [q.target for q in self.queues] + [s.target for s in self.schedules]:
-            if target not in http:
-                raise ValueError(f"{target!r} is not an HTTP function")
+            if target not in internal:
+                raise ValueError(f"{target!r} is not an internal (public = false) HTTP function")
         return self
 
     def function(self, name: str) -> Function:
@@ -172,12 +178,12 @@ def functions_in_code() -> dict[str, str]:
 
 
 def http_apis() -> list[Api]:
-    """The Api of every HTTP function, in description order."""
+    """The Api of every public HTTP function (what the frontend calls), in description order."""
     from shared.http import Api
 
     apis: list[Api] = []
     for function in load().functions:
-        if function.trigger != "http":
+        if function.trigger != "http" or not function.public:
             continue
         module = importlib.import_module(function.module)
         apis += [v for v in vars(module).values() if isinstance(v, Api) and v.name == function.name]

@@ -111,7 +111,8 @@ def _operation(route: Route, schemas: Mapping[Any, dict[str, Any]], api: Api) ->
     return operation
 
 
-def openapi_document(apis: list[Api]) -> OpenApiDocument:
+def openapi_document(apis: list[Api], *, prefixed: bool = False) -> OpenApiDocument:
+    """One document for `apis`; `prefixed` puts each function's name before its paths."""
     models: set[tuple[type[BaseModel], Literal["validation", "serialization"]]] = {
         (Problem, "serialization")
     }
@@ -126,12 +127,12 @@ def openapi_document(apis: list[Api]) -> OpenApiDocument:
     paths: dict[str, dict[str, Any]] = {}
     for api in apis:
         for route in api.routes:
-            path = f"/{api.name}{route.path}" if len(apis) > 1 else route.path
+            path = f"/{api.name}{route.path}" if prefixed else route.path
             paths.setdefault(path, {})[route.method.lower()] = _operation(route, schemas, api)
     return OpenApiDocument(
         {
             "openapi": "3.1.0",
-            "info": {"title": apis[0].title if len(apis) == 1 else "Trivsel", "version": "1"},
+            "info": {"title": "Trivsel" if prefixed else apis[0].title, "version": "1"},
             "paths": paths,
             "components": {
                 "schemas": definitions.get("$defs", {}),
@@ -146,7 +147,7 @@ def openapi_document(apis: list[Api]) -> OpenApiDocument:
 def main() -> None:
     from infra.deployment import http_apis
 
-    print(json.dumps(openapi_document(http_apis()).root, indent=2))
+    print(json.dumps(openapi_document(http_apis(), prefixed=True).root, indent=2))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+# The service account that Cloud Tasks and Cloud Scheduler use to call internal functions.
+INVOKER_ACCOUNT_ID = "trivsel-invoker"
+
 
 class Settings(BaseModel, frozen=True):
     project_id: str
@@ -30,6 +33,9 @@ class Settings(BaseModel, frozen=True):
     sms_sender_id: str = "Trivsel"
     cors_origins: tuple[str, ...] = ()
     message_topic: str = "message-requests"
+    scheduled_message_queue: str = "scheduled-messages"
+    # Cloud Tasks calls internal functions with an OIDC token for this account (infra/deploy.py).
+    invoker_service_account: str = ""
     message_max_attempts: int = Field(default=5, ge=1)
     # First retry waits this long; each later one twice as long, capped at the max.
     message_backoff_base_s: float = Field(default=10.0, ge=0)
@@ -40,6 +46,10 @@ class Settings(BaseModel, frozen=True):
     @property
     def uses_emulators(self) -> bool:
         return self.environment == "emulator"
+
+    def function_url(self, name: str) -> str:
+        """Where another function (or a task) reaches the function `name`."""
+        return f"{self.functions_base_url}/{name}/"
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
@@ -61,6 +71,12 @@ def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Se
         "aws_endpoint_url": env.get("AWS_ENDPOINT_URL"),
         "cors_origins": _csv(env.get("TRIVSEL_CORS_ORIGINS")),
     }
+    project = values["project_id"]
+    region = env.get("TRIVSEL_REGION") or Settings.model_fields["region"].default
+    if not values["functions_base_url"] and project:
+        # Cloud Functions' own URL scheme; locally the stack sets TRIVSEL_FUNCTIONS_URL.
+        values["functions_base_url"] = f"https://{region}-{project}.cloudfunctions.net"
+    values["invoker_service_account"] = f"{INVOKER_ACCOUNT_ID}@{project}.iam.gserviceaccount.com"
     optional = {
         "region": "TRIVSEL_REGION",
         "aws_region": "AWS_DEFAULT_REGION",

@@ -65,23 +65,25 @@ def test_dry_run_prints_a_deploy_command_for_every_function(
         assert f"--time-zone {job.time_zone}" in script
 
 
-def test_schedules_and_queues_become_gcloud_commands() -> None:
-    data = raw()
-    data["queues"] = [{"name": "reminders", "target": "auth_api", "max_attempts": 3}]
-    data["schedules"] = [
-        {
-            "name": "nightly",
-            "cron": "0 0 * * *",
-            "time_zone": "Europe/Copenhagen",
-            "target": "auth_api",
-            "description": "Nightly maintenance",
-        }
-    ]
-    script = "\n".join(commands(Deployment.model_validate(data), "p1"))
-    assert "gcloud tasks queues create reminders --project p1" in script
-    assert "--max-attempts 3" in script
-    assert "gcloud scheduler jobs create http nightly" in script
-    assert "--schedule '0 0 * * *' --time-zone Europe/Copenhagen" in script
+def test_internal_functions_are_private_and_scheduled_with_the_invoker_account() -> None:
+    deployment = load()
+    script = "\n".join(commands(deployment, "p1"))
+    for fn in deployment.functions:
+        deploy = next(
+            line
+            for line in script.splitlines()
+            if line.startswith(f"gcloud functions deploy {fn.name} ")
+        )
+        if fn.trigger == "http" and not fn.public:
+            assert "--no-allow-unauthenticated" in deploy
+            assert f"gcloud functions add-invoker-policy-binding {fn.name} " in script
+        elif fn.trigger == "http":
+            assert "--allow-unauthenticated" in deploy
+    [job] = deployment.schedules
+    line = next(line for line in script.splitlines() if "scheduler jobs create" in line)
+    assert "--schedule '0 0 * * *' --time-zone Europe/Copenhagen" in line
+    assert "--oidc-service-account-email trivsel-invoker@p1.iam.gserviceaccount.com" in line
+    assert f"gcloud functions describe {job.target} " in line
 
 
 @pytest.mark.parametrize(
@@ -92,7 +94,11 @@ def test_schedules_and_queues_become_gcloud_commands() -> None:
         (lambda d: d["functions"][0].update(topic="message-requests"), "exactly for pubsub"),
         (
             lambda d: d.update(queues=[{"name": "q-1", "target": "deliver_message"}]),
-            "not an HTTP function",
+            "not an internal",
+        ),
+        (
+            lambda d: d.update(queues=[{"name": "q-1", "target": "auth_api"}]),
+            "not an internal",
         ),
         (
             lambda d: d.update(
@@ -129,3 +135,28 @@ def test_staging_makes_one_self_contained_source_per_area(tmp_path: Path) -> Non
         assert "functions-framework==" in requirements
         assert "pytest" not in requirements
     assert (tmp_path / "lifecycle-backups.json").read_text().count('"age": 30') == 1
+
+
+def test_the_combined_openapi_document_covers_every_public_http_route() -> None:
+    from infra.deployment import http_apis
+    from shared.openapi import openapi_document
+
+    apis = http_apis()
+    assert {api.name for api in apis} == {
+        fn.name for fn in load().functions if fn.trigger == "http" and fn.public
+    }
+    document = openapi_document(apis, prefixed=True).root
+    listed = {(path, method.upper()) for path, ops in document["paths"].items() for method in ops}
+    expected = {(f"/{api.name}{route.path}", route.method) for api in apis for route in api.routes}
+    assert listed == expected
+    refs = {v for v in _values(document) if isinstance(v, str) and v.startswith("#/components/")}
+    for ref in refs:
+        assert ref.rsplit("/", 1)[1] in document["components"]["schemas"], ref
+
+
+def _values(node: object) -> list[object]:
+    if isinstance(node, dict):
+        return [v for child in node.values() for v in [child, *_values(child)]]
+    if isinstance(node, list):
+        return [v for child in node for v in [child, *_values(child)]]
+    return []

@@ -336,3 +336,54 @@ def test_an_invalid_request_is_refused_and_nothing_is_written(
             tenant, message_id=message_id, channel=channel, to=to, template=template, params=params
         )
     assert record(tenant, message_id) is None
+
+
+def test_a_scheduled_message_waits_in_cloud_tasks_until_its_time(tenant: TenantData) -> None:
+    to = f"{unique('r')}@example.dk"
+    send_at = datetime.now(UTC) + timedelta(seconds=3)
+    request = request_message(
+        tenant,
+        message_id=unique("msg"),
+        channel=Channel.EMAIL,
+        to=to,
+        template="password_reset",
+        params={"link": "https://x.dk/r"},
+        send_at=send_at,
+    )
+    waiting = record(tenant, request.id)
+    assert waiting is not None
+    assert waiting.state is MessageState.QUEUED
+    assert waiting.scheduled_for == send_at
+    assert emails_to(to) == []
+
+    sent = wait_state(tenant, request.id, MessageState.SENT)
+
+    assert sent.sent_at is not None
+    assert sent.sent_at >= send_at
+    assert len(emails_to(to)) == 1
+
+
+def test_a_release_for_an_erased_or_finished_message_sends_nothing(tenant: TenantData) -> None:
+    from tests.helpers import call
+
+    gone = call(
+        "POST",
+        "/release_scheduled_message/",
+        json={"tenant_id": tenant.tenant_id, "message_id": unique("msg")},
+    )
+    assert gone.status_code == 204
+    to = f"{unique('r')}@example.dk"
+    request = reset_email(tenant, to)
+    wait_state(tenant, request.id, MessageState.SENT)
+    again = call(
+        "POST",
+        "/release_scheduled_message/",
+        json={"tenant_id": tenant.tenant_id, "message_id": request.id},
+    )
+    assert again.status_code == 204
+    final = record(tenant, request.id)
+    assert final is not None
+    assert final.received == 1  # not published a second time
+    assert len(emails_to(to)) == 1
+    bad = call("POST", "/release_scheduled_message/", json={"tenant_id": "../x"})
+    assert bad.status_code == 422

@@ -1,19 +1,30 @@
-"""Pub/Sub function `deliver_message`: sends each requested e-mail or SMS once."""
+"""Message delivery: `deliver_message` (Pub/Sub) sends each requested e-mail or SMS once;
+`release_scheduled_message` (Cloud Tasks target) publishes a message whose time has come."""
 
 from __future__ import annotations
 
 import base64
 import logging
 
+import flask
 import functions_framework
 from cloudevents.http.event import CloudEvent
 from pydantic import ValidationError
 
 from shared.gcp import firestore_client
+from shared.http import Api, Context
 from shared.messaging.delivery import Outcome, deliver
-from shared.messaging.models import MessageRequest
+from shared.messaging.models import (
+    MESSAGES,
+    MessageRecord,
+    MessageRequest,
+    MessageState,
+    ScheduledRelease,
+)
+from shared.messaging.outbox import publish
 from shared.messaging.providers import default_providers
 from shared.settings import get_settings
+from shared.tenancy import TenantData
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +51,27 @@ def deliver_message(event: CloudEvent) -> None:
     log.info("message %s: %s", request.id, outcome)
     if outcome is Outcome.RETRY_LATER:
         raise RetryLater(f"message {request.id} will be retried")
+
+
+# Internal: reachable only by Cloud Tasks (IAM invoker), so no Firebase principal.
+releases = Api("release_scheduled_message", "Internal: release scheduled messages")
+
+
+@releases.route(
+    "POST", "/", summary="Publish a scheduled message", roles=None, body=ScheduledRelease
+)
+def release(ctx: Context, body: ScheduledRelease) -> None:
+    tenant = TenantData(firestore_client(), body.tenant_id)
+    snapshot = tenant.document(MESSAGES, body.message_id).get()
+    if not snapshot.exists:
+        log.warning("scheduled message %s no longer exists", body.message_id)
+        return None  # erased in the meantime: nothing to send, do not retry
+    record = MessageRecord.model_validate(snapshot.to_dict())
+    if record.state is MessageState.QUEUED:
+        publish(record.request)  # the stored request, never one from the task body
+    return None
+
+
+@functions_framework.http
+def release_scheduled_message(request: flask.Request) -> flask.Response:
+    return releases(request)

@@ -60,6 +60,13 @@ class MessageRequest(BaseModel, frozen=True):
         return self
 
 
+class ScheduledRelease(BaseModel, frozen=True):
+    """The body of a Cloud Task that releases a scheduled message: ids only."""
+
+    tenant_id: str = Field(pattern=TENANT_ID_PATTERN.pattern)
+    message_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,128}$")
+
+
 class MessageRecord(BaseModel):
     """The Firestore document `tenants/{t}/messages/{id}`: the delivery's history."""
 
@@ -71,6 +78,7 @@ class MessageRecord(BaseModel):
     updated_at: datetime
     lease_until: datetime | None = None
     next_attempt_at: datetime | None = None
+    scheduled_for: datetime | None = None  # held back by Cloud Tasks until then
     sent_at: datetime | None = None
     provider_message_id: str | None = None
     last_error: str | None = None

@@ -1,4 +1,4 @@
-"""Requesting a message: record it as `queued`, then publish it to Pub/Sub."""
+"""Requesting a message: record it as `queued`, then publish it now or at its send time."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from google.api_core.exceptions import AlreadyExists
 
-from shared.gcp import publisher, topic_path
+from shared.gcp import publisher, queue_path, tasks_client, topic_path
 from shared.messaging.models import (
     MESSAGES,
     Channel,
@@ -15,11 +15,13 @@ from shared.messaging.models import (
     MessageRecord,
     MessageRequest,
     MessageState,
+    ScheduledRelease,
 )
 from shared.settings import get_settings
 from shared.tenancy import TenantData
 
 PUBLISH_TIMEOUT_S = 30.0
+RELEASE_FUNCTION = "release_scheduled_message"
 
 
 def request_message(
@@ -32,8 +34,9 @@ def request_message(
     params: dict[str, str],
     locale: Locale = Locale.DA,
     requested_by: str = "system",
+    send_at: datetime | None = None,
 ) -> MessageRequest:
-    """Queue one message for delivery; safe to call again with the same id.
+    """Queue one message for delivery (at `send_at`, if given); safe to call again.
 
     The record is created first so the message is visible as `queued` even if
     delivery is slow; publishing again with the same id is harmless because
@@ -50,12 +53,20 @@ def request_message(
         requested_by=requested_by,
     )
     now = datetime.now(UTC)
+    later = send_at if send_at is not None and send_at > now else None
     record = MessageRecord(
-        request=request, state=MessageState.QUEUED, created_at=now, updated_at=now
+        request=request,
+        state=MessageState.QUEUED,
+        created_at=now,
+        updated_at=now,
+        scheduled_for=later,
     )
     with contextlib.suppress(AlreadyExists):
         tenant.document(MESSAGES, request.id).create(record.to_firestore())
-    publish(request)
+    if later is None:
+        publish(request)
+    else:
+        schedule_release(request, later)
     return request
 
 
@@ -68,3 +79,26 @@ def publish(request: MessageRequest) -> str:
         message_id=request.id,
     )
     return str(future.result(timeout=PUBLISH_TIMEOUT_S))
+
+
+def schedule_release(request: MessageRequest, send_at: datetime) -> None:
+    """A Cloud Task that calls the release function at `send_at`; named by message id."""
+    from google.cloud import tasks_v2
+
+    settings = get_settings()
+    queue = queue_path(settings.scheduled_message_queue)
+    body = ScheduledRelease(tenant_id=request.tenant_id, message_id=request.id)
+    http = tasks_v2.HttpRequest(
+        url=settings.function_url(RELEASE_FUNCTION),
+        http_method=tasks_v2.HttpMethod.POST,
+        headers={"Content-Type": "application/json"},
+        body=body.model_dump_json().encode(),
+    )
+    if not settings.uses_emulators:  # the emulator cannot mint OIDC tokens
+        http.oidc_token = tasks_v2.OidcToken(service_account_email=settings.invoker_service_account)
+    task = tasks_v2.Task(
+        name=f"{queue}/tasks/{request.id}", schedule_time=send_at, http_request=http
+    )
+    # Cloud Tasks refuses a second task of the same name: the message is scheduled already.
+    with contextlib.suppress(AlreadyExists):
+        tasks_client().create_task(parent=queue, task=task)

@@ -1,0 +1,97 @@
+"""The nightly maintenance window: deadline by 03:00 Copenhagen, idempotent batched jobs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.gcp import firestore_client
+from shared.maintenance import MESSAGE_RETENTION, run_deadline, run_nightly
+from shared.messaging.models import MESSAGES, Channel, MessageRecord, MessageRequest, MessageState
+from shared.tenancy import TenantData
+from tests.helpers import call, create_tenant, unique
+
+
+@pytest.mark.parametrize(
+    ("now", "deadline"),
+    [
+        # Winter (CET, UTC+1): 00:10 local is 23:10 UTC; the window ends 02:00 UTC.
+        (datetime(2026, 1, 14, 23, 10, tzinfo=UTC), datetime(2026, 1, 15, 2, 0, tzinfo=UTC)),
+        # Summer (CEST, UTC+2): 02:59 local is 00:59 UTC; the window ends 01:00 UTC.
+        (datetime(2026, 7, 1, 0, 59, tzinfo=UTC), datetime(2026, 7, 1, 1, 0, tzinfo=UTC)),
+        # Outside the window (a manual run at 14:00 local): one hour.
+        (datetime(2026, 7, 1, 12, 0, tzinfo=UTC), datetime(2026, 7, 1, 13, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_deadline_is_03_00_copenhagen_inside_the_window(
+    now: datetime, deadline: datetime
+) -> None:
+    assert run_deadline(now) == deadline
+
+
+def _message(tenant: TenantData, state: MessageState, age: timedelta) -> str:
+    message_id = unique("msg")
+    when = datetime.now(UTC) - age
+    request = MessageRequest(
+        id=message_id,
+        tenant_id=tenant.tenant_id,
+        channel=Channel.EMAIL,
+        to="x@example.dk",
+        template="password_reset",
+        params={"link": "l"},
+    )
+    record = MessageRecord(request=request, state=state, created_at=when, updated_at=when)
+    tenant.document(MESSAGES, message_id).set(record.to_firestore())
+    return message_id
+
+
+@pytest.mark.usefixtures("stack")
+def test_old_finished_messages_are_purged_and_everything_else_kept() -> None:
+    db = firestore_client()
+    a, b = TenantData(db, create_tenant()), TenantData(db, create_tenant())
+    old = MESSAGE_RETENTION + timedelta(days=1)
+    purged = [
+        _message(a, MessageState.SENT, old),
+        _message(a, MessageState.FAILED, old),
+        _message(b, MessageState.SENT, old),
+    ]
+    kept = [
+        (a, _message(a, MessageState.SENT, timedelta(days=1))),
+        (b, _message(b, MessageState.QUEUED, old)),
+    ]  # stuck, not finished: left for people
+
+    report = run_nightly(db)
+
+    [job] = report.jobs
+    assert job.finished
+    assert job.processed >= 3
+    for tenant, message_id in [(a, purged[0]), (a, purged[1]), (b, purged[2])]:
+        assert not tenant.document(MESSAGES, message_id).get().exists
+    for tenant, message_id in kept:
+        assert tenant.document(MESSAGES, message_id).get().exists
+    [event] = [e.to_dict() for e in a.collection("events").get()]
+    assert event is not None
+    assert event["action"] == "maintenance.messages_purged"
+    assert event["details"]["count"] == 2
+
+
+@pytest.mark.usefixtures("stack")
+def test_a_job_past_the_deadline_stops_cleanly_and_touches_nothing() -> None:
+    db = firestore_client()
+    tenant = TenantData(db, create_tenant())
+    message_id = _message(tenant, MessageState.SENT, MESSAGE_RETENTION + timedelta(days=1))
+    start = datetime(2026, 1, 15, 1, 59, 59, tzinfo=UTC)  # 02:59:59 Copenhagen
+    ticks = iter([start, start + timedelta(seconds=2)] + [start + timedelta(hours=1)] * 10)
+
+    report = run_nightly(db, clock=lambda: next(ticks))
+
+    assert [(j.processed, j.finished) for j in report.jobs] == [(0, False)]
+    assert tenant.document(MESSAGES, message_id).get().exists
+
+
+@pytest.mark.usefixtures("stack")
+def test_the_scheduler_target_runs_the_jobs() -> None:
+    reply = call("POST", "/nightly_maintenance/")
+    assert reply.status_code == 200
+    assert [job["name"] for job in reply.json()["jobs"]] == ["purge_old_messages"]
