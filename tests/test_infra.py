@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -129,8 +132,23 @@ def test_staging_makes_one_self_contained_source_per_area(tmp_path: Path) -> Non
     stage(deployment, tmp_path)
     for area in deployment.areas:
         source = tmp_path / area
-        assert (source / "main.py").exists()
+        assert (source / "functions" / area / "main.py").exists()
         assert (source / "shared" / "http.py").exists()
+        # The generated main.py imports every entry point of the area, from the staged copy.
+        entries = [fn.name for fn in deployment.functions if fn.area == area]
+        check = (
+            f"import sys; sys.path.insert(0, {str(source)!r}); import main; "
+            f"print(all(callable(getattr(main, n)) for n in {entries!r}))"
+        )
+        ran = subprocess.run(
+            [sys.executable, "-c", check],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "GOOGLE_CLOUD_PROJECT": "p"},
+            check=False,
+        )
+        assert ran.stdout.strip() == "True", ran.stderr
         requirements = (source / "requirements.txt").read_text()
         assert "functions-framework==" in requirements
         assert "pytest" not in requirements
