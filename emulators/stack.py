@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import Any
 
 from infra.deployment import ROOT, Deployment, load
 
@@ -199,7 +199,6 @@ class Service:
     ready: Callable[[], bool]
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
-    log: IO[bytes] | None = None
 
 
 class Stack:
@@ -209,6 +208,8 @@ class Stack:
         self.env = stack_env(profile)
         self.services: list[Service] = []
         self.pid_file = profile.state_dir / "stack.pid"
+        # Process groups of this stack, so a later start can reap a stack that was killed.
+        self.groups_file = profile.state_dir / "process-groups"
 
     # -- starting -------------------------------------------------------------------------
 
@@ -218,7 +219,7 @@ class Stack:
                 pid = int(self.pid_file.read_text().strip())
                 os.kill(pid, 0)
             except (ValueError, ProcessLookupError, PermissionError):
-                self.pid_file.unlink(missing_ok=True)  # left by a stack that was killed
+                self._reap_orphans()  # left by a stack that was killed
             else:
                 raise StackError(
                     f"A Trivsel stack (profile '{self.profile.name}') is already running as "
@@ -235,6 +236,14 @@ class Stack:
                 + ", ".join(taken)
                 + ". Stop that program (another emulator, or an old stack) and try again."
             )
+
+    def _reap_orphans(self) -> None:
+        if self.groups_file.exists():
+            for line in self.groups_file.read_text().split():
+                with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
+                    os.killpg(int(line), signal.SIGKILL)
+        self.groups_file.unlink(missing_ok=True)
+        self.pid_file.unlink(missing_ok=True)
 
     def _services(self) -> list[Service]:
         p = self.profile
@@ -349,18 +358,20 @@ class Stack:
     def _spawn(self, service: Service) -> None:
         logs = self.profile.state_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        service.log = (logs / f"{service.name}.log").open("wb")
         env = {**os.environ, **self.env, **service.env}
-        service.process = subprocess.Popen(
-            service.command,
-            cwd=ROOT,
-            env=env,
-            stdout=service.log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        with (logs / f"{service.name}.log").open("wb") as log:
+            service.process = subprocess.Popen(
+                service.command,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.services.append(service)
+        with self.groups_file.open("a") as groups:
+            groups.write(f"{service.process.pid}\n")
 
     def _wait_ready(self, services: list[Service], timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -493,9 +504,8 @@ class Stack:
             # Children that outlived their leader (e.g. a JVM under a launcher) go too.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(service.process.pid, signal.SIGKILL)
-            if service.log is not None:
-                service.log.close()
         self.services.clear()
+        self.groups_file.unlink(missing_ok=True)
         self.pid_file.unlink(missing_ok=True)
 
     def crashed(self) -> Service | None:
@@ -579,7 +589,14 @@ def up(profile: Profile) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:
-        stack.stop()
+        _stop_quietly(stack)
+
+
+def _stop_quietly(stack: Stack) -> None:
+    """Stop everything; a second Ctrl-C must not cut the clean-up short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    stack.stop()
 
 
 def run(profile: Profile, command: list[str]) -> int:
@@ -594,7 +611,7 @@ def run(profile: Profile, command: list[str]) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:
-        stack.stop()
+        _stop_quietly(stack)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -96,8 +96,16 @@ def queue_path(queue: str) -> str:
 def aws_client(service: str) -> Any:
     """An SES or SNS client; AWS_ENDPOINT_URL points it at moto locally."""
     import boto3
+    from botocore.config import Config
 
     settings = get_settings()
+    # Bounded well inside the message lease: a slow provider call must not outlive it.
+    config = Config(
+        connect_timeout=5, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 2}
+    )
     return boto3.client(
-        service, region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+        service,
+        region_name=settings.aws_region,
+        endpoint_url=settings.aws_endpoint_url,
+        config=config,
     )

@@ -8,11 +8,17 @@ whose environment is already exported (as `python -m emulators.stack run` does).
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
+from types import FrameType
 
 import pytest
 
 from emulators.stack import PROFILES, Stack, stack_env
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +28,8 @@ def stack() -> Iterator[dict[str, str]]:
         yield stack_env(profile)
         return
     running = Stack(profile)
+    # A CI time-out sends SIGTERM: turn it into an exception so the stack is stopped.
+    signal.signal(signal.SIGTERM, _interrupt)
     running.start()
     os.environ.update(running.env)
     try:

@@ -39,9 +39,6 @@ class Browser:
     def get(self, path: str) -> requests.Response:
         return requests.get(f"{_base()}/{path}", headers=self._headers(), timeout=10)
 
-    def list(self, path: str) -> requests.Response:
-        return requests.get(f"{_base()}/{path}", headers=self._headers(), timeout=10)
-
     def write(self, path: str, fields: dict[str, str] | None = None) -> requests.Response:
         body: dict[str, Any] = {
             "fields": {k: {"stringValue": v} for k, v in (fields or {"x": "y"}).items()}

@@ -137,8 +137,10 @@ def test_staging_makes_one_self_contained_source_per_area(tmp_path: Path) -> Non
         # The generated main.py imports every entry point of the area, from the staged copy.
         entries = [fn.name for fn in deployment.functions if fn.area == area]
         check = (
-            f"import sys; sys.path.insert(0, {str(source)!r}); import main; "
-            f"print(all(callable(getattr(main, n)) for n in {entries!r}))"
+            f"import sys; sys.path.insert(0, {str(source)!r}); import main, shared; "
+            f"print(all(callable(getattr(main, n)) for n in {entries!r}) and "
+            f"main.__file__.startswith({str(source)!r}) and "
+            f"shared.__file__.startswith({str(source)!r}))"
         )
         ran = subprocess.run(
             [sys.executable, "-c", check],

@@ -29,7 +29,7 @@ def me(ctx: Context, _: None) -> Me:
     tenant_name = None
     if caller.tenant_id is not None:
         snapshot = firestore_client().collection(TENANTS).document(caller.tenant_id).get()
-        tenant_name = snapshot.get("display_name") if snapshot.exists else None
+        tenant_name = (snapshot.to_dict() or {}).get("display_name")
     return Me(
         uid=caller.uid,
         email=caller.email,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import logging
 
 import flask
@@ -35,10 +36,10 @@ class RetryLater(Exception):
 
 @functions_framework.cloud_event
 def deliver_message(event: CloudEvent) -> None:
-    payload = base64.b64decode(event.data["message"]["data"])
     try:
+        payload = base64.b64decode(event.data["message"]["data"], validate=True)
         request = MessageRequest.model_validate_json(payload)
-    except ValidationError as exc:
+    except (KeyError, TypeError, binascii.Error, ValidationError) as exc:
         # Nothing can make this message valid: acknowledge it, loudly.
         log.error("dropping invalid message request %s: %s", event["id"], exc)
         return

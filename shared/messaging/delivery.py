@@ -3,7 +3,8 @@
 Each delivery first claims the message in a Firestore transaction: a message
 already `sent` or `failed` is not sent again; one held by a live attempt (its
 lease) or waiting out a backoff is handed back for a later redelivery. Only
-the claim holder calls the provider, then records the outcome.
+the claim holder calls the provider, and its outcome is written only if it
+still holds the claim. What is sent is the stored request, never the payload.
 
 The one window this cannot close is a crash after the provider accepted the
 message and before `sent` is written (there is no idempotency key in SES): a
@@ -12,6 +13,7 @@ retry after the lease then sends again. See README, "Messaging".
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -28,16 +30,20 @@ from shared.tenancy import TenantData
 if TYPE_CHECKING:
     from shared.settings import Settings
 
+log = logging.getLogger(__name__)
+
 
 class Outcome(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     DUPLICATE = "duplicate"  # already sent or failed: nothing to do
     RETRY_LATER = "retry_later"  # held by another attempt, or backing off
+    SUPERSEDED = "superseded"  # this attempt's lease ran out and another took over
 
 
 @dataclass(frozen=True)
 class _Claim:
+    request: MessageRequest
     attempt: int  # 0 when not claimed
     outcome: Outcome | None = None
 
@@ -65,25 +71,46 @@ def _claim(
                 request=request, state=MessageState.QUEUED, created_at=now, updated_at=now
             )
         record.received += 1
-        claim = _Claim(attempt=0)
+        held = record.state is MessageState.SENDING and (record.lease_until or now) > now
+        waiting = record.next_attempt_at is not None and record.next_attempt_at > now
         if record.state in (MessageState.SENT, MessageState.FAILED):
-            claim = _Claim(attempt=0, outcome=Outcome.DUPLICATE)
-        elif (
-            record.state is MessageState.SENDING and record.lease_until and record.lease_until > now
-        ) or (record.next_attempt_at and record.next_attempt_at > now):
-            claim = _Claim(attempt=0, outcome=Outcome.RETRY_LATER)
+            claim = _Claim(record.request, 0, Outcome.DUPLICATE)
+        elif held or waiting:
+            claim = _Claim(record.request, 0, Outcome.RETRY_LATER)
         else:
             record.attempts += 1
             record.state = MessageState.SENDING
             record.lease_until = now + timedelta(seconds=settings.message_lease_s)
             record.next_attempt_at = None
             record.updated_at = now
-            claim = _Claim(attempt=record.attempts)
+            claim = _Claim(record.request, record.attempts)
         transaction.set(ref, record.to_firestore())
         return claim
 
     result: _Claim = run(db.transaction())
     return result
+
+
+def _finish(
+    db: firestore.Client, ref: firestore.DocumentReference, attempt: int, update: dict[str, Any]
+) -> bool:
+    """Write an attempt's outcome, only if that attempt still holds the claim."""
+
+    @firestore.transactional
+    def run(transaction: firestore.Transaction) -> bool:
+        snapshot = ref.get(transaction=transaction)
+        current = snapshot.to_dict() or {}
+        if current.get("state") != MessageState.SENDING or current.get("attempts") != attempt:
+            return False
+        transaction.update(ref, update)
+        return True
+
+    done: bool = run(db.transaction())
+    if not done:
+        log.warning(
+            "message %s: attempt %d was superseded; its outcome is dropped", ref.id, attempt
+        )
+    return done
 
 
 def deliver(
@@ -100,29 +127,30 @@ def deliver(
     claim = _claim(db, ref, request, settings, now or datetime.now(UTC))
     if claim.outcome is not None:
         return claim.outcome
+    stored = claim.request
     try:
-        provider_id = _send(request, providers)
+        provider_id = _send(stored, providers)
     except ProviderError as error:
-        return _record_failure(tenant, ref, request, claim.attempt, error, settings)
+        return _record_failure(tenant, ref, stored, claim.attempt, error, settings)
     finished = datetime.now(UTC)
-    ref.update(
-        {
-            "state": MessageState.SENT.value,
-            "sent_at": finished,
-            "updated_at": finished,
-            "provider_message_id": provider_id,
-            "lease_until": None,
-            "last_error": None,
-        }
-    )
-    _log(tenant, request, "message.sent", {"attempts": claim.attempt})
+    update = {
+        "state": MessageState.SENT.value,
+        "sent_at": finished,
+        "updated_at": finished,
+        "provider_message_id": provider_id,
+        "lease_until": None,
+        "last_error": None,
+    }
+    if not _finish(db, ref, claim.attempt, update):
+        return Outcome.SUPERSEDED
+    _log(tenant, stored, "message.sent", {"attempts": claim.attempt})
     return Outcome.SENT
 
 
 def _send(request: MessageRequest, providers: Providers) -> str:
     try:
         message = render(request.template, request.channel, request.locale, request.params)
-    except (UnknownTemplate, KeyError) as exc:
+    except (UnknownTemplate, KeyError) as exc:  # a template changed since it was requested
         raise ProviderError(f"template: {exc}", permanent=True) from exc
     if request.channel is Channel.EMAIL:
         return providers.email.send_email(request.to, message)
@@ -143,17 +171,18 @@ def _record_failure(
         reason = (
             error.reason
             if error.permanent
-            else (f"{error.reason} (gave up after {attempt} attempts)")
+            else f"{error.reason} (gave up after {attempt} attempts)"
         )
         update |= {"state": MessageState.FAILED.value, "failure_reason": reason}
-        ref.update(update)
+        if not _finish(tenant.db, ref, attempt, update):
+            return Outcome.SUPERSEDED
         _log(tenant, request, "message.failed", {"attempts": attempt, "reason": reason})
         return Outcome.FAILED
     update |= {
         "state": MessageState.QUEUED.value,
         "next_attempt_at": now + backoff(attempt, settings),
     }
-    ref.update(update)
+    _finish(tenant.db, ref, attempt, update)
     return Outcome.RETRY_LATER
 
 

@@ -15,6 +15,7 @@ MESSAGES = "messages"
 # E-mail syntax is checked loosely on purpose: the provider is the final judge.
 EMAIL_PATTERN = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 E164_PATTERN = re.compile(r"^\+[1-9][0-9]{7,14}$")
+MESSAGE_ID_PATTERN = r"^[A-Za-z0-9_-]{8,100}$"
 
 
 class Channel(StrEnum):
@@ -37,7 +38,8 @@ class MessageState(StrEnum):
 class MessageRequest(BaseModel, frozen=True):
     """One e-mail or SMS to one recipient. `id` is the idempotency key."""
 
-    id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,128}$")
+    # At most 100 characters, so ids derived from it (event ids) stay valid path segments.
+    id: str = Field(pattern=MESSAGE_ID_PATTERN)
     tenant_id: str = Field(pattern=TENANT_ID_PATTERN.pattern)
     channel: Channel
     to: str = Field(max_length=320)
@@ -48,23 +50,27 @@ class MessageRequest(BaseModel, frozen=True):
 
     @model_validator(mode="after")
     def _recipient_fits_channel(self) -> Self:
-        from shared.messaging.templates import template_for
-
         pattern = EMAIL_PATTERN if self.channel is Channel.EMAIL else E164_PATTERN
         if not pattern.fullmatch(self.to):
             raise ValueError(f"'to' is not a valid {self.channel} recipient")
-        template = template_for(self.template, self.channel)
-        missing = sorted(set(template.params) - set(self.params))
-        if missing:
-            raise ValueError(f"template '{self.template}' needs params: {', '.join(missing)}")
         return self
+
+
+def check_template(request: MessageRequest) -> None:
+    """At request time (not on every read, so stored records survive template changes)."""
+    from shared.messaging.templates import template_for
+
+    template = template_for(request.template, request.channel)
+    missing = sorted(set(template.params) - set(request.params))
+    if missing:
+        raise ValueError(f"template '{request.template}' needs params: {', '.join(missing)}")
 
 
 class ScheduledRelease(BaseModel, frozen=True):
     """The body of a Cloud Task that releases a scheduled message: ids only."""
 
     tenant_id: str = Field(pattern=TENANT_ID_PATTERN.pattern)
-    message_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,128}$")
+    message_id: str = Field(pattern=MESSAGE_ID_PATTERN)
 
 
 class MessageRecord(BaseModel):

@@ -16,6 +16,7 @@ from shared.messaging.models import (
     MessageRequest,
     MessageState,
     ScheduledRelease,
+    check_template,
 )
 from shared.settings import get_settings
 from shared.tenancy import TenantData
@@ -52,6 +53,7 @@ def request_message(
         locale=locale,
         requested_by=requested_by,
     )
+    check_template(request)
     now = datetime.now(UTC)
     later = send_at if send_at is not None and send_at > now else None
     record = MessageRecord(
