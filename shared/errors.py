@@ -78,6 +78,16 @@ class TenantTerminated(ApiError):
     title = "The organisation's subscription has ended"
 
 
+class SecondFactorRequired(ApiError):
+    status, code = 403, "second_factor_required"
+    title = "Your organisation requires sign-in with an SMS code as well"
+
+
+class ReauthenticationRequired(ApiError):
+    status, code = 401, "reauthentication_required"
+    title = "Sign in again to change this"
+
+
 class Forbidden(ApiError):
     status, code, title = 403, "forbidden", "Your role does not allow this"
 
@@ -94,12 +104,37 @@ class Conflict(ApiError):
     status, code, title = 409, "conflict", "The request conflicts with the current state"
 
 
+class LicenceExhausted(ApiError):
+    status, code = 409, "licence_exhausted"
+    title = "The licences are used up; contact the supplier to upgrade"
+
+
+class SlugTaken(ApiError):
+    status, code, title = 409, "slug_taken", "Another tenant has this slug"
+
+
+class EmailTaken(ApiError):
+    status, code, title = 409, "email_taken", "Another account has this e-mail address"
+
+
+class NotAnImage(ApiError):
+    status, code, title = 422, "not_an_image", "The file is not a JPEG, PNG or WebP image"
+
+
+class InvalidTransition(ApiError):
+    status, code, title = 409, "invalid_transition", "Not possible in the current state"
+
+
 class UnsupportedMediaType(ApiError):
     status, code, title = 415, "unsupported_media_type", "Send application/json"
 
 
 class PayloadTooLarge(ApiError):
     status, code, title = 413, "payload_too_large", "The request body is too large"
+
+
+class InternalError(ApiError):
+    status, code, title = 500, "internal_error", "Something went wrong on our side"
 
 
 def validation_errors(pydantic_errors: list[Any]) -> list[dict[str, Any]]:

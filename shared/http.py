@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from shared import errors
 from shared.principal import Principal, Role, bearer_token, verify_id_token
 from shared.settings import Settings, get_settings
+from shared.tenancy import InvalidPath
 
 log = logging.getLogger(__name__)
 
@@ -111,19 +112,23 @@ class Api:
         return register
 
     def __call__(self, request: flask.Request) -> flask.Response:
-        settings = get_settings()
         origin = request.headers.get("Origin")
+        settings: Settings | None = None
         try:
+            settings = get_settings()
             if request.method == "OPTIONS":
                 response = self._preflight(request, settings)
             else:
                 response = self._dispatch(request, settings)
         except errors.ApiError as refusal:
             response = problem_response(refusal, request.path)
+        except InvalidPath:  # an id no tenant could hold: for the caller, simply not there
+            response = problem_response(errors.NotFound(), request.path)
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.path)
-            response = problem_response(InternalError(), request.path)
-        _add_cors(response, origin, settings)
+            response = problem_response(errors.InternalError(), request.path)
+        if settings is not None:
+            _add_cors(response, origin, settings)
         return response
 
     def _match(self, request: flask.Request) -> tuple[Route, dict[str, str]]:
@@ -172,10 +177,6 @@ class Api:
             response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
             response.headers["Access-Control-Max-Age"] = "3600"
         return response
-
-
-class InternalError(errors.ApiError):
-    status, code, title = 500, "internal_error", "Something went wrong on our side"
 
 
 def _json_body(request: flask.Request) -> Any:

@@ -34,6 +34,7 @@ class TenantStatus(StrEnum):
 TENANT_CLAIM = "tenant_id"
 ROLE_CLAIM = "role"
 CLOCK_SKEW_S = 5
+RECENT_SIGN_IN_S = 300
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,28 @@ class Principal:
     role: Role
     tenant_id: str | None  # None only for the system owner
     email: str | None = None
+    auth_time: int = 0  # when the user last entered their password (epoch seconds)
+
+    def require_recent_sign_in(self, within_s: int = RECENT_SIGN_IN_S) -> None:
+        """Changing a password (or e-mail) needs a fresh sign-in, as Firebase advises."""
+        if time.time() - self.auth_time > within_s:
+            raise errors.ReauthenticationRequired()
+
+    def owner_access(self, tenant_id: str, purpose: str) -> TenantData:
+        """The system owner opens one tenant's data: explicit, and logged in that tenant."""
+        from shared.events import record_event
+
+        if self.role is not Role.OWNER:
+            raise errors.Forbidden("Only the system owner opens another tenant")
+        tenant = TenantData(firestore_client(), tenant_id)
+        record_event(
+            tenant,
+            actor=self.uid,
+            action="owner.access",
+            subject="tenant",
+            details={"purpose": purpose},
+        )
+        return tenant
 
     def tenant_data(self) -> TenantData:
         """The caller's own tenant; the owner has none and must ask explicitly."""
@@ -59,17 +82,19 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def _claims_principal(uid: str, email: str | None, claims: dict[str, Any]) -> Principal:
+def _claims_principal(
+    uid: str, email: str | None, claims: dict[str, Any], auth_time: int = 0
+) -> Principal:
     try:
         role = Role(claims.get(ROLE_CLAIM, ""))
     except ValueError:
         raise errors.Forbidden("The account has no Trivsel role") from None
     tenant_id = claims.get(TENANT_CLAIM)
     if role is Role.OWNER:
-        return Principal(uid=uid, role=role, tenant_id=None, email=email)
+        return Principal(uid=uid, role=role, tenant_id=None, email=email, auth_time=auth_time)
     if not isinstance(tenant_id, str) or not TENANT_ID_PATTERN.fullmatch(tenant_id):
         raise errors.Forbidden("The account belongs to no tenant")
-    return Principal(uid=uid, role=role, tenant_id=tenant_id, email=email)
+    return Principal(uid=uid, role=role, tenant_id=tenant_id, email=email, auth_time=auth_time)
 
 
 def verify_id_token(token: str) -> Principal:
@@ -100,9 +125,16 @@ def verify_id_token(token: str) -> Principal:
     # A token minted for another tenant (or before a move) never passes as this one.
     if claims.get(TENANT_CLAIM) != record_claims.get(TENANT_CLAIM):
         raise errors.InvalidToken("The ID token was not issued for this account's tenant")
-    principal = _claims_principal(uid, user.email, record_claims)
+    principal = _claims_principal(uid, user.email, record_claims, int(claims.get("auth_time", 0)))
     if principal.tenant_id is not None:
-        check_tenant_status(principal.tenant_id)
+        tenant = check_tenant_status(principal.tenant_id)
+        sign_in = tenant.get("sign_in") or {}
+        second_factor = (claims.get("firebase") or {}).get("sign_in_second_factor")
+        if sign_in.get("mfa_required") and not second_factor:
+            raise errors.SecondFactorRequired(
+                "Your organisation requires an SMS code at sign-in. Enrol a phone number "
+                "and sign in again."
+            )
     return principal
 
 
@@ -117,14 +149,19 @@ def _check_token_times(claims: dict[str, Any], skew_s: int = CLOCK_SKEW_S) -> No
         raise errors.InvalidToken("The ID token is issued in the future")
 
 
-def check_tenant_status(tenant_id: str) -> None:
+def check_tenant_status(tenant_id: str) -> dict[str, Any]:
+    """The tenant's document, if its users may work now; else the refusal."""
     snapshot = firestore_client().collection(TENANTS).document(tenant_id).get()
     if not snapshot.exists:
         raise errors.Forbidden("The account's tenant does not exist")
-    status = snapshot.get("status")
+    tenant: dict[str, Any] = snapshot.to_dict() or {}
+    status = tenant.get("status")
     if status == TenantStatus.SUSPENDED:
         raise errors.TenantSuspended(
             "Your organisation's access is suspended. Contact your administrator."
         )
     if status == TenantStatus.TERMINATED:
         raise errors.TenantTerminated()
+    if status != TenantStatus.ACTIVE:  # an unknown state fails closed
+        raise errors.Forbidden("The organisation's account is not active")
+    return tenant

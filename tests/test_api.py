@@ -20,6 +20,7 @@ from tests.helpers import (
     forge,
     set_tenant_status,
     token_payload,
+    unique,
     unsigned_token,
 )
 
@@ -173,3 +174,15 @@ def test_openapi_document_is_served_and_lists_every_route() -> None:
     assert document["openapi"] == "3.1.0"
     listed = {(path, method.upper()) for path, ops in document["paths"].items() for method in ops}
     assert listed == {(route.path, route.method) for route in api.routes}
+
+
+def test_a_token_issued_in_the_future_is_refused() -> None:
+    token = create_user(create_tenant()).sign_in()
+    claims = token_payload(token)
+    future = forge(token, iat=claims["iat"] + 3600, exp=claims["exp"] + 3600)
+    assert_problem(call("GET", "/auth_api/me", future), 401, "invalid_token")
+
+
+def test_a_user_whose_tenant_does_not_exist_is_refused() -> None:
+    user = create_user(unique("gone"))
+    assert_problem(call("GET", "/auth_api/me", user.sign_in()), 403, "forbidden")
