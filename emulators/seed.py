@@ -1,12 +1,13 @@
-"""The demo tenant that `make up` seeds: one tenant, its administrator and a professional."""
+"""The demo data `make up` seeds: one tenant, its administrator and a professional,
+and the supplier's system owner. Safe to run again (it resets passwords)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from shared.principal import ROLE_CLAIM, TENANT_CLAIM, Role, TenantStatus
+from shared.principal import Role
 
 
 @dataclass(frozen=True)
@@ -31,32 +32,38 @@ DEMO_USERS = (
     DemoUser(
         "fagperson@demo.trivsel.dk", "Demo-fagperson-2026", Role.PROFESSIONAL, "Frederik Fagperson"
     ),
+    DemoUser("systemejer@trivsel.dk", "Demo-systemejer-2026", Role.OWNER, "Sofie Systemejer"),
 )
 
 
 def seed_demo(env: dict[str, str]) -> None:
-    """Create (or reset) the demo tenant and its users; safe to run again."""
     os.environ.update(env)
     from firebase_admin import auth
 
+    from functions.auth import tenants
+    from functions.auth.models import AddOn, Licence, Tenant, User, UserStatus
     from shared.gcp import firebase_app, firestore_client
-    from shared.tenancy import TENANTS
+    from shared.principal import ROLE_CLAIM, TENANT_CLAIM, TenantStatus
+    from shared.tenancy import TenantData
 
     now = datetime.now(UTC)
-    firestore_client().collection(TENANTS).document(DEMO_TENANT.tenant_id).set(
-        {
-            "display_name": DEMO_TENANT.display_name,
-            "status": TenantStatus.ACTIVE.value,
-            "licence": {
-                "seats": DEMO_TENANT.seats,
-                "period_start": datetime(now.year, 1, 1, tzinfo=UTC),
-                "period_end": datetime(now.year, 12, 31, tzinfo=UTC),
-                "focus_areas": ["angst", "trivsel", "sorg"],
-                "add_ons": ["vr"],
-            },
-            "created_at": now,
-        }
+    data = TenantData(firestore_client(), DEMO_TENANT.tenant_id)
+    members = [u for u in DEMO_USERS if u.role is not Role.OWNER]
+    tenant = Tenant(
+        slug=DEMO_TENANT.tenant_id,
+        display_name=DEMO_TENANT.display_name,
+        status=TenantStatus.ACTIVE,
+        created_at=now,
+        seats_used=sum(u.role is Role.PROFESSIONAL for u in members),
+        licence=Licence(
+            seats=DEMO_TENANT.seats,
+            period_start=date(now.year, 1, 1),
+            period_end=date(now.year, 12, 31),
+            focus_areas=["angst", "sorg", "trivsel"],
+            add_ons=[AddOn.VR, AddOn.SMS_MFA],
+        ),
     )
+    data.root.set(tenants.to_document(tenant))
     app = firebase_app()
     for user in DEMO_USERS:
         try:
@@ -76,15 +83,16 @@ def seed_demo(env: dict[str, str]) -> None:
                 email_verified=True,
                 app=app,
             )
-        claims = {TENANT_CLAIM: DEMO_TENANT.tenant_id, ROLE_CLAIM: user.role.value}
+        claims = {ROLE_CLAIM: user.role.value}
+        if user.role is not Role.OWNER:
+            claims[TENANT_CLAIM] = DEMO_TENANT.tenant_id
+            profile = User(
+                uid=record.uid,
+                email=user.email,
+                display_name=user.display_name,
+                role=user.role,
+                status=UserStatus.ACTIVE,
+                created_at=now,
+            )
+            data.document(tenants.USERS, record.uid).set(tenants.user_document(profile))
         auth.set_custom_user_claims(record.uid, claims, app=app)
-        firestore_client().collection(TENANTS).document(DEMO_TENANT.tenant_id).collection(
-            "users"
-        ).document(record.uid).set(
-            {
-                "email": user.email,
-                "display_name": user.display_name,
-                "role": user.role.value,
-                "created_at": now,
-            }
-        )

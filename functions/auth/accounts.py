@@ -1,0 +1,120 @@
+"""Firebase Auth accounts and the welcome / reset e-mails that go with them."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from typing import Any
+
+from firebase_admin import auth
+
+from functions.auth.models import EntraConfig
+from shared import errors
+from shared.gcp import firebase_app
+from shared.messaging.models import Channel, Locale
+from shared.messaging.outbox import request_message
+from shared.principal import ROLE_CLAIM, TENANT_CLAIM, Role
+from shared.settings import get_settings
+from shared.tenancy import TenantData
+
+
+def create_account(email: str, display_name: str, tenant_id: str, role: Role) -> str:
+    """A new, passwordless account with its tenant and role claims; returns the uid.
+
+    There is never a password in an e-mail: the user sets one with the link in the
+    welcome message.
+    """
+    try:
+        record = auth.create_user(email=email, display_name=display_name, app=firebase_app())
+    except auth.EmailAlreadyExistsError:
+        raise errors.EmailTaken() from None
+    claims = {TENANT_CLAIM: tenant_id, ROLE_CLAIM: role.value}
+    auth.set_custom_user_claims(record.uid, claims, app=firebase_app())
+    return str(record.uid)
+
+
+def delete_account(uid: str) -> None:
+    with contextlib.suppress(auth.UserNotFoundError):  # gone already: deleting is idempotent
+        auth.delete_user(uid, app=firebase_app())
+
+
+def update_account(uid: str, **changes: Any) -> None:
+    try:
+        auth.update_user(uid, app=firebase_app(), **changes)
+    except auth.EmailAlreadyExistsError:
+        raise errors.EmailTaken() from None
+    except auth.UserNotFoundError:
+        raise errors.NotFound("No such user") from None
+
+
+def set_disabled(uid: str, disabled: bool) -> None:
+    update_account(uid, disabled=disabled)
+    if disabled:  # sessions end at once, not when their tokens expire
+        auth.revoke_refresh_tokens(uid, app=firebase_app())
+
+
+def send_welcome(
+    tenant: TenantData,
+    *,
+    uid: str,
+    email: str,
+    name: str,
+    tenant_name: str,
+    locale: Locale,
+    requested_by: str,
+) -> None:
+    link = auth.generate_password_reset_link(email, app=firebase_app())
+    request_message(
+        tenant,
+        message_id=f"welcome-{uid}",
+        channel=Channel.EMAIL,
+        to=email,
+        template="welcome",
+        params={"name": name, "tenant_name": tenant_name, "link": link},
+        locale=locale,
+        requested_by=requested_by,
+    )
+
+
+def send_password_reset(
+    tenant: TenantData, *, email: str, locale: Locale, requested_by: str
+) -> None:
+    link = auth.generate_password_reset_link(email, app=firebase_app())
+    request_message(
+        tenant,
+        message_id=f"reset-{uuid.uuid4().hex}",
+        channel=Channel.EMAIL,
+        to=email,
+        template="password_reset",
+        params={"link": link},
+        locale=locale,
+        requested_by=requested_by,
+    )
+
+
+def configure_entra(slug: str, config: EntraConfig) -> str:
+    """Create or update the tenant's Entra ID (OIDC) sign-in provider; returns its id.
+
+    Users sign in with Entra ID under the e-mail their administrator created them
+    with; Firebase links the two by e-mail, so claims and seat stay the same.
+    The Auth emulator does not implement provider configurations, so locally only
+    the tenant's settings are stored (README, "Identity").
+    """
+    provider_id = f"oidc.entra-{slug}"
+    if get_settings().uses_emulators:
+        return provider_id
+    options: dict[str, Any] = {
+        "client_id": str(config.client_id),
+        "issuer": f"https://login.microsoftonline.com/{config.directory_id}/v2.0",
+        "display_name": "Microsoft Entra ID",
+        "enabled": True,
+        "client_secret": config.client_secret.get_secret_value(),
+        "code_response_type": True,
+        "id_token_response_type": False,
+        "app": firebase_app(),
+    }
+    try:
+        auth.update_oidc_provider_config(provider_id, **options)
+    except auth.ConfigurationNotFoundError:
+        auth.create_oidc_provider_config(provider_id, **options)
+    return provider_id

@@ -1,0 +1,227 @@
+"""Tenants and licences, operated by the system owner (SPEC T-1, T-3, T-4)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+
+from functions.auth import accounts
+from functions.auth.models import (
+    AddOn,
+    Licence,
+    SignInChange,
+    SignInConfig,
+    Tenant,
+    TenantCreate,
+    TenantCreated,
+    User,
+    UserStatus,
+)
+from shared import errors
+from shared.events import record_event
+from shared.gcp import firestore_client
+from shared.principal import Principal, Role, TenantStatus
+from shared.tenancy import TENANTS, TenantData
+
+EXPORT_PERIOD = timedelta(days=90)
+USERS = "users"
+# Allowed status changes: suspension for non-payment is lifted by reactivation;
+# termination is final (the nightly maintenance erases the tenant after 90 days).
+TRANSITIONS = {
+    "suspend": ({TenantStatus.ACTIVE}, TenantStatus.SUSPENDED),
+    "reactivate": ({TenantStatus.SUSPENDED}, TenantStatus.ACTIVE),
+    "terminate": ({TenantStatus.ACTIVE, TenantStatus.SUSPENDED}, TenantStatus.TERMINATED),
+}
+
+
+def to_document(tenant: Tenant) -> dict[str, Any]:
+    data = tenant.model_dump(exclude={"slug"})
+    data["licence"] = tenant.licence.model_dump(mode="json")  # Firestore has no date type
+    data["sign_in"] = tenant.sign_in.model_dump()
+    return data
+
+
+def from_snapshot(snapshot: Any) -> Tenant:
+    return Tenant.model_validate({**(snapshot.to_dict() or {}), "slug": snapshot.id})
+
+
+def load(tenant: TenantData, transaction: firestore.Transaction | None = None) -> Tenant:
+    snapshot = tenant.root.get(transaction=transaction)
+    if not snapshot.exists:
+        raise errors.NotFound("No such tenant")
+    return from_snapshot(snapshot)
+
+
+def user_document(user: User) -> dict[str, Any]:
+    return user.model_dump(exclude={"uid"})
+
+
+def provision(owner: Principal, body: TenantCreate) -> TenantCreated:
+    """Create a tenant and its first administrator, who gets a welcome e-mail."""
+    now = datetime.now(UTC)
+    tenant = Tenant(
+        slug=body.slug,
+        display_name=body.display_name,
+        status=TenantStatus.ACTIVE,
+        licence=body.licence,
+        seats_used=0,
+        locale=body.locale,
+        created_at=now,
+    )
+    data = TenantData(firestore_client(), body.slug)
+    try:
+        data.root.create(to_document(tenant))
+    except AlreadyExists:
+        raise errors.SlugTaken(f"The slug '{body.slug}' is taken") from None
+    admin = body.administrator
+    try:
+        uid = accounts.create_account(admin.email, admin.display_name, body.slug, Role.ADMIN)
+    except errors.EmailTaken:
+        data.root.delete()  # nothing is left of a tenant whose administrator failed
+        raise
+    user = User(
+        uid=uid,
+        email=admin.email,
+        display_name=admin.display_name,
+        phone=admin.phone,
+        role=Role.ADMIN,
+        status=UserStatus.ACTIVE,
+        created_at=now,
+    )
+    data.document(USERS, uid).set(user_document(user))
+    record_event(
+        data,
+        actor=owner.uid,
+        action="tenant.provisioned",
+        subject="tenant",
+        details={"administrator": uid, "seats": body.licence.seats},
+    )
+    accounts.send_welcome(
+        data,
+        uid=uid,
+        email=admin.email,
+        name=admin.display_name,
+        tenant_name=body.display_name,
+        locale=body.locale,
+        requested_by=owner.uid,
+    )
+    return TenantCreated(tenant=tenant, administrator_uid=uid)
+
+
+def list_tenants() -> list[Tenant]:
+    """Tenant documents only (name, status, licence): no tenant data is opened."""
+    return [from_snapshot(s) for s in firestore_client().collection(TENANTS).get()]
+
+
+def change_licence(owner: Principal, tenant_id: str, licence: Licence) -> Tenant:
+    data = owner.owner_access(tenant_id, "change licence")
+
+    @firestore.transactional
+    def apply(transaction: firestore.Transaction) -> Tenant:
+        tenant = load(data, transaction)
+        if licence.seats < tenant.seats_used:
+            raise errors.InvalidTransition(
+                f"{tenant.seats_used} seats are in use; free seats before lowering to "
+                f"{licence.seats}"
+            )
+        if AddOn.SMS_MFA not in licence.add_ons and tenant.sign_in.mfa_required:
+            tenant.sign_in.mfa_required = False
+        tenant.licence = licence
+        transaction.update(
+            data.root,
+            {"licence": licence.model_dump(mode="json"), "sign_in": tenant.sign_in.model_dump()},
+        )
+        return tenant
+
+    tenant: Tenant = apply(data.db.transaction())
+    record_event(
+        data,
+        actor=owner.uid,
+        action="tenant.licence_changed",
+        subject="tenant",
+        details=licence.model_dump(mode="json"),
+    )
+    return tenant
+
+
+def change_status(owner: Principal, tenant_id: str, verb: str) -> Tenant:
+    allowed_from, target = TRANSITIONS[verb]
+    data = owner.owner_access(tenant_id, verb)
+    now = datetime.now(UTC)
+
+    @firestore.transactional
+    def apply(transaction: firestore.Transaction) -> Tenant:
+        tenant = load(data, transaction)
+        if tenant.status not in allowed_from:
+            raise errors.InvalidTransition(f"A {tenant.status} tenant cannot {verb}")
+        tenant.status = target
+        if target is TenantStatus.SUSPENDED:
+            tenant.suspended_at = now
+        if target is TenantStatus.ACTIVE:
+            tenant.suspended_at = None
+        if target is TenantStatus.TERMINATED:
+            tenant.terminated_at = now
+            tenant.export_available_until = now + EXPORT_PERIOD
+        transaction.update(
+            data.root,
+            {
+                "status": target.value,
+                "suspended_at": tenant.suspended_at,
+                "terminated_at": tenant.terminated_at,
+                "export_available_until": tenant.export_available_until,
+            },
+        )
+        return tenant
+
+    tenant: Tenant = apply(data.db.transaction())
+    record_event(data, actor=owner.uid, action=f"tenant.{target.value}", subject="tenant")
+    return tenant
+
+
+def change_sign_in(actor: Principal, data: TenantData, change: SignInChange) -> Tenant:
+    """SMS second factor and Entra ID sign-in, each only with its licence add-on."""
+    tenant = load(data)
+    settings = tenant.sign_in
+    if change.mfa_required is not None:
+        if change.mfa_required and AddOn.SMS_MFA not in tenant.licence.add_ons:
+            raise errors.Forbidden("The licence does not include SMS second factor")
+        settings.mfa_required = change.mfa_required
+    if change.entra is not None:
+        if AddOn.ENTRA_ID not in tenant.licence.add_ons:
+            raise errors.Forbidden("The licence does not include Entra ID sign-in")
+        settings.entra_provider_id = accounts.configure_entra(tenant.slug, change.entra)
+    data.root.update({"sign_in": settings.model_dump()})
+    record_event(
+        data,
+        actor=actor.uid,
+        action="tenant.sign_in_changed",
+        subject="tenant",
+        details={
+            "mfa_required": settings.mfa_required,
+            "entra_provider_id": settings.entra_provider_id,
+        },
+    )
+    return tenant
+
+
+def sign_in_config(slug: str) -> SignInConfig:
+    """Public: what the sign-in page of a tenant needs to show."""
+    tenant = load(TenantData(firestore_client(), slug))
+    providers = ["password"]
+    if tenant.sign_in.entra_provider_id:
+        providers.append(tenant.sign_in.entra_provider_id)
+    return SignInConfig(
+        slug=tenant.slug,
+        display_name=tenant.display_name,
+        status=tenant.status,
+        providers=providers,
+        mfa_required=tenant.sign_in.mfa_required,
+    )
+
+
+def load_existing(tenant_id: str) -> None:
+    """404 before an owner action is logged against a tenant that does not exist."""
+    load(TenantData(firestore_client(), tenant_id))

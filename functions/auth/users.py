@@ -1,0 +1,285 @@
+"""Users of a tenant: the administrator's work, and each user's own profile (SPEC T-3, T-5, T-6)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from functions.auth import accounts, tenants
+from functions.auth.models import (
+    PHOTO_MAX_BYTES,
+    Photo,
+    PhotoUpload,
+    PhotoUploadRequest,
+    ProfileUpdate,
+    Seats,
+    User,
+    UserCreate,
+    UserList,
+    UserStatus,
+    UserUpdate,
+)
+from shared import errors
+from shared.events import record_event
+from shared.principal import Principal, Role
+from shared.storage import UPLOADS, bucket_name, signed_url, tenant_object
+from shared.tenancy import TenantData
+
+USERS = tenants.USERS
+URL_LIFETIME = timedelta(minutes=15)
+# File signatures: what the first bytes of each accepted image type must be.
+IMAGE_MAGIC = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/webp": (b"RIFF",),
+}
+
+
+# -- seats (T-3) ------------------------------------------------------------------------
+
+
+def _change_seats(data: TenantData, delta: int) -> None:
+    """Take (+1) or give back (-1) a professional seat, atomically with the count."""
+
+    @firestore.transactional
+    def apply(transaction: firestore.Transaction) -> None:
+        tenant = tenants.load(data, transaction)
+        if delta > 0 and tenant.seats_used + delta > tenant.licence.seats:
+            raise errors.LicenceExhausted(
+                f"The licences are used up ({tenant.seats_used} of {tenant.licence.seats})"
+                " — contact the supplier to upgrade, or free a seat."
+            )
+        transaction.update(data.root, {"seats_used": max(tenant.seats_used + delta, 0)})
+
+    apply(data.db.transaction())
+
+
+def seats(data: TenantData) -> Seats:
+    tenant = tenants.load(data)
+    licensed = tenant.licence.seats
+    return Seats(
+        licensed=licensed, used=tenant.seats_used, free=max(licensed - tenant.seats_used, 0)
+    )
+
+
+# -- the administrator's work (T-5) ---------------------------------------------------
+
+
+def get_user(data: TenantData, uid: str) -> User:
+    snapshot = data.document(USERS, uid).get()
+    if not snapshot.exists:
+        raise errors.NotFound("No such user in this tenant")
+    return User.model_validate({**(snapshot.to_dict() or {}), "uid": uid})
+
+
+def list_users(data: TenantData) -> UserList:
+    users = [
+        User.model_validate({**(s.to_dict() or {}), "uid": s.id})
+        for s in data.collection(USERS).order_by("email").get()
+    ]
+    return UserList(users=users, seats=seats(data))
+
+
+def create_user(admin: Principal, data: TenantData, body: UserCreate) -> User:
+    """Create a user; a professional takes a seat, or nothing at all is created."""
+    takes_seat = body.role is Role.PROFESSIONAL
+    if takes_seat:
+        _change_seats(data, +1)
+    try:
+        uid = accounts.create_account(body.email, body.display_name, data.tenant_id, body.role)
+    except BaseException:
+        if takes_seat:
+            _change_seats(data, -1)
+        raise
+    user = User(
+        uid=uid,
+        email=body.email,
+        display_name=body.display_name,
+        phone=body.phone,
+        role=body.role,
+        status=UserStatus.ACTIVE,
+        created_at=datetime.now(UTC),
+    )
+    data.document(USERS, uid).set(tenants.user_document(user))
+    record_event(
+        data,
+        actor=admin.uid,
+        action="user.created",
+        subject=f"users/{uid}",
+        details={"role": body.role.value},
+    )
+    tenant = tenants.load(data)
+    accounts.send_welcome(
+        data,
+        uid=uid,
+        email=body.email,
+        name=body.display_name,
+        tenant_name=tenant.display_name,
+        locale=tenant.locale,
+        requested_by=admin.uid,
+    )
+    return user
+
+
+def update_user(actor: Principal, data: TenantData, uid: str, body: UserUpdate) -> User:
+    user = get_user(data, uid)
+    changes = body.model_dump(exclude_unset=True, exclude={"password"})
+    if "email" in changes or "display_name" in changes:
+        accounts.update_account(uid, **{k: v for k, v in changes.items() if k != "phone"})
+    data.document(USERS, uid).update(changes)
+    record_event(
+        data,
+        actor=actor.uid,
+        action="user.updated",
+        subject=f"users/{uid}",
+        details={"fields": sorted(changes)},
+    )
+    return user.model_copy(update=changes)
+
+
+def send_reset(admin: Principal, data: TenantData, uid: str) -> None:
+    user = get_user(data, uid)
+    tenant = tenants.load(data)
+    accounts.send_password_reset(
+        data, email=user.email, locale=tenant.locale, requested_by=admin.uid
+    )
+    record_event(data, actor=admin.uid, action="user.password_reset_sent", subject=f"users/{uid}")
+
+
+def _active_admins(data: TenantData) -> list[str]:
+    query = data.collection(USERS).where(filter=FieldFilter("role", "==", Role.ADMIN.value))
+    return [s.id for s in query.get() if s.get("status") == UserStatus.ACTIVE.value]
+
+
+def _keep_an_administrator(data: TenantData, uid: str, user: User) -> None:
+    if user.role is Role.ADMIN and _active_admins(data) == [uid]:
+        raise errors.InvalidTransition("A tenant keeps at least one active administrator")
+
+
+def set_active(admin: Principal, data: TenantData, uid: str, active: bool) -> User:
+    if uid == admin.uid:
+        raise errors.InvalidTransition("Administrators cannot deactivate themselves")
+    user = get_user(data, uid)
+    if not active:
+        _keep_an_administrator(data, uid, user)
+    accounts.set_disabled(uid, not active)
+    status = UserStatus.ACTIVE if active else UserStatus.DEACTIVATED
+    data.document(USERS, uid).update({"status": status.value})
+    record_event(data, actor=admin.uid, action=f"user.{status.value}", subject=f"users/{uid}")
+    return user.model_copy(update={"status": status})
+
+
+def remove_user(actor: Principal, data: TenantData, uid: str) -> None:
+    """Delete the account and its profile; a professional's seat is freed.
+
+    The event log keeps only the uid as actor, which no longer leads to a person.
+    """
+    user = get_user(data, uid)
+    _keep_an_administrator(data, uid, user)
+    accounts.delete_account(uid)
+    data.document(USERS, uid).delete()
+    if user.photo_object:
+        from shared.gcp import storage_client
+
+        storage_client().bucket(bucket_name(UPLOADS)).blob(user.photo_object).delete()
+    if user.role is Role.PROFESSIONAL:
+        _change_seats(data, -1)
+    record_event(
+        data,
+        actor=actor.uid,
+        action="user.deleted",
+        subject=f"users/{uid}",
+        details={"role": user.role.value, "by_self": actor.uid == uid},
+    )
+
+
+# -- each user's own profile (T-6) -------------------------------------------------------
+
+
+def update_profile(me: Principal, body: ProfileUpdate) -> User:
+    data = me.tenant_data()
+    if body.password is not None or body.email is not None:
+        me.require_recent_sign_in()
+    if body.password is not None:
+        accounts.update_account(me.uid, password=body.password.get_secret_value())
+        record_event(data, actor=me.uid, action="user.password_changed", subject=f"users/{me.uid}")
+    profile = UserUpdate.model_construct(
+        **{k: v for k, v in body.model_dump(exclude_unset=True).items() if k != "password"}
+    )
+    if not profile.model_fields_set:
+        return get_user(data, me.uid)
+    return update_user(me, data, me.uid, profile)
+
+
+def photo_object(data: TenantData, uid: str) -> str:
+    return tenant_object(data, USERS, uid, "profile-picture")
+
+
+def photo_upload(me: Principal, body: PhotoUploadRequest) -> PhotoUpload:
+    data = me.tenant_data()
+    name = photo_object(data, me.uid)
+    headers = {"x-goog-content-length-range": f"1,{body.size}"}
+    url = signed_url(
+        bucket_name(UPLOADS),
+        name,
+        method="PUT",
+        expires=URL_LIFETIME,
+        content_type=body.content_type,
+        headers=headers,
+    )
+    return PhotoUpload(
+        upload_url=url,
+        headers={"Content-Type": body.content_type, **headers},
+        object=name,
+        expires_at=datetime.now(UTC) + URL_LIFETIME,
+    )
+
+
+def confirm_photo(me: Principal) -> Photo:
+    """Check the uploaded file really is an image of an accepted type and size."""
+    from shared.gcp import storage_client
+
+    data = me.tenant_data()
+    name = photo_object(data, me.uid)
+    blob = storage_client().bucket(bucket_name(UPLOADS)).get_blob(name)
+    if blob is None:
+        raise errors.NotFound("Upload the picture to the signed URL first")
+    head = blob.download_as_bytes(start=0, end=15)
+    signatures = IMAGE_MAGIC.get(blob.content_type or "", ())
+    is_webp = blob.content_type != "image/webp" or head[8:12] == b"WEBP"
+    if (blob.size or 0) > PHOTO_MAX_BYTES or not head.startswith(signatures) or not is_webp:
+        blob.delete()
+        raise errors.NotAnImage(
+            f"Upload a JPEG, PNG or WebP image of at most {PHOTO_MAX_BYTES // 1024 // 1024} MB"
+        )
+    data.document(USERS, me.uid).update({"photo_object": name})
+    record_event(data, actor=me.uid, action="user.photo_changed", subject=f"users/{me.uid}")
+    url = signed_url(bucket_name(UPLOADS), name, method="GET", expires=URL_LIFETIME)
+    return Photo(object=name, download_url=url)
+
+
+def forgot_password(email: str) -> None:
+    """Send a reset link if an active account has this address; never tell whether it has."""
+    from firebase_admin import auth
+
+    from shared.gcp import firebase_app, firestore_client
+    from shared.principal import TENANT_CLAIM
+
+    try:
+        record = auth.get_user_by_email(email, app=firebase_app())
+    except auth.UserNotFoundError:
+        return
+    tenant_id = (record.custom_claims or {}).get(TENANT_CLAIM)
+    if record.disabled or not isinstance(tenant_id, str):
+        return
+    data = TenantData(firestore_client(), tenant_id)
+    tenant = tenants.load(data)
+    accounts.send_password_reset(data, email=email, locale=tenant.locale, requested_by=record.uid)
+    record_event(
+        data,
+        actor=record.uid,
+        action="user.password_reset_requested",
+        subject=f"users/{record.uid}",
+    )
