@@ -1,7 +1,7 @@
 # Trivsel: `make up` runs the whole platform locally, `make test` runs every test.
 # Both install what is missing first (virtualenvs, npm packages).
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PYTHON ?= $(shell command -v python3.11 || echo python3.11)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP_APP := $(VENV)/.installed
@@ -9,9 +9,12 @@ STAMP_TASKS := .venv-tasks/.installed
 STAMP_NODE := emulators/node_modules/.installed
 ARGS ?=
 
-.PHONY: setup up test bench lint deploy-dry-run openapi clean
+.PHONY: setup doctor up test bench lint deploy-dry-run openapi clean
 
-setup: $(STAMP_APP) $(STAMP_TASKS) $(STAMP_NODE)
+setup: doctor $(STAMP_APP) $(STAMP_TASKS) $(STAMP_NODE)
+
+doctor:
+	@PYTHON=$(PYTHON) bash emulators/doctor.sh
 
 $(STAMP_APP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

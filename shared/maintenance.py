@@ -9,8 +9,9 @@ add backup, restore, erasure and migration jobs to JOBS.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
@@ -27,6 +28,8 @@ WINDOW_START, WINDOW_END = time(0, 0), time(3, 0)
 MANUAL_RUN_BUDGET = timedelta(hours=1)
 # Message records hold recipients' addresses: kept as long as support needs them.
 MESSAGE_RETENTION = timedelta(days=30)
+# A message not delivered a day after its last change is lost, not slow.
+STALLED_AFTER = timedelta(days=1)
 BATCH = 200
 
 
@@ -54,44 +57,91 @@ def run_deadline(now: datetime) -> datetime:
     return now + MANUAL_RUN_BUDGET
 
 
-def purge_old_messages(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
-    """Delete sent and failed message records untouched for MESSAGE_RETENTION."""
-    cutoff = clock() - MESSAGE_RETENTION
-    done = {MessageState.SENT.value, MessageState.FAILED.value}
+def _old_messages(
+    db: firestore.Client, older_than: timedelta, deadline: datetime, clock: Clock
+) -> Iterator[list[Any]]:
+    """Pages of tenant message records untouched for `older_than`, until the deadline
+    (the caller learns whether the deadline cut it short from `clock() < deadline`)."""
     query = (
         db.collection_group(MESSAGES)
-        .where(filter=FieldFilter("updated_at", "<", cutoff))
+        .where(filter=FieldFilter("updated_at", "<", clock() - older_than))
         .order_by("updated_at")
         .limit(BATCH)
     )
-    purged: Counter[str] = Counter()
     last = None
-    finished = False
     while clock() < deadline:
         page = (query.start_after(last) if last is not None else query).get()
         if not page:
-            finished = True
-            break
+            return
         last = page[-1]
-        batch = db.batch()
-        for snapshot in page:
-            parts = snapshot.reference.path.split("/")
-            if parts[0] == TENANTS and len(parts) == 4 and snapshot.get("state") in done:
-                batch.delete(snapshot.reference)
-                purged[parts[1]] += 1
-        batch.commit()
-    for tenant_id, count in purged.items():
+        # Only documents at tenants/{t}/messages/{id}: a collection group matches any depth.
+        yield [
+            s
+            for s in page
+            if s.reference.path.split("/")[0] == TENANTS and len(s.reference.path.split("/")) == 4
+        ]
+
+
+def _log_counts(
+    db: firestore.Client, counts: Counter[str], action: str, details: dict[str, object]
+) -> None:
+    for tenant_id, count in counts.items():
         record_event(
             TenantData(db, tenant_id),
             actor=SYSTEM_ACTOR,
-            action="maintenance.messages_purged",
+            action=action,
             subject=MESSAGES,
-            details={"count": count, "older_than_days": MESSAGE_RETENTION.days},
+            details={"count": count, **details},
         )
-    return JobResult(name="purge_old_messages", processed=sum(purged.values()), finished=finished)
 
 
-JOBS: tuple[Job, ...] = (purge_old_messages,)
+def purge_old_messages(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
+    """Delete sent and failed message records untouched for MESSAGE_RETENTION."""
+    done = {MessageState.SENT.value, MessageState.FAILED.value}
+    purged: Counter[str] = Counter()
+    for page in _old_messages(db, MESSAGE_RETENTION, deadline, clock):
+        batch = db.batch()
+        for snapshot in page:
+            if snapshot.get("state") in done:
+                batch.delete(snapshot.reference)
+                purged[snapshot.reference.path.split("/")[1]] += 1
+        batch.commit()
+    _log_counts(
+        db, purged, "maintenance.messages_purged", {"older_than_days": MESSAGE_RETENTION.days}
+    )
+    return JobResult(
+        name="purge_old_messages", processed=sum(purged.values()), finished=clock() < deadline
+    )
+
+
+def fail_stalled_messages(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
+    """A message still queued or sending a day after its last change was lost on the way
+    (a publish that failed, a dead-lettered push): record it as failed, with why."""
+    stalled = {MessageState.QUEUED.value, MessageState.SENDING.value}
+    failed: Counter[str] = Counter()
+    reason = f"not delivered within {STALLED_AFTER.days} day; check the delivery function"
+    for page in _old_messages(db, STALLED_AFTER, deadline, clock):
+        batch = db.batch()
+        for snapshot in page:
+            if snapshot.get("state") in stalled:
+                batch.update(
+                    snapshot.reference,
+                    {
+                        "state": MessageState.FAILED.value,
+                        "failure_reason": reason,
+                        "lease_until": None,
+                        "updated_at": clock(),
+                    },
+                )
+                failed[snapshot.reference.path.split("/")[1]] += 1
+        batch.commit()
+    _log_counts(db, failed, "maintenance.messages_stalled", {"reason": reason})
+    return JobResult(
+        name="fail_stalled_messages", processed=sum(failed.values()), finished=clock() < deadline
+    )
+
+
+JOBS: tuple[Job, ...] = (fail_stalled_messages, purge_old_messages)
 
 
 def run_nightly(

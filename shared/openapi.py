@@ -42,14 +42,23 @@ class Problem(BaseModel):
 def _refusals(route: Route) -> list[type[errors.ApiError]]:
     found: list[type[errors.ApiError]] = list(route.refusals)
     if route.body is not None:
-        found += [errors.MalformedRequest, errors.UnsupportedMediaType, errors.ValidationFailed]
+        found += [
+            errors.MalformedRequest,
+            errors.UnsupportedMediaType,
+            errors.PayloadTooLarge,
+            errors.ValidationFailed,
+        ]
     if route.query is not None:
         found.append(errors.ValidationFailed)
     if route.roles is not None:
         found += [
             errors.Unauthenticated,
+            errors.InvalidToken,
+            errors.TokenRevoked,
             errors.AccountDisabled,
             errors.TenantSuspended,
+            errors.TenantTerminated,
+            errors.SecondFactorRequired,
             errors.Forbidden,
         ]
     return found

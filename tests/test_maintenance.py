@@ -56,24 +56,29 @@ def test_old_finished_messages_are_purged_and_everything_else_kept() -> None:
         _message(a, MessageState.FAILED, old),
         _message(b, MessageState.SENT, old),
     ]
-    kept = [
-        (a, _message(a, MessageState.SENT, timedelta(days=1))),
-        (b, _message(b, MessageState.QUEUED, old)),
-    ]  # stuck, not finished: left for people
+    recent = _message(a, MessageState.SENT, timedelta(hours=1))
+    stalled = _message(b, MessageState.QUEUED, timedelta(days=2))
+    sending = _message(b, MessageState.SENDING, timedelta(days=2))
 
     report = run_nightly(db)
 
-    [job] = report.jobs
-    assert job.finished
-    assert job.processed >= 3
+    jobs = {job.name: job for job in report.jobs}
+    assert all(job.finished for job in report.jobs)
+    assert jobs["purge_old_messages"].processed >= 3
+    assert jobs["fail_stalled_messages"].processed >= 2
     for tenant, message_id in [(a, purged[0]), (a, purged[1]), (b, purged[2])]:
         assert not tenant.document(MESSAGES, message_id).get().exists
-    for tenant, message_id in kept:
-        assert tenant.document(MESSAGES, message_id).get().exists
+    assert a.document(MESSAGES, recent).get().get("state") == "sent"
+    for message_id in (stalled, sending):  # lost on the way: failed, with the reason
+        lost = b.document(MESSAGES, message_id).get()
+        assert lost.get("state") == "failed"
+        assert "not delivered within 1 day" in lost.get("failure_reason")
     [event] = [e.to_dict() for e in a.collection("events").get()]
     assert event is not None
     assert event["action"] == "maintenance.messages_purged"
     assert event["details"]["count"] == 2
+    actions = sorted((e.to_dict() or {})["action"] for e in b.collection("events").get())
+    assert actions == ["maintenance.messages_purged", "maintenance.messages_stalled"]
 
 
 @pytest.mark.usefixtures("stack")
@@ -86,7 +91,7 @@ def test_a_job_past_the_deadline_stops_cleanly_and_touches_nothing() -> None:
 
     report = run_nightly(db, clock=lambda: next(ticks))
 
-    assert [(j.processed, j.finished) for j in report.jobs] == [(0, False)]
+    assert [(j.processed, j.finished) for j in report.jobs] == [(0, False), (0, False)]
     assert tenant.document(MESSAGES, message_id).get().exists
 
 
@@ -94,4 +99,27 @@ def test_a_job_past_the_deadline_stops_cleanly_and_touches_nothing() -> None:
 def test_the_scheduler_target_runs_the_jobs() -> None:
     reply = call("POST", "/nightly_maintenance/")
     assert reply.status_code == 200
-    assert [job["name"] for job in reply.json()["jobs"]] == ["purge_old_messages"]
+    names = [job["name"] for job in reply.json()["jobs"]]
+    assert names == ["fail_stalled_messages", "purge_old_messages"]
+
+
+@pytest.mark.usefixtures("stack")
+def test_a_job_cut_off_by_the_deadline_stops_between_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shared import maintenance
+
+    db = firestore_client()
+    tenant = TenantData(db, create_tenant())
+    for _ in range(3):
+        _message(tenant, MessageState.SENT, MESSAGE_RETENTION + timedelta(days=1))
+    monkeypatch.setattr(maintenance, "BATCH", 1)
+    now = datetime.now(UTC)
+    deadline = now + timedelta(minutes=1)
+    # The cutoff, one batch's check and the final check: then time has run out.
+    ticks = iter([now, now, now + timedelta(minutes=2)] + [deadline] * 10)
+
+    result = maintenance.purge_old_messages(db, deadline, lambda: next(ticks))
+
+    assert (result.processed, result.finished) == (1, False)
+    assert len(tenant.collection(MESSAGES).get()) >= 2  # the rest waits for the next night
