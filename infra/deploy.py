@@ -36,11 +36,13 @@ SERVICES = (
     "storage",
     "identitytoolkit",
     "artifactregistry",
+    "secretmanager",
 )
 
 
-def _q(*words: str) -> str:
-    return shlex.join(words)
+def _ensure(describe: str, create: str) -> str:
+    """Create only what is missing, so the script can be run again on a live project."""
+    return f"{describe} >/dev/null 2>&1 || {create}"
 
 
 def _function_url(function: str, region: str, project: str) -> str:
@@ -50,180 +52,145 @@ def _function_url(function: str, region: str, project: str) -> str:
     )
 
 
-def _deploy_function(fn: Function, d: Deployment, project: str, staging: Path) -> list[str]:
-    region = d.project.region
-    words = [
-        "gcloud",
-        "functions",
-        "deploy",
-        fn.name,
-        "--gen2",
-        "--project",
-        project,
-        "--region",
-        region,
-        "--runtime",
-        d.project.runtime,
-        "--source",
-        str(staging / fn.area),
-        "--entry-point",
-        fn.name,
-        "--memory",
-        fn.memory,
-        "--timeout",
-        fn.timeout,
-        "--set-env-vars",
-        f"GOOGLE_CLOUD_PROJECT={project},TRIVSEL_REGION={region}",
-    ]
-    if fn.trigger == "http" and fn.public:
-        # Callers are authenticated by Firebase ID tokens in our code, not by IAM.
-        words += ["--trigger-http", "--allow-unauthenticated"]
-    elif fn.trigger == "http":
-        words += ["--trigger-http", "--no-allow-unauthenticated"]
-    else:
-        assert fn.topic is not None
-        words += ["--trigger-topic", fn.topic]
-        if fn.retry:
-            words.append("--retry")
-    commands = [_q(*words)]
-    if fn.trigger == "http" and not fn.public:
-        invoker = f"serviceAccount:{invoker_account(project)}"
-        commands.append(
-            f"gcloud functions add-invoker-policy-binding {fn.name} --region {region}"
-            f" --project {project} --member {invoker}"
-        )
-    topic = next((t for t in d.topics if t.name == fn.topic), None)
-    if topic is not None and topic.dead_letter_topic:
-        subscription = (
-            f'$(gcloud eventarc triggers describe "$(gcloud functions describe {fn.name} --gen2'
-            f" --region {region} --project {project} --format='value(eventTrigger.trigger)')\""
-            f" --location {region} --project {project}"
-            " --format='value(transport.pubsub.subscription)')"
-        )
-        commands.append(
-            f'gcloud pubsub subscriptions update "{subscription}" --project {project} '
-            + _q(
-                "--dead-letter-topic",
-                topic.dead_letter_topic,
-                "--max-delivery-attempts",
-                str(topic.max_delivery_attempts),
-                "--min-retry-delay",
-                topic.min_backoff,
-                "--max-retry-delay",
-                topic.max_backoff,
-            )
-        )
-    return commands
-
-
 def invoker_account(project: str) -> str:
     """The service account Cloud Tasks and Cloud Scheduler call internal functions as."""
     return f"{INVOKER}@{project}.iam.gserviceaccount.com"
 
 
+def _runtime_config(d: Deployment, project: str) -> str:
+    env = {
+        "GOOGLE_CLOUD_PROJECT": project,
+        "TRIVSEL_REGION": d.project.region,
+        "TRIVSEL_CORS_ORIGINS": ",".join(d.project.cors_origins),
+        "TRIVSEL_MAIL_SENDER": d.project.mail_sender,
+        "AWS_DEFAULT_REGION": d.project.aws_region,
+    }
+    # The SES/SNS keys come from Secret Manager, never from this repository.
+    secrets = {
+        "AWS_ACCESS_KEY_ID": "trivsel-aws-access-key-id:latest",
+        "AWS_SECRET_ACCESS_KEY": "trivsel-aws-secret-access-key:latest",
+    }
+    return (
+        f"--set-env-vars {shlex.quote('^;^' + ';'.join(f'{k}={v}' for k, v in env.items()))}"
+        f" --set-secrets {','.join(f'{k}={v}' for k, v in secrets.items())}"
+    )
+
+
+def _deploy_function(fn: Function, d: Deployment, project: str, staging: Path) -> list[str]:
+    region = d.project.region
+    where = f"--project {project} --region {region}"
+    deploy = (
+        f"gcloud functions deploy {fn.name} --gen2 {where} --runtime {d.project.runtime}"
+        f" --source {shlex.quote(str(staging / fn.area))} --entry-point {fn.name}"
+        f" --memory {fn.memory} --timeout {fn.timeout} {_runtime_config(d, project)}"
+    )
+    if fn.trigger == "http" and fn.public:
+        # Callers are authenticated by Firebase ID tokens in our code, not by IAM.
+        deploy += " --trigger-http --allow-unauthenticated"
+    elif fn.trigger == "http":
+        deploy += " --trigger-http --no-allow-unauthenticated"
+    else:
+        deploy += f" --trigger-topic {fn.topic}" + (" --retry" if fn.retry else "")
+    commands = [deploy]
+    if fn.trigger == "http" and not fn.public:
+        commands.append(
+            f"gcloud functions add-invoker-policy-binding {fn.name} {where}"
+            f" --member serviceAccount:{invoker_account(project)}"
+        )
+    topic = next((t for t in d.topics if t.name == fn.topic), None)
+    if topic is not None and topic.dead_letter_topic:
+        trigger = (
+            f"$(gcloud functions describe {fn.name} --gen2 {where}"
+            " --format='value(eventTrigger.trigger)')"
+        )
+        subscription = (
+            f'$(gcloud eventarc triggers describe "{trigger}" --location {region}'
+            f" --project {project} --format='value(transport.pubsub.subscription)')"
+        )
+        commands.append(
+            f'gcloud pubsub subscriptions update "{subscription}" --project {project}'
+            f" --dead-letter-topic {topic.dead_letter_topic}"
+            f" --max-delivery-attempts {topic.max_delivery_attempts}"
+            f" --min-retry-delay {topic.min_backoff} --max-retry-delay {topic.max_backoff}"
+        )
+    return commands
+
+
 def commands(d: Deployment, project: str, staging: Path = STAGING) -> list[str]:
     region = d.project.region
     apis = " ".join(f"{s}.googleapis.com" for s in SERVICES)
+    invoker = invoker_account(project)
+    where = f"--project {project} --location {region}"
     out = [
         f"gcloud services enable {apis} --project {project}",
-        f"gcloud iam service-accounts create {INVOKER} --project {project}"
-        " --display-name 'Trivsel: Cloud Tasks and Scheduler invoker'",
+        _ensure(
+            f"gcloud firestore databases describe --project {project}",
+            f"gcloud firestore databases create --project {project}"
+            f" --location {d.project.firestore_location}",
+        ),
+        _ensure(
+            f"gcloud iam service-accounts describe {invoker} --project {project}",
+            f"gcloud iam service-accounts create {INVOKER} --project {project}"
+            " --display-name 'Trivsel: Cloud Tasks and Scheduler invoker'",
+        ),
+        # Cloud Tasks mints OIDC tokens as the invoker: the runtime account must act as it.
+        f"gcloud iam service-accounts add-iam-policy-binding {invoker} --project {project}"
+        f" --member serviceAccount:$(gcloud projects describe {project}"
+        " --format='value(projectNumber)')-compute@developer.gserviceaccount.com"
+        " --role roles/iam.serviceAccountUser",
     ]
-    out += [
-        _q("gcloud", "pubsub", "topics", "create", t.name, "--project", project) for t in d.topics
-    ]
+    for topic in d.topics:
+        out.append(
+            _ensure(
+                f"gcloud pubsub topics describe {topic.name} --project {project}",
+                f"gcloud pubsub topics create {topic.name} --project {project}",
+            )
+        )
     for bucket in d.buckets:
         url = f"gs://{bucket.name(project)}"
         out.append(
-            _q(
-                "gcloud",
-                "storage",
-                "buckets",
-                "create",
-                url,
-                "--project",
-                project,
-                "--location",
-                region,
-                "--uniform-bucket-level-access",
-                "--public-access-prevention",
+            _ensure(
+                f"gcloud storage buckets describe {url}",
+                f"gcloud storage buckets create {url} --project {project} --location {region}"
+                " --uniform-bucket-level-access --public-access-prevention",
             )
         )
         if bucket.lifecycle_delete_age_days:
-            out.append(
-                _q(
-                    "gcloud",
-                    "storage",
-                    "buckets",
-                    "update",
-                    url,
-                    f"--lifecycle-file={staging / f'lifecycle-{bucket.suffix}.json'}",
-                )
-            )
+            lifecycle = staging / f"lifecycle-{bucket.suffix}.json"
+            out.append(f"gcloud storage buckets update {url} --lifecycle-file={lifecycle}")
     for queue in d.queues:
+        settings = (
+            f"--project {project} --location {region} --max-attempts {queue.max_attempts}"
+            f" --min-backoff {queue.min_backoff} --max-backoff {queue.max_backoff}"
+            f" --max-dispatches-per-second {queue.max_dispatches_per_second}"
+        )
         out.append(
-            _q(
-                "gcloud",
-                "tasks",
-                "queues",
-                "create",
-                queue.name,
-                "--project",
-                project,
-                "--location",
-                region,
-                "--max-attempts",
-                str(queue.max_attempts),
-                "--min-backoff",
-                queue.min_backoff,
-                "--max-backoff",
-                queue.max_backoff,
-                "--max-dispatches-per-second",
-                str(queue.max_dispatches_per_second),
+            _ensure(
+                f"gcloud tasks queues describe {queue.name} {where}",
+                f"gcloud tasks queues create {queue.name} {settings}",
             )
         )
+        out.append(f"gcloud tasks queues update {queue.name} {settings}")
     for fn in d.functions:
         out += _deploy_function(fn, d, project, staging)
     for job in d.schedules:
         uri = _function_url(job.target, region, project) + job.path
+        options = (
+            f"--project {project} --location {region} --schedule {shlex.quote(job.cron)}"
+            f" --time-zone {job.time_zone} --http-method POST"
+            f' --description {shlex.quote(job.description)} --uri "{uri}"'
+            f" --oidc-service-account-email {invoker}"
+        )
         out.append(
-            _q(
-                "gcloud",
-                "scheduler",
-                "jobs",
-                "create",
-                "http",
-                job.name,
-                "--project",
-                project,
-                "--location",
-                region,
-                "--schedule",
-                job.cron,
-                "--time-zone",
-                job.time_zone,
-                "--http-method",
-                "POST",
-                "--description",
-                job.description,
+            _ensure(
+                f"gcloud scheduler jobs describe {job.name} {where}",
+                f"gcloud scheduler jobs create http {job.name} {options}",
             )
-            + f' --uri "{uri}"'
-            + f" --oidc-service-account-email {invoker_account(project)}"
         )
+        out.append(f"gcloud scheduler jobs update http {job.name} {options}")
     out.append(
-        _q(
-            "npx",
-            "--prefix",
-            "emulators",
-            "firebase",
-            "deploy",
-            "--only",
-            "firestore:rules,firestore:indexes",
-            "--project",
-            project,
-            "--config",
-            "firebase.json",
-        )
+        f"npx --prefix emulators firebase deploy --only firestore:rules,firestore:indexes"
+        f" --project {project} --config firebase.json"
     )
     return out
 

@@ -30,8 +30,12 @@ SIGNATURE = {"http": "http", "pubsub": "cloudevent"}
 
 class Project(BaseModel, frozen=True):
     region: str
+    firestore_location: str
     runtime: str
     time_zone: str
+    cors_origins: tuple[str, ...]
+    mail_sender: str
+    aws_region: str
 
 
 class Function(BaseModel, frozen=True):

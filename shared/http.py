@@ -172,7 +172,7 @@ class Api:
 
     def _preflight(self, request: flask.Request, settings: Settings) -> flask.Response:
         response = flask.Response(status=204)
-        if _origin_allowed(request.headers.get("Origin"), settings):
+        if origin_allowed(request.headers.get("Origin"), settings):
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
             response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
             response.headers["Access-Control-Max-Age"] = "3600"
@@ -211,11 +211,24 @@ def problem_response(refusal: errors.ApiError, instance: str | None = None) -> f
     )
 
 
-def _origin_allowed(origin: str | None, settings: Settings) -> bool:
-    return bool(origin) and (origin in settings.cors_origins or "*" in settings.cors_origins)
+def origin_allowed(origin: str | None, settings: Settings) -> bool:
+    """Exact origins, or "https://*.trivsel.dk" for every tenant's subdomain."""
+    if not origin:
+        return False
+    for allowed in settings.cors_origins:
+        if allowed in (origin, "*"):
+            return True
+        scheme, _, host_pattern = allowed.partition("://*.")
+        if (
+            host_pattern
+            and origin.startswith(f"{scheme}://")
+            and origin.endswith("." + host_pattern)
+        ):
+            return True
+    return False
 
 
 def _add_cors(response: flask.Response, origin: str | None, settings: Settings) -> None:
-    if origin and _origin_allowed(origin, settings):
+    if origin and origin_allowed(origin, settings):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"

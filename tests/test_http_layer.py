@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 
 import flask
 import pytest
@@ -12,6 +14,19 @@ from shared import errors
 from shared.http import MAX_BODY_BYTES, Api, Context
 
 app = flask.Flask(__name__)
+
+
+@pytest.fixture(autouse=True)
+def settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """These tests need no stack, only settings (kept if a stack already set them)."""
+    from shared.settings import get_settings
+
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-unit"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 api = Api("demo_api", "Demo")
 
 
@@ -122,3 +137,27 @@ def test_openapi_describes_bodies_responses_and_refusals() -> None:
     assert "validation_failed" in operation["responses"]["422"]["description"]
     assert "conflict" in document["paths"]["/taken"]["get"]["responses"]["409"]["description"]
     assert "security" not in operation  # public route
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("https://esbjerg.trivsel.dk", True),
+        ("https://trivsel.dk", True),
+        ("http://esbjerg.trivsel.dk", False),
+        ("https://esbjerg.trivsel.dk.evil.example", False),
+        ("https://eviltrivsel.dk", False),
+        (None, False),
+    ],
+)
+def test_cors_origins_allow_tenant_subdomains_only(origin: str | None, allowed: bool) -> None:
+    from shared.http import origin_allowed
+    from shared.settings import settings_from_env
+
+    settings = settings_from_env(
+        {
+            "GOOGLE_CLOUD_PROJECT": "p",
+            "TRIVSEL_CORS_ORIGINS": "https://trivsel.dk,https://*.trivsel.dk",
+        }
+    )
+    assert origin_allowed(origin, settings) is allowed
