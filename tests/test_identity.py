@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 import threading
 import time
@@ -612,13 +613,7 @@ def test_sign_in_configuration_by_slug_and_sms_second_factor(owner: str) -> None
 
     assert call("PATCH", f"{API}/tenant/sign-in", admin, json={"mfa_required": True}).ok
     assert call("GET", f"{API}/sign-in/{slug}").json()["mfa_required"] is True
-    # A password-only session is now refused until the user signs in with an SMS code.
-    body = problem(call("GET", f"{API}/me", admin), 403, "second_factor_required")
-    assert "SMS" in body["detail"]
-    with_code = forge(
-        admin, firebase={**token_payload(admin)["firebase"], "sign_in_second_factor": "phone"}
-    )
-    assert call("GET", f"{API}/me", with_code).status_code == 200
+    # What that means at sign-in: test_sms_second_factor_end_to_end_against_the_auth_emulator
 
 
 def test_add_ons_gate_second_factor_and_entra_id(owner: str) -> None:
@@ -716,3 +711,76 @@ def test_rules_let_an_administrator_read_the_tenants_users_and_a_professional_on
     assert not allowed(
         admin.write(f"{TENANTS}/{slug}/users/{professional['uid']}", {"role": "admin"})
     )
+
+
+def _verification_code(session_info: str) -> str:
+    project = os.environ["GOOGLE_CLOUD_PROJECT"]
+    codes = requests.get(
+        auth_url(f"/emulator/v1/projects/{project}/verificationCodes"), timeout=10
+    ).json()["verificationCodes"]
+    return str(next(c["code"] for c in codes if c["sessionInfo"] == session_info))
+
+
+def _identity(path: str, body: dict[str, Any]) -> dict[str, Any]:
+    reply = requests.post(
+        auth_url(f"/identitytoolkit.googleapis.com/v2/{path}?key=any"), json=body, timeout=10
+    )
+    assert reply.status_code == 200, reply.text
+    result: dict[str, Any] = reply.json()
+    return result
+
+
+def test_sms_second_factor_end_to_end_against_the_auth_emulator(owner: str) -> None:
+    created = provision(owner, add_ons=["sms_mfa"])
+    admin = activate(created["admin_email"])
+    phone = "+4531415926"
+    # The user enrols a phone (with Firebase directly, as the frontend does) ...
+    started = _identity(
+        "accounts/mfaEnrollment:start",
+        {"idToken": admin, "phoneEnrollmentInfo": {"phoneNumber": phone}},
+    )
+    session = started["phoneSessionInfo"]["sessionInfo"]
+    _identity(
+        "accounts/mfaEnrollment:finalize",
+        {
+            "idToken": admin,
+            "phoneVerificationInfo": {"sessionInfo": session, "code": _verification_code(session)},
+        },
+    )
+    assert call(
+        "PATCH",
+        f"{API}/tenant/sign-in",
+        sign_in_with_sms(created["admin_email"]),
+        json={"mfa_required": True},
+    ).ok
+
+    # ... and from now on only a sign-in with the SMS code is let in.
+    problem(call("GET", f"{API}/me", admin), 403, "second_factor_required")
+    assert call("GET", f"{API}/me", sign_in_with_sms(created["admin_email"])).status_code == 200
+
+
+def sign_in_with_sms(email: str) -> str:
+    first = requests.post(
+        auth_url("/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any"),
+        json={"email": email, "password": PASSWORD, "returnSecureToken": True},
+        timeout=10,
+    ).json()
+    pending = first["mfaPendingCredential"]
+    enrolment = first["mfaInfo"][0]["mfaEnrollmentId"]
+    started = _identity(
+        "accounts/mfaSignIn:start",
+        {
+            "mfaPendingCredential": pending,
+            "mfaEnrollmentId": enrolment,
+            "phoneSignInInfo": {"phoneNumber": first["mfaInfo"][0].get("phoneInfo", "")},
+        },
+    )
+    session = started["phoneResponseInfo"]["sessionInfo"]
+    done = _identity(
+        "accounts/mfaSignIn:finalize",
+        {
+            "mfaPendingCredential": pending,
+            "phoneVerificationInfo": {"sessionInfo": session, "code": _verification_code(session)},
+        },
+    )
+    return str(done["idToken"])
