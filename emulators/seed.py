@@ -94,5 +94,5 @@ def seed_demo(env: dict[str, str]) -> None:
                 status=UserStatus.ACTIVE,
                 created_at=now,
             )
-            data.document(tenants.USERS, record.uid).set(tenants.user_document(profile))
+            data.document(tenants.USERS, record.uid).set(profile.model_dump(exclude={"uid"}))
         auth.set_custom_user_claims(record.uid, claims, app=app)

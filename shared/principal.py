@@ -129,7 +129,12 @@ def verify_id_token(token: str) -> Principal:
     if principal.tenant_id is not None:
         tenant = check_tenant_status(principal.tenant_id)
         sign_in = tenant.get("sign_in") or {}
-        second_factor = (claims.get("firebase") or {}).get("sign_in_second_factor")
+        firebase = claims.get("firebase") or {}
+        # Providers are project-wide: only password and the tenant's own Entra ID count.
+        providers = {"password", sign_in.get("entra_provider_id")}
+        if firebase.get("sign_in_provider") not in providers:
+            raise errors.Forbidden("This sign-in method is not enabled for your organisation")
+        second_factor = firebase.get("sign_in_second_factor")
         if sign_in.get("mfa_required") and not second_factor:
             raise errors.SecondFactorRequired(
                 "Your organisation requires an SMS code at sign-in. Enrol a phone number "

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.usefixtures("stack")
 def tenant_a() -> str:
     tenant = create_tenant()
     db = firestore_client()
-    db.collection(TENANTS).document(tenant).collection("users").document("alice").set({"x": 1})
+    users = db.collection(TENANTS).document(tenant).collection("users")
+    users.document("alice").set({"status": "active"})
+    users.document("bob").set({"status": "active"})
     db.collection(TENANTS).document(tenant).collection("events").document("e1").set({"x": 1})
     db.collection("anything").document("doc").set({"x": 1})
     return tenant

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from firebase_admin import auth
 
-from functions.auth.models import EntraConfig
+from functions.auth.models import EntraConfig, Person, User, UserStatus
 from shared import errors
+from shared.events import record_event
 from shared.gcp import firebase_app
 from shared.messaging.models import Channel, Locale
 from shared.messaging.outbox import request_message
 from shared.principal import ROLE_CLAIM, TENANT_CLAIM, Role
 from shared.settings import get_settings
 from shared.tenancy import TenantData
+
+USERS = "users"
+log = logging.getLogger(__name__)
 
 
 def create_account(email: str, display_name: str, tenant_id: str, role: Role) -> str:
@@ -28,9 +34,68 @@ def create_account(email: str, display_name: str, tenant_id: str, role: Role) ->
         record = auth.create_user(email=email, display_name=display_name, app=firebase_app())
     except auth.EmailAlreadyExistsError:
         raise errors.EmailTaken() from None
+    except (auth.InvalidArgumentError, ValueError) as exc:
+        raise errors.ValidationFailed(f"Firebase refused the account: {exc}") from None
     claims = {TENANT_CLAIM: tenant_id, ROLE_CLAIM: role.value}
-    auth.set_custom_user_claims(record.uid, claims, app=firebase_app())
+    try:
+        auth.set_custom_user_claims(record.uid, claims, app=firebase_app())
+    except BaseException:
+        delete_account(record.uid)  # an account without claims would block its address
+        raise
     return str(record.uid)
+
+
+def create_member(
+    data: TenantData,
+    person: Person,
+    role: Role,
+    *,
+    tenant_name: str,
+    locale: Locale,
+    actor: str,
+) -> User:
+    """A user of the tenant: account, profile document, log entry and welcome e-mail.
+
+    If the profile cannot be written, the account is removed again: a user exists
+    in both Auth and Firestore or in neither.
+    """
+    uid = create_account(str(person.email), person.display_name, data.tenant_id, role)
+    user = User(
+        uid=uid,
+        email=str(person.email),
+        display_name=person.display_name,
+        phone=person.phone,
+        role=role,
+        status=UserStatus.ACTIVE,
+        created_at=datetime.now(UTC),
+    )
+    try:
+        data.document(USERS, uid).set(user.model_dump(exclude={"uid"}))
+        record_event(
+            data,
+            actor=actor,
+            action="user.created",
+            subject=f"{USERS}/{uid}",
+            details={"role": role.value},
+        )
+    except BaseException:
+        delete_account(uid)
+        data.document(USERS, uid).delete()
+        raise
+    try:
+        send_welcome(
+            data,
+            uid=uid,
+            email=user.email,
+            name=user.display_name,
+            tenant_name=tenant_name,
+            locale=locale,
+            requested_by=actor,
+        )
+    except Exception:
+        # The user exists; the administrator can send a reset link instead.
+        log.exception("welcome e-mail for %s could not be queued", uid)
+    return user
 
 
 def delete_account(uid: str) -> None:
@@ -45,6 +110,8 @@ def update_account(uid: str, **changes: Any) -> None:
         raise errors.EmailTaken() from None
     except auth.UserNotFoundError:
         raise errors.NotFound("No such user") from None
+    except (auth.InvalidArgumentError, ValueError) as exc:
+        raise errors.ValidationFailed(f"Firebase refused the change: {exc}") from None
 
 
 def set_disabled(uid: str, disabled: bool) -> None:

@@ -4,17 +4,41 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, EmailStr, Field, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from shared.messaging.models import E164_PATTERN, Locale
 from shared.principal import Role, TenantStatus
 from shared.tenancy import TENANT_ID_PATTERN
 
 MAX_SEATS = 10_000
-FOCUS_AREA = r"^[a-z0-9][a-z0-9-]{0,62}$"
+# Sub-domains of trivsel.dk that are ours, not a tenant's.
+RESERVED_SLUGS = frozenset(
+    {
+        "www",
+        "api",
+        "app",
+        "admin",
+        "auth",
+        "mail",
+        "status",
+        "support",
+        "static",
+        "cdn",
+        "demo-trivsel",
+    }
+)
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 
 
@@ -25,6 +49,8 @@ class AddOn(StrEnum):
 
 
 class Licence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     seats: int = Field(ge=0, le=MAX_SEATS, description="professional seats")
     period_start: date
     period_end: date
@@ -45,14 +71,30 @@ class Licence(BaseModel):
         return self
 
 
+def _lower(email: str) -> str:
+    return email.lower()  # Firebase keeps addresses lower-case; so do we, everywhere
+
+
 class Person(BaseModel):
-    email: EmailStr
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[EmailStr, AfterValidator(_lower)]
     display_name: str = Field(min_length=1, max_length=100)
     phone: str | None = Field(default=None, pattern=E164_PATTERN.pattern)
 
 
 class TenantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     slug: str = Field(pattern=TENANT_ID_PATTERN.pattern, description="a DNS label")
+
+    @field_validator("slug")
+    @classmethod
+    def _not_reserved(cls, slug: str) -> str:
+        if slug in RESERVED_SLUGS:
+            raise ValueError(f"'{slug}' is reserved")
+        return slug
+
     display_name: str = Field(min_length=1, max_length=100)
     licence: Licence
     administrator: Person
@@ -120,14 +162,19 @@ class UserList(BaseModel):
 
 
 class UserUpdate(BaseModel):
-    email: EmailStr | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[EmailStr, AfterValidator(_lower)] | None = None
     display_name: str | None = Field(default=None, min_length=1, max_length=100)
-    phone: str | None = Field(default=None, pattern=E164_PATTERN.pattern)
+    phone: str | None = Field(default=None, pattern=E164_PATTERN.pattern)  # null clears it
 
     @model_validator(mode="after")
     def _something(self) -> Self:
         if not self.model_fields_set:
             raise ValueError("give at least one of email, display_name, phone")
+        for name in ("email", "display_name"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be removed")
         return self
 
 
@@ -136,6 +183,8 @@ class ProfileUpdate(UserUpdate):
 
 
 class PhotoUploadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     content_type: Literal["image/jpeg", "image/png", "image/webp"]
     size: int = Field(ge=1, le=PHOTO_MAX_BYTES)
 
@@ -154,12 +203,16 @@ class Photo(BaseModel):
 
 
 class EntraConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     directory_id: UUID = Field(description="the customer's Entra ID tenant (directory) id")
     client_id: UUID = Field(description="the app registration's client id")
     client_secret: SecretStr = Field(min_length=1)
 
 
 class SignInChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     mfa_required: bool | None = None
     entra: EntraConfig | None = None
 
@@ -175,7 +228,9 @@ class SignInConfig(BaseModel):
 
 
 class PasswordResetRequest(BaseModel):
-    email: EmailStr
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[EmailStr, AfterValidator(_lower)]
 
 
 class Accepted(BaseModel):

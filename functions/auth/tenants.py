@@ -17,8 +17,6 @@ from functions.auth.models import (
     Tenant,
     TenantCreate,
     TenantCreated,
-    User,
-    UserStatus,
 )
 from shared import errors
 from shared.events import record_event
@@ -27,7 +25,7 @@ from shared.principal import Principal, Role, TenantStatus
 from shared.tenancy import TENANTS, TenantData
 
 EXPORT_PERIOD = timedelta(days=90)
-USERS = "users"
+USERS = accounts.USERS
 # Allowed status changes: suspension for non-payment is lifted by reactivation;
 # termination is final (the nightly maintenance erases the tenant after 90 days).
 TRANSITIONS = {
@@ -55,10 +53,6 @@ def load(tenant: TenantData, transaction: firestore.Transaction | None = None) -
     return from_snapshot(snapshot)
 
 
-def user_document(user: User) -> dict[str, Any]:
-    return user.model_dump(exclude={"uid"})
-
-
 def provision(owner: Principal, body: TenantCreate) -> TenantCreated:
     """Create a tenant and its first administrator, who gets a welcome e-mail."""
     now = datetime.now(UTC)
@@ -76,39 +70,26 @@ def provision(owner: Principal, body: TenantCreate) -> TenantCreated:
         data.root.create(to_document(tenant))
     except AlreadyExists:
         raise errors.SlugTaken(f"The slug '{body.slug}' is taken") from None
-    admin = body.administrator
     try:
-        uid = accounts.create_account(admin.email, admin.display_name, body.slug, Role.ADMIN)
-    except errors.EmailTaken:
+        admin = accounts.create_member(
+            data,
+            body.administrator,
+            Role.ADMIN,
+            tenant_name=body.display_name,
+            locale=body.locale,
+            actor=owner.uid,
+        )
+    except BaseException:
         data.root.delete()  # nothing is left of a tenant whose administrator failed
         raise
-    user = User(
-        uid=uid,
-        email=admin.email,
-        display_name=admin.display_name,
-        phone=admin.phone,
-        role=Role.ADMIN,
-        status=UserStatus.ACTIVE,
-        created_at=now,
-    )
-    data.document(USERS, uid).set(user_document(user))
     record_event(
         data,
         actor=owner.uid,
         action="tenant.provisioned",
         subject="tenant",
-        details={"administrator": uid, "seats": body.licence.seats},
+        details={"administrator": admin.uid, "seats": body.licence.seats},
     )
-    accounts.send_welcome(
-        data,
-        uid=uid,
-        email=admin.email,
-        name=admin.display_name,
-        tenant_name=body.display_name,
-        locale=body.locale,
-        requested_by=owner.uid,
-    )
-    return TenantCreated(tenant=tenant, administrator_uid=uid)
+    return TenantCreated(tenant=tenant, administrator_uid=admin.uid)
 
 
 def list_tenants() -> list[Tenant]:
@@ -122,6 +103,7 @@ def change_licence(owner: Principal, tenant_id: str, licence: Licence) -> Tenant
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> Tenant:
         tenant = load(data, transaction)
+        refuse_if_terminated(tenant)
         if licence.seats < tenant.seats_used:
             raise errors.InvalidTransition(
                 f"{tenant.seats_used} seats are in use; free seats before lowering to "
@@ -181,28 +163,41 @@ def change_status(owner: Principal, tenant_id: str, verb: str) -> Tenant:
     return tenant
 
 
+def refuse_if_terminated(tenant: Tenant) -> None:
+    if tenant.status is TenantStatus.TERMINATED:
+        raise errors.InvalidTransition("The tenant is terminated; it can no longer change")
+
+
 def change_sign_in(actor: Principal, data: TenantData, change: SignInChange) -> Tenant:
     """SMS second factor and Entra ID sign-in, each only with its licence add-on."""
-    tenant = load(data)
-    settings = tenant.sign_in
-    if change.mfa_required is not None:
-        if change.mfa_required and AddOn.SMS_MFA not in tenant.licence.add_ons:
-            raise errors.Forbidden("The licence does not include SMS second factor")
-        settings.mfa_required = change.mfa_required
+    entra_provider = None
     if change.entra is not None:
-        if AddOn.ENTRA_ID not in tenant.licence.add_ons:
+        if AddOn.ENTRA_ID not in load(data).licence.add_ons:
             raise errors.Forbidden("The licence does not include Entra ID sign-in")
-        settings.entra_provider_id = accounts.configure_entra(tenant.slug, change.entra)
-    data.root.update({"sign_in": settings.model_dump()})
+        entra_provider = accounts.configure_entra(data.tenant_id, change.entra)
+
+    @firestore.transactional
+    def apply(transaction: firestore.Transaction) -> Tenant:
+        # Read with the licence in one transaction: a licence change cannot slip between.
+        tenant = load(data, transaction)
+        refuse_if_terminated(tenant)
+        settings = tenant.sign_in
+        if change.mfa_required is not None:
+            if change.mfa_required and AddOn.SMS_MFA not in tenant.licence.add_ons:
+                raise errors.Forbidden("The licence does not include SMS second factor")
+            settings.mfa_required = change.mfa_required
+        if entra_provider is not None:
+            settings.entra_provider_id = entra_provider
+        transaction.update(data.root, {"sign_in": settings.model_dump()})
+        return tenant
+
+    tenant: Tenant = apply(data.db.transaction())
     record_event(
         data,
         actor=actor.uid,
         action="tenant.sign_in_changed",
         subject="tenant",
-        details={
-            "mfa_required": settings.mfa_required,
-            "entra_provider_id": settings.entra_provider_id,
-        },
+        details=tenant.sign_in.model_dump(),
     )
     return tenant
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
+from google.api_core.exceptions import NotFound as GoogleNotFound
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -23,6 +25,8 @@ from functions.auth.models import (
 )
 from shared import errors
 from shared.events import record_event
+from shared.gcp import firebase_app, firestore_client, storage_client
+from shared.messaging.models import MESSAGES
 from shared.principal import Principal, Role
 from shared.storage import UPLOADS, bucket_name, signed_url, tenant_object
 from shared.tenancy import TenantData
@@ -88,44 +92,26 @@ def create_user(admin: Principal, data: TenantData, body: UserCreate) -> User:
     if takes_seat:
         _change_seats(data, +1)
     try:
-        uid = accounts.create_account(body.email, body.display_name, data.tenant_id, body.role)
+        tenant = tenants.load(data)
+        return accounts.create_member(
+            data,
+            body,
+            body.role,
+            tenant_name=tenant.display_name,
+            locale=tenant.locale,
+            actor=admin.uid,
+        )
     except BaseException:
         if takes_seat:
             _change_seats(data, -1)
         raise
-    user = User(
-        uid=uid,
-        email=body.email,
-        display_name=body.display_name,
-        phone=body.phone,
-        role=body.role,
-        status=UserStatus.ACTIVE,
-        created_at=datetime.now(UTC),
-    )
-    data.document(USERS, uid).set(tenants.user_document(user))
-    record_event(
-        data,
-        actor=admin.uid,
-        action="user.created",
-        subject=f"users/{uid}",
-        details={"role": body.role.value},
-    )
-    tenant = tenants.load(data)
-    accounts.send_welcome(
-        data,
-        uid=uid,
-        email=body.email,
-        name=body.display_name,
-        tenant_name=tenant.display_name,
-        locale=tenant.locale,
-        requested_by=admin.uid,
-    )
-    return user
 
 
 def update_user(actor: Principal, data: TenantData, uid: str, body: UserUpdate) -> User:
     user = get_user(data, uid)
     changes = body.model_dump(exclude_unset=True, exclude={"password"})
+    if uid == actor.uid and "email" in changes:
+        actor.require_recent_sign_in()  # one's own sign-in name, through any route
     if "email" in changes or "display_name" in changes:
         accounts.update_account(uid, **{k: v for k, v in changes.items() if k != "phone"})
     data.document(USERS, uid).update(changes)
@@ -162,6 +148,8 @@ def set_active(admin: Principal, data: TenantData, uid: str, active: bool) -> Us
     if uid == admin.uid:
         raise errors.InvalidTransition("Administrators cannot deactivate themselves")
     user = get_user(data, uid)
+    if (user.status is UserStatus.ACTIVE) == active:
+        raise errors.InvalidTransition(f"The user is {user.status} already")
     if not active:
         _keep_an_administrator(data, uid, user)
     accounts.set_disabled(uid, not active)
@@ -172,20 +160,33 @@ def set_active(admin: Principal, data: TenantData, uid: str, active: bool) -> Us
 
 
 def remove_user(actor: Principal, data: TenantData, uid: str) -> None:
-    """Delete the account and its profile; a professional's seat is freed.
+    """Delete the account, its profile, picture and messages; a professional's seat is freed.
 
     The event log keeps only the uid as actor, which no longer leads to a person.
     """
     user = get_user(data, uid)
     _keep_an_administrator(data, uid, user)
-    accounts.delete_account(uid)
-    data.document(USERS, uid).delete()
-    if user.photo_object:
-        from shared.gcp import storage_client
+    accounts.set_disabled(uid, True)  # no session survives while the rest goes
 
-        storage_client().bucket(bucket_name(UPLOADS)).blob(user.photo_object).delete()
-    if user.role is Role.PROFESSIONAL:
-        _change_seats(data, -1)
+    @firestore.transactional
+    def remove_profile(transaction: firestore.Transaction) -> bool:
+        profile = data.document(USERS, uid)
+        if not profile.get(transaction=transaction).exists:
+            return False  # removed by a concurrent request, which freed the seat
+        tenant = tenants.load(data, transaction)
+        transaction.delete(profile)
+        if user.role is Role.PROFESSIONAL:
+            transaction.update(data.root, {"seats_used": max(tenant.seats_used - 1, 0)})
+        return True
+
+    if not remove_profile(data.db.transaction()):
+        raise errors.NotFound("No such user in this tenant")
+    accounts.delete_account(uid)
+    bucket = storage_client().bucket(bucket_name(UPLOADS))
+    for name in (photo_object(data, uid), upload_object(data, uid)):
+        with contextlib.suppress(GoogleNotFound):
+            bucket.blob(name).delete()
+    _forget_messages_to(data, user.email)
     record_event(
         data,
         actor=actor.uid,
@@ -193,6 +194,13 @@ def remove_user(actor: Principal, data: TenantData, uid: str) -> None:
         subject=f"users/{uid}",
         details={"role": user.role.value, "by_self": actor.uid == uid},
     )
+
+
+def _forget_messages_to(data: TenantData, email: str) -> None:
+    """Message records hold the address (and one-time links): they go with the user."""
+    query = data.collection(MESSAGES).where(filter=FieldFilter("request.to", "==", email))
+    for snapshot in query.get():
+        snapshot.reference.delete()
 
 
 # -- each user's own profile (T-6) -------------------------------------------------------
@@ -217,9 +225,14 @@ def photo_object(data: TenantData, uid: str) -> str:
     return tenant_object(data, USERS, uid, "profile-picture")
 
 
+def upload_object(data: TenantData, uid: str) -> str:
+    """Where a new picture waits for its check; the one in use is never overwritten."""
+    return tenant_object(data, USERS, uid, "profile-picture-upload")
+
+
 def photo_upload(me: Principal, body: PhotoUploadRequest) -> PhotoUpload:
     data = me.tenant_data()
-    name = photo_object(data, me.uid)
+    name = upload_object(data, me.uid)
     headers = {"x-goog-content-length-range": f"1,{body.size}"}
     url = signed_url(
         bucket_name(UPLOADS),
@@ -238,12 +251,10 @@ def photo_upload(me: Principal, body: PhotoUploadRequest) -> PhotoUpload:
 
 
 def confirm_photo(me: Principal) -> Photo:
-    """Check the uploaded file really is an image of an accepted type and size."""
-    from shared.gcp import storage_client
-
+    """Check the uploaded file really is an image of an accepted type and size, then use it."""
     data = me.tenant_data()
-    name = photo_object(data, me.uid)
-    blob = storage_client().bucket(bucket_name(UPLOADS)).get_blob(name)
+    bucket = storage_client().bucket(bucket_name(UPLOADS))
+    blob = bucket.get_blob(upload_object(data, me.uid))
     if blob is None:
         raise errors.NotFound("Upload the picture to the signed URL first")
     head = blob.download_as_bytes(start=0, end=15)
@@ -254,6 +265,9 @@ def confirm_photo(me: Principal) -> Photo:
         raise errors.NotAnImage(
             f"Upload a JPEG, PNG or WebP image of at most {PHOTO_MAX_BYTES // 1024 // 1024} MB"
         )
+    name = photo_object(data, me.uid)
+    bucket.copy_blob(blob, bucket, name)
+    blob.delete()
     data.document(USERS, me.uid).update({"photo_object": name})
     record_event(data, actor=me.uid, action="user.photo_changed", subject=f"users/{me.uid}")
     url = signed_url(bucket_name(UPLOADS), name, method="GET", expires=URL_LIFETIME)
@@ -264,7 +278,6 @@ def forgot_password(email: str) -> None:
     """Send a reset link if an active account has this address; never tell whether it has."""
     from firebase_admin import auth
 
-    from shared.gcp import firebase_app, firestore_client
     from shared.principal import TENANT_CLAIM
 
     try:
@@ -275,7 +288,10 @@ def forgot_password(email: str) -> None:
     if record.disabled or not isinstance(tenant_id, str):
         return
     data = TenantData(firestore_client(), tenant_id)
-    tenant = tenants.load(data)
+    try:
+        tenant = tenants.load(data)
+    except errors.NotFound:
+        return  # the same answer as for an unknown address
     accounts.send_password_reset(data, email=email, locale=tenant.locale, requested_by=record.uid)
     record_event(
         data,
