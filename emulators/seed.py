@@ -3,9 +3,11 @@ and the supplier's system owner. Safe to run again (it resets passwords)."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from shared.principal import Role
 
@@ -36,8 +38,27 @@ DEMO_USERS = (
 )
 
 
+DEMO_CATALOGUE = Path(__file__).with_name("demo_catalogue.json")
+
+
+def seed_catalogue() -> None:
+    """The Danish demo catalogue, through the same code the owner's API uses."""
+    from functions.clients.catalogue import Kind, put_item
+    from shared.gcp import storage_client
+    from shared.storage import UPLOADS, bucket_name
+
+    catalogue = json.loads(DEMO_CATALOGUE.read_text(encoding="utf-8"))
+    bucket = storage_client().bucket(bucket_name(UPLOADS))
+    for name, text in catalogue["document_texts"].items():
+        bucket.blob(name).upload_from_string(text.encode(), content_type="text/plain")
+    for kind in (Kind.FOCUS_AREAS, Kind.EXERCISES, Kind.COURSES, Kind.DOCUMENTS, Kind.VIDEOS):
+        for item_id, item in catalogue[kind.value].items():
+            put_item(kind, item_id, item)
+
+
 def seed_demo(env: dict[str, str]) -> None:
     os.environ.update(env)
+    seed_catalogue()
     from firebase_admin import auth
 
     from functions.auth import tenants

@@ -12,6 +12,7 @@ Java emulators ignore SIGINT when started from a script).
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import os
@@ -105,6 +106,9 @@ PROFILES = {
 }
 
 
+_STACK_KEK = base64.b64encode(os.urandom(32)).decode()
+
+
 def stack_env(profile: Profile) -> dict[str, str]:
     """The environment that points the Google, Firebase and AWS clients at this stack."""
     host = "127.0.0.1"
@@ -123,6 +127,8 @@ def stack_env(profile: Profile) -> dict[str, str]:
         "TRIVSEL_FUNCTIONS_URL": profile.functions_url,
         "TRIVSEL_MAIL_SENDER": f"Trivsel <{MAIL_SENDER}>",
         "TRIVSEL_CORS_ORIGINS": "http://localhost:5173,http://127.0.0.1:5173",
+        # A fresh key per stack: the emulators keep nothing after they stop anyway.
+        "TRIVSEL_CLIENT_KEK": _STACK_KEK,
         **profile.extra_env,
     }
 

@@ -69,6 +69,7 @@ def _runtime_config(d: Deployment, project: str) -> str:
     secrets = {
         "AWS_ACCESS_KEY_ID": "trivsel-aws-access-key-id:latest",
         "AWS_SECRET_ACCESS_KEY": "trivsel-aws-secret-access-key:latest",
+        "TRIVSEL_CLIENT_KEK": "trivsel-client-kek:latest",
     }
     return (
         f"--set-env-vars {shlex.quote('^;^' + ';'.join(f'{k}={v}' for k, v in env.items()))}"

@@ -29,6 +29,9 @@ class Event(BaseModel, frozen=True):
     subject: str  # what it concerns, e.g. "messages/<id>", "clients/<id>"
     at: datetime
     details: dict[str, Any] = {}
+    # Set when the event concerns a client (the client log) or an exercise; never names.
+    client_id: str | None = None
+    exercise_id: str | None = None
 
 
 def record_event(
@@ -40,12 +43,20 @@ def record_event(
     details: dict[str, Any] | None = None,
     event_id: str | None = None,
     transaction: firestore.Transaction | None = None,
+    client_id: str | None = None,
+    exercise_id: str | None = None,
 ) -> str:
     """Append an event to the tenant's log and return its id."""
     events = tenant.collection(EVENTS)
     ref = tenant.document(EVENTS, event_id) if event_id else events.document()
     event = Event(
-        actor=actor, action=action, subject=subject, at=datetime.now(UTC), details=details or {}
+        actor=actor,
+        action=action,
+        subject=subject,
+        at=datetime.now(UTC),
+        details=details or {},
+        client_id=client_id,
+        exercise_id=exercise_id,
     )
     data = event.model_dump()
     if transaction is not None:

@@ -6,6 +6,7 @@ emulator variables (FIRESTORE_EMULATOR_HOST, ...); production sets none of them.
 
 from __future__ import annotations
 
+import base64
 import os
 from functools import lru_cache
 from typing import Literal
@@ -40,6 +41,8 @@ class Settings(BaseModel, frozen=True):
     # First retry waits this long; each later one twice as long, capped at the max.
     message_backoff_base_s: float = Field(default=10.0, ge=0)
     message_backoff_max_s: float = Field(default=600.0, ge=0)
+    # The key that wraps each tenant's data key (32 bytes, base64 in TRIVSEL_CLIENT_KEK).
+    client_data_kek: bytes | None = Field(default=None, repr=False, min_length=32, max_length=32)
     # A delivery attempt holds the message this long; a crashed attempt frees it afterwards.
     message_lease_s: float = Field(default=60.0, gt=0)
 
@@ -88,6 +91,8 @@ def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Se
         "message_backoff_max_s": "TRIVSEL_MESSAGE_BACKOFF_MAX_S",
         "message_lease_s": "TRIVSEL_MESSAGE_LEASE_S",
     }
+    if env.get("TRIVSEL_CLIENT_KEK"):
+        values["client_data_kek"] = base64.b64decode(env["TRIVSEL_CLIENT_KEK"], validate=True)
     for field, name in optional.items():
         if env.get(name):
             values[field] = env[name]

@@ -11,6 +11,7 @@ import os
 import signal
 from collections.abc import Iterator
 from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,22 @@ from emulators.stack import PROFILES, Stack, stack_env
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.fixture(scope="module")
+def owner(stack: dict[str, str]) -> str:
+    """An ID token of the supplier's system owner."""
+    from tests.accounts import owner_token
+
+    return owner_token()
+
+
+@pytest.fixture
+def tenant(owner: str) -> dict[str, Any]:
+    """A fresh tenant (2 seats) with an active administrator: see tests/accounts.py."""
+    from tests.accounts import active_tenant
+
+    return active_tenant(owner)
 
 
 @pytest.fixture(scope="session")

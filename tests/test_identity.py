@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import html
 import os
-import re
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,13 +13,24 @@ import requests
 from firebase_admin import auth
 
 from shared.gcp import firebase_app, firestore_client
-from shared.principal import Role
 from shared.tenancy import TENANTS, TenantData
+from tests.accounts import (
+    API,
+    activate,
+    add_professional,
+    auth_has,
+    events,
+    licence,
+    link_in,
+    problem,
+    provision,
+    set_password_with_link,
+    welcome_link,
+)
 from tests.helpers import (
     PASSWORD,
     auth_url,
     call,
-    create_user,
     emails_to,
     forge,
     sign_in,
@@ -32,116 +41,6 @@ from tests.helpers import (
 from tests.rules import Browser, allowed
 
 pytestmark = pytest.mark.usefixtures("stack")
-API = "/auth_api"
-
-
-def licence(seats: int = 3, add_ons: list[str] | None = None) -> dict[str, Any]:
-    start = date.today()
-    return {
-        "seats": seats,
-        "period_start": start.isoformat(),
-        "period_end": (start + timedelta(days=364)).isoformat(),
-        "focus_areas": ["trivsel", "angst"],
-        "add_ons": add_ons or [],
-    }
-
-
-@pytest.fixture(scope="module")
-def owner() -> str:
-    return create_user(None, Role.OWNER).sign_in()
-
-
-def provision(owner: str, seats: int = 3, add_ons: list[str] | None = None) -> dict[str, Any]:
-    slug = unique("k")
-    admin_email = f"{unique('admin')}@example.dk"
-    reply = call(
-        "POST",
-        f"{API}/tenants",
-        owner,
-        json={
-            "slug": slug,
-            "display_name": f"{slug.upper()} Kommune",
-            "licence": licence(seats, add_ons),
-            "administrator": {"email": admin_email, "display_name": "Anne Admin"},
-        },
-    )
-    assert reply.status_code == 201, reply.text
-    body = reply.json()
-    return {
-        "slug": slug,
-        "admin_email": admin_email,
-        "admin_uid": body["administrator_uid"],
-        **body,
-    }
-
-
-def link_in(mail: dict[str, Any]) -> str:
-    found = re.search(r'href="([^"]+)"', mail["body"])
-    assert found, mail["body"]
-    return html.unescape(found.group(1))
-
-
-def welcome_link(email: str) -> str:
-    [mail] = wait_until(lambda: emails_to(email))
-    return link_in(mail)
-
-
-def set_password_with_link(link: str, password: str) -> requests.Response:
-    code = re.search(r"oobCode=([^&]+)", link)
-    assert code
-    return requests.post(
-        auth_url("/identitytoolkit.googleapis.com/v1/accounts:resetPassword?key=any"),
-        json={"oobCode": code.group(1), "newPassword": password},
-        timeout=10,
-    )
-
-
-def activate(email: str) -> str:
-    """Follow the welcome e-mail's link, choose a password, sign in: the user's token."""
-    assert set_password_with_link(welcome_link(email), PASSWORD).status_code == 200
-    return sign_in(email, PASSWORD)
-
-
-@pytest.fixture
-def tenant(owner: str) -> dict[str, Any]:
-    created = provision(owner, seats=2)
-    created["admin_token"] = activate(created["admin_email"])
-    return created
-
-
-def add_professional(admin: str) -> dict[str, Any]:
-    email = f"{unique('pro')}@example.dk"
-    reply = call(
-        "POST",
-        f"{API}/users",
-        admin,
-        json={"email": email, "display_name": "Per Fagperson", "phone": "+4520304050"},
-    )
-    assert reply.status_code == 201, reply.text
-    created: dict[str, Any] = reply.json()
-    return created
-
-
-def problem(reply: requests.Response, status: int, code: str) -> dict[str, Any]:
-    assert reply.status_code == status, reply.text
-    body: dict[str, Any] = reply.json()
-    assert body["code"] == code
-    return body
-
-
-def auth_has(email: str) -> bool:
-    try:
-        auth.get_user_by_email(email, app=firebase_app())
-    except auth.UserNotFoundError:
-        return False
-    return True
-
-
-def events(slug: str) -> list[dict[str, Any]]:
-    data = TenantData(firestore_client(), slug)
-    return [e.to_dict() or {} for e in data.collection("events").get()]
-
-
 # -- provisioning, welcome and sign-in -----------------------------------------------------
 
 

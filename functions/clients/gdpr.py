@@ -1,0 +1,158 @@
+"""GDPR for one client (SPEC C-7): export everything, erase everything, leave a trace
+of the erasure that holds no personal data."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from functions.clients import clients
+from functions.clients.clients import CLIENTS, COURSES
+from functions.clients.courses import CALENDAR
+from functions.clients.models import Export, FileUpload, FileUploadRequest
+from shared import errors
+from shared.events import EVENTS, record_event
+from shared.gcp import storage_client
+from shared.principal import Principal
+from shared.storage import UPLOADS, bucket_name, signed_url, tenant_object
+from shared.tenancy import TenantData
+
+URL_LIFETIME = timedelta(minutes=15)
+
+
+def _plain(value: Any) -> Any:
+    """Firestore values as JSON: timestamps become ISO 8601 strings."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def files_prefix(data: TenantData, client_id: str) -> str:
+    return tenant_object(data, CLIENTS, client_id) + "/"
+
+
+def file_upload(
+    me: Principal, data: TenantData, client_id: str, body: FileUploadRequest
+) -> FileUpload:
+    """A signed URL to store a file about the client (e.g. a scanned consent)."""
+    clients.load_document(data, client_id)
+    file_id = uuid.uuid4().hex
+    name = tenant_object(data, CLIENTS, client_id, "files", file_id)
+    headers = {"x-goog-content-length-range": f"1,{body.size}"}
+    url = signed_url(
+        bucket_name(UPLOADS),
+        name,
+        method="PUT",
+        expires=URL_LIFETIME,
+        content_type=body.content_type,
+        headers=headers,
+    )
+    from google.cloud import firestore
+
+    data.document(CLIENTS, client_id).update(
+        {
+            "files": firestore.ArrayUnion(
+                [{"id": file_id, "name": body.name, "content_type": body.content_type}]
+            )
+        }
+    )
+    record_event(
+        data,
+        actor=me.uid,
+        action="client.file_added",
+        subject=f"{CLIENTS}/{client_id}",
+        client_id=client_id,
+        details={"file": file_id},
+    )
+    return FileUpload(
+        id=file_id, upload_url=url, headers={"Content-Type": body.content_type, **headers}
+    )
+
+
+def export(me: Principal, data: TenantData, client_id: str) -> Export:
+    doc = clients.load_document(data, client_id)
+    identity = clients.identity(me, data, client_id) if doc.get("pseudonymised") else None
+    courses = [
+        {"id": s.id, **_plain(s.to_dict())}
+        for s in data.collection(CLIENTS, client_id, COURSES).get()
+    ]
+    calendar = [
+        {"id": s.id, **_plain(s.to_dict())}
+        for s in data.collection(CALENDAR)
+        .where(filter=FieldFilter("client_id", "==", client_id))
+        .get()
+    ]
+    events = [
+        {"id": s.id, **_plain(s.to_dict())}
+        for s in data.collection(EVENTS)
+        .where(filter=FieldFilter("client_id", "==", client_id))
+        .get()
+    ]
+    files = []
+    for blob in storage_client().list_blobs(
+        bucket_name(UPLOADS), prefix=files_prefix(data, client_id)
+    ):
+        files.append(
+            {
+                "object": blob.name,
+                "content_type": blob.content_type,
+                "size": blob.size,
+                "content_base64": base64.b64encode(blob.download_as_bytes()).decode(),
+            }
+        )
+    record_event(
+        data,
+        actor=me.uid,
+        action="client.exported",
+        subject=f"{CLIENTS}/{client_id}",
+        client_id=client_id,
+    )
+    return Export(
+        exported_at=datetime.now(UTC),
+        client={"id": client_id, **_plain(doc)},
+        identity=identity,
+        courses=courses,
+        calendar=calendar,
+        events=events,
+        files=files,
+    )
+
+
+def erase(me: Principal, data: TenantData, client_id: str) -> None:
+    """Delete the client everywhere; the log keeps that an erasure happened, not of whom."""
+    clients.load_document(data, client_id)
+    for blob in storage_client().list_blobs(
+        bucket_name(UPLOADS), prefix=files_prefix(data, client_id)
+    ):
+        blob.delete()
+    doomed = [s.reference for s in data.collection(CLIENTS, client_id, COURSES).get()]
+    for collection in (CALENDAR, EVENTS):
+        doomed += [
+            s.reference
+            for s in data.collection(collection)
+            .where(filter=FieldFilter("client_id", "==", client_id))
+            .get()
+        ]
+    doomed.append(data.document(CLIENTS, client_id))
+    for start in range(0, len(doomed), 400):  # a batch holds at most 500 writes
+        batch = data.db.batch()
+        for ref in doomed[start : start + 400]:
+            batch.delete(ref)
+        batch.commit()
+    if data.document(CLIENTS, client_id).get().exists:
+        raise errors.Conflict("The client changed during erasure; erase again")
+    record_event(
+        data,
+        actor=me.uid,
+        action="client.erased",
+        subject=CLIENTS,
+        details={"erasure": uuid.uuid4().hex, "documents": len(doomed)},
+    )
