@@ -15,6 +15,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any
 
 from infra.deployment import ROOT, load
 
@@ -118,11 +119,115 @@ def bench_messaging(count: int) -> None:
     )
 
 
+def _signed_in_professional() -> tuple[str, str]:
+    """A fresh tenant and professional for the benchmark: (tenant id, ID token)."""
+    import os
+
+    import requests
+    from firebase_admin import auth
+
+    from shared.gcp import firebase_app, firestore_client
+    from shared.principal import ROLE_CLAIM, TENANT_CLAIM
+    from shared.tenancy import TENANTS
+
+    tenant_id = f"bench-{uuid.uuid4().hex[:8]}"
+    firestore_client().collection(TENANTS).document(tenant_id).set(
+        {"status": "active", "display_name": "Bench", "licence": {"focus_areas": []}}
+    )
+    email, password = f"{tenant_id}@example.dk", "Bench-password-1"
+    user = auth.create_user(email=email, password=password, app=firebase_app())
+    auth.set_custom_user_claims(
+        user.uid, {TENANT_CLAIM: tenant_id, ROLE_CLAIM: "professional"}, app=firebase_app()
+    )
+    reply = requests.post(
+        f"http://{os.environ['FIREBASE_AUTH_EMULATOR_HOST']}/identitytoolkit.googleapis.com"
+        "/v1/accounts:signInWithPassword?key=any",
+        json={"email": email, "password": password, "returnSecureToken": True},
+        timeout=10,
+    )
+    return tenant_id, str(reply.json()["idToken"])
+
+
+def _row(label: str, seconds: list[float], baseline: list[float] | None) -> None:
+    p50, p99 = _percentile(seconds, 0.5) * 1000, _percentile(seconds, 0.99) * 1000
+    ratio = "1.00x" if baseline is None else f"{p50 / (_percentile(baseline, 0.5) * 1000):.2f}x"
+    print(f"  {label:<55} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  {ratio}")
+
+
+def bench_clients(count: int) -> None:
+    """Client create/get/list through clients_api vs the same Firestore work done directly."""
+    import os
+    from datetime import UTC, datetime
+
+    import requests
+
+    from shared.gcp import firestore_client
+    from shared.tenancy import TenantData
+
+    print(f"\nClients, {count} of each operation (p50 ratio against raw Firestore)")
+    tenant_id, token = _signed_in_professional()
+    base = os.environ["TRIVSEL_FUNCTIONS_URL"] + "/clients_api"
+    headers = {"Authorization": f"Bearer {token}"}
+    session = requests.Session()
+    data = TenantData(firestore_client(), tenant_id)
+    body = {
+        "profile": {"name": "Ida Jensen", "birth_date": "2014-03-02", "gender": "female"},
+        "contacts": [{"name": "Mette", "relation": "mor", "email": "m@example.dk"}],
+    }
+
+    def timed(action: Any) -> tuple[list[float], list[Any]]:
+        times, results = [], []
+        for n in range(count):
+            started = time.perf_counter()
+            results.append(action(n))
+            times.append(time.perf_counter() - started)
+        return times, results
+
+    def raw_create(n: int) -> str:
+        ref = data.collection("clients").document()
+        now = datetime.now(UTC)
+        ref.create(
+            {
+                **body,
+                "search_name": f"ida jensen {n}",
+                "created_at": now,
+                "updated_at": now,
+                "pseudonymised": False,
+                "files": [],
+            }
+        )
+        data.collection("events").document().create({"action": "client.created", "at": now})
+        return str(ref.id)
+
+    raw_times, raw_ids = timed(raw_create)
+    api_times, api_ids = timed(
+        lambda n: session.post(f"{base}/clients", json=body, headers=headers).json()["id"]
+    )
+    _row("create: raw Firestore (document + event)", raw_times, None)
+    _row("create: POST /clients", api_times, raw_times)
+    raw_times, _ = timed(lambda n: data.document("clients", raw_ids[n]).get().to_dict())
+    api_times, _ = timed(
+        lambda n: session.get(f"{base}/clients/{api_ids[n]}", headers=headers).json()
+    )
+    _row("get: raw Firestore (one document)", raw_times, None)
+    _row("get: GET /clients/{id} (auth, tenant, audit, courses)", api_times, raw_times)
+    raw_times, _ = timed(
+        lambda n: data.collection("clients").order_by("search_name").limit(26).get()
+    )
+    api_times, _ = timed(
+        lambda n: session.get(f"{base}/clients", params={"limit": 25}, headers=headers).json()
+    )
+    _row("list 25: raw Firestore query", raw_times, None)
+    _row("list 25: GET /clients", api_times, raw_times)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Trivsel benchmarks")
     parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=200)
     args = parser.parse_args(argv)
     bench_cold_imports()
+    bench_clients(args.clients)
     bench_messaging(args.messages)
     return 0
 
