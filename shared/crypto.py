@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.api_core.exceptions import AlreadyExists
 
+from shared import errors
+
 if TYPE_CHECKING:
     from shared.tenancy import TenantData
 
@@ -25,8 +27,8 @@ CLIENT_DATA_KEY = "client-data"
 NONCE_BYTES = 12
 
 
-class KeyUnavailable(RuntimeError):
-    """No KEK is configured, or it does not open the tenant's data key."""
+class KeyUnavailable(errors.KeyUnavailable):
+    """No KEK is configured, or it does not open the tenant's data key (503 to callers)."""
 
 
 def _kek() -> AESGCM:

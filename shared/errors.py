@@ -133,6 +133,11 @@ class PayloadTooLarge(ApiError):
     status, code, title = 413, "payload_too_large", "The request body is too large"
 
 
+class KeyUnavailable(ApiError):
+    status, code = 503, "key_unavailable"
+    title = "Sealed data cannot be opened now; the key is not available"
+
+
 class InternalError(ApiError):
     status, code, title = 500, "internal_error", "Something went wrong on our side"
 

@@ -141,9 +141,13 @@ CLIENT: dict[str, Any] = {
 }
 
 
-def new_client(token: str, name: str = "Ida Jensen") -> dict[str, Any]:
+def new_client(token: str, name: str = "Ida Jensen", **details: str) -> dict[str, Any]:
+    """A client like CLIENT; `institution`, `email` and `phone` may be made unique."""
     body = json.loads(json.dumps(CLIENT))
     body["profile"]["name"] = name
+    body["profile"]["institution"] = details.get("institution", "Skovlyskolen 4.b")
+    body["contacts"][0]["email"] = details.get("email", "mette@example.dk")
+    body["contacts"][0]["phone"] = details.get("phone", "+4522334455")
     reply = call("POST", f"{API}/clients", token, json=body)
     assert reply.status_code == 201, reply.text
     created: dict[str, Any] = reply.json()
@@ -200,14 +204,14 @@ def test_search_by_name_prefix_with_cursor_paging(org: dict[str, Any]) -> None:
     for name in ("Anna Berg", "Anders Holm", "Asger Lund", "Bo Ravn"):
         new_client(token, name)
     first = call("GET", f"{API}/clients", token, params={"q": "a", "limit": 2}).json()
-    assert [c["profile"]["name"] for c in first["clients"]] == ["Anders Holm", "Anna Berg"]
+    assert [c["name"] for c in first["clients"]] == ["Anders Holm", "Anna Berg"]
     rest = call(
         "GET",
         f"{API}/clients",
         token,
         params={"q": "a", "limit": 2, "cursor": first["next_cursor"]},
     ).json()
-    assert [c["profile"]["name"] for c in rest["clients"]] == ["Asger Lund"]
+    assert [c["name"] for c in rest["clients"]] == ["Asger Lund"]
     assert rest["next_cursor"] is None
     assert len(call("GET", f"{API}/clients", token).json()["clients"]) == 4
     problem(call("GET", f"{API}/clients", token, params={"limit": 0}), 422, "validation_failed")
@@ -220,7 +224,7 @@ def test_unknown_and_deleted_clients_are_not_found(org: dict[str, Any]) -> None:
     token = org["pro_token"]
     problem(call("GET", f"{API}/clients/{unique('x')}", token), 404, "not_found")
     gone = new_client(token)
-    assert call("DELETE", f"{API}/clients/{gone['id']}", token).status_code == 204
+    assert call("DELETE", f"{API}/clients/{gone['id']}", token).status_code == 200
     for method, path in [
         ("GET", ""),
         ("PATCH", ""),
@@ -262,13 +266,19 @@ def test_pseudonymise_search_reveal_to_admin_and_reverse(org: dict[str, Any]) ->
     problem(call("POST", f"{API}/clients/{client['id']}/pseudonymise", pro), 409, "pseudonymised")
     problem(call("POST", f"{API}/clients/{client['id']}/reverse-pseudonym", pro), 403, "forbidden")
 
-    # Editing a pseudonymised client changes the sealed originals.
-    call(
-        "PATCH",
-        f"{API}/clients/{client['id']}",
-        pro,
-        json={"profile": {**CLIENT["profile"], "name": "Karla H. Holm"}},
-    )
+    # A professional, who sees only the pseudonym, cannot overwrite the sealed originals ...
+    edit = {"profile": {**CLIENT["profile"], "name": "Karla H. Holm"}}
+    before = call("GET", f"{API}/clients/{client['id']}/identity", admin).json()
+    problem(call("PATCH", f"{API}/clients/{client['id']}", pro, json=edit), 409, "pseudonymised")
+    assert call("GET", f"{API}/clients/{client['id']}/identity", admin).json() == before
+    # ... the administrator can, and nothing of it shows in clear.
+    changed = call("PATCH", f"{API}/clients/{client['id']}", admin, json=edit)
+    assert changed.status_code == 200, changed.text
+    assert "Karla" not in changed.text
+    assert "Skovlyskolen" not in changed.text
+    stored = firestore_client().document(TENANTS, org["slug"], "clients", client["id"]).get()
+    for secret in ("Karla", "Skovlyskolen", "2014-03-02", "fremlæggelser", "Mette"):
+        assert secret not in json.dumps(stored.to_dict(), default=str), secret
     assert (
         call("GET", f"{API}/clients/{client['id']}/identity", admin).json()["profile"]["name"]
         == "Karla H. Holm"
@@ -456,11 +466,25 @@ def test_a_course_is_assigned_performed_scheduled_and_completed(
     assert done.json()["status"] == "ongoing"
     sent = call("POST", f"{item}/i1/mark-sent", pro).json()
     assert sent["items"][1]["status"] == "sent"
-    assert sent["status"] == "completed"
+    assert sent["status"] == "ongoing"  # sent is not done: the answer is still to come
+    answered = call(
+        "POST",
+        f"{item}/i1/perform",
+        pro,
+        json={"answers": {"matched_pairs": 2, "moves": 5, "seconds": 61}},
+    ).json()
+    assert answered["status"] == "completed"
     overview = call("GET", f"{API}/clients/{client['id']}", pro).json()
     assert [(c["status"], c["done"], c["total"]) for c in overview["courses"]] == [
         ("completed", 2, 2)
     ]
+    # A performed exercise is documentation: it stays.
+    problem(call("DELETE", f"{item}/i0", pro), 409, "invalid_transition")
+    problem(
+        call("PUT", f"{item}/i0", pro, json={"exercise_id": catalogue["memory"]}),
+        409,
+        "invalid_transition",
+    )
 
 
 def test_exercises_are_replaced_and_removed_within_the_licence(
@@ -588,7 +612,8 @@ def test_export_holds_everything_and_erasure_leaves_nothing(
     org: dict[str, Any], catalogue: dict[str, str]
 ) -> None:
     pro, admin = org["pro_token"], org["admin_token"]
-    client = new_client(pro, "Sigrid Særnavn")
+    school, email, phone = unique("Egeskolen"), f"{unique('mor')}@example.dk", "+4561718293"
+    client = new_client(pro, "Sigrid Særnavn", institution=school, email=email, phone=phone)
     cid = client["id"]
     course_ref = call(
         "POST", f"{API}/clients/{cid}/courses", pro, json={"course_id": catalogue["course"]}
@@ -612,8 +637,13 @@ def test_export_holds_everything_and_erasure_leaves_nothing(
     problem(call("GET", f"{API}/clients/{cid}/export", pro), 403, "forbidden")
     export = call("GET", f"{API}/clients/{cid}/export", admin).json()
     assert export["client"]["id"] == cid
-    assert export["identity"]["profile"] == CLIENT["profile"] | {"name": "Sigrid Særnavn"}
-    assert export["identity"]["contacts"] == [CLIENT["contacts"][0]]
+    assert export["identity"]["profile"] == CLIENT["profile"] | {
+        "name": "Sigrid Særnavn",
+        "institution": school,
+    }
+    assert export["identity"]["contacts"] == [
+        CLIENT["contacts"][0] | {"email": email, "phone": phone}
+    ]
     assert export["identity"]["consent"] == CLIENT["consent"]
     assert [c["id"] for c in export["courses"]] == [course_ref]
     assert [e["item_id"] for e in export["calendar"]] == ["i0"]
@@ -624,15 +654,36 @@ def test_export_holds_everything_and_erasure_leaves_nothing(
     assert base64.b64decode(stored["content_base64"]) == scan
     assert [f["name"] for f in export["client"]["files"]] == ["samtykke.pdf"]
 
-    assert call("DELETE", f"{API}/clients/{cid}", pro).status_code == 204
+    plain = new_client(pro, "Sofus Særnavn", institution=school, email=email, phone=phone)
+    call(
+        "POST", f"{API}/clients/{plain['id']}/courses", pro, json={"course_id": catalogue["course"]}
+    )
+    receipts = []
+    for erased_id in (cid, plain["id"]):
+        reply = call("DELETE", f"{API}/clients/{erased_id}", pro)
+        assert reply.status_code == 200, reply.text
+        receipts.append(reply.json())
+    assert receipts[0]["files"] == 1
+    assert receipts[0]["documents"] >= 4  # client, course, calendar entry, events
 
     everything = _scan_firestore(os.environ["GOOGLE_CLOUD_PROJECT"])
-    assert cid not in everything
-    assert "Sigrid" not in everything
+    for secret in (
+        cid,
+        plain["id"],
+        "Sigrid",
+        "Sofus",
+        "Særnavn",
+        school,
+        email,
+        phone,
+    ):
+        assert secret not in everything, secret
     objects = [b.name for b in storage_client().list_blobs(bucket_name(UPLOADS))]
     assert not [name for name in objects if cid in name]
     erased = call("GET", f"{API}/me/log", pro, params={"action": "client.erased"}).json()
-    assert len(erased["entries"]) == 1
+    assert sorted(e["details"]["erasure_id"] for e in erased["entries"]) == sorted(
+        r["erasure_id"] for r in receipts
+    )
     assert cid not in json.dumps(erased)
 
 
@@ -676,8 +727,124 @@ def test_tenant_b_reaches_none_of_tenant_a_s_clients(
             assert reply.status_code == 404, (method, path, reply.status_code, reply.text)
             assert "Ida" not in reply.text
         admin_only = [f"/clients/{cid}/identity", f"/clients/{cid}/export"]
+        expected = 404 if token == other["admin_token"] else 403
         for path in admin_only:
-            assert call("GET", API + path, token).status_code in (403, 404)
+            assert call("GET", API + path, token).status_code == expected
         assert call("GET", f"{API}/clients", token).json()["clients"] == []
     still = call("GET", f"{API}/clients/{cid}", org["pro_token"]).json()
     assert still["courses"][0]["done"] == 0
+
+
+# -- refusals found in review ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [{"profile": None}, {"contacts": None}, {}])
+def test_removing_master_data_is_refused_but_consent_can_be_withdrawn(
+    org: dict[str, Any], body: dict[str, Any]
+) -> None:
+    client = new_client(org["pro_token"])
+    path = f"{API}/clients/{client['id']}"
+    problem(call("PATCH", path, org["pro_token"], json=body), 422, "validation_failed")
+    withdrawn = call("PATCH", path, org["pro_token"], json={"consent": None}).json()
+    assert withdrawn["consent"] is None
+    assert withdrawn["profile"] == client["profile"]
+
+
+def test_bad_files_dates_items_and_queries_are_refused(
+    org: dict[str, Any], catalogue: dict[str, str], owner: str
+) -> None:
+    pro = org["pro_token"]
+    client = new_client(pro)
+    base = f"{API}/clients/{client['id']}"
+    for bad in (
+        {"name": "x", "content_type": "not a type", "size": 10},
+        {"name": "x", "content_type": "application/pdf", "size": 999_999_999},
+    ):
+        problem(call("POST", f"{base}/files", pro, json=bad), 422, "validation_failed")
+    assert call("GET", base, pro).json()["courses"] == []
+    course_ref = call(
+        "POST", f"{base}/courses", pro, json={"course_id": catalogue["course"]}
+    ).json()["id"]
+    item = f"{base}/courses/{course_ref}/items"
+    problem(
+        call("PUT", f"{item}/i0/schedule", pro, json={"date": "2026-13-40"}),
+        422,
+        "validation_failed",
+    )
+    problem(call("PUT", f"{item}/i9/schedule", pro, json={"date": "2026-12-01"}), 404, "not_found")
+    problem(call("POST", f"{item}/i9/mark-sent", pro), 404, "not_found")
+    problem(call("PUT", f"{item}/i0", pro, json={"exercise_id": unique("none")}), 404, "not_found")
+    problem(call("GET", f"{API}/clients", pro, params={"sort": "name"}), 422, "validation_failed")
+    problem(
+        call(
+            "GET",
+            f"{base}/log",
+            pro,
+            params={"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"},
+        ),
+        422,
+        "validation_failed",
+    )
+    assert (
+        call("GET", f"{base}/log", pro, params={"until": "2000-01-01T00:00:00Z"}).json()["entries"]
+        == []
+    )
+    for path in (
+        "/clients",
+        f"/clients/{client['id']}",
+        "/calendar?start=2026-01-01&end=2026-01-02",
+    ):
+        problem(call("GET", API + path, owner), 403, "forbidden")
+
+
+def test_the_catalogue_keeps_its_references_whole(owner: str, catalogue: dict[str, str]) -> None:
+    problem(
+        call(
+            "PUT",
+            f"{API}/catalogue/courses/{unique('x')}",
+            owner,
+            json={
+                "focus_area": catalogue["area"],
+                "title": "T",
+                "modules": [{"id": "m", "title": "M", "exercise_ids": ["a/b"]}],
+            },
+        ),
+        422,
+        "validation_failed",
+    )
+    problem(
+        call(
+            "PUT",
+            f"{API}/catalogue/courses/{unique('x')}",
+            owner,
+            json={
+                "focus_area": catalogue["area"],
+                "title": "T",
+                "modules": [{"id": "m", "title": "M", "exercise_ids": [catalogue["foreign"]]}],
+            },
+        ),
+        422,
+        "validation_failed",
+    )
+    problem(
+        call("DELETE", f"{API}/catalogue/exercises/{catalogue['memory']}", owner), 409, "conflict"
+    )
+    problem(
+        call("DELETE", f"{API}/catalogue/focus-areas/{catalogue['area']}", owner), 409, "conflict"
+    )
+    problem(
+        call("PUT", f"{API}/catalogue/focus-areas/Not_A_Slug", owner, json={"name": "X"}),
+        422,
+        "validation_failed",
+    )
+
+
+def test_search_finds_any_word_of_the_name(org: dict[str, Any]) -> None:
+    pro = org["pro_token"]
+    ida = new_client(pro, "Ida Marie Jensen")
+    new_client(pro, "Jens Hansen")
+    found = call("GET", f"{API}/clients", pro, params={"q": "jensen"}).json()["clients"]
+    assert [c["id"] for c in found] == [ida["id"]]
+    both = call("GET", f"{API}/clients", pro, params={"q": "jens"}).json()["clients"]
+    assert sorted(c["name"] for c in both) == ["Ida Marie Jensen", "Jens Hansen"]
+    assert set(found[0]) == {"id", "name", "pseudonymised", "updated_at"}  # no record in lists

@@ -117,7 +117,18 @@ def update_account(uid: str, **changes: Any) -> None:
 def set_disabled(uid: str, disabled: bool) -> None:
     update_account(uid, disabled=disabled)
     if disabled:  # sessions end at once, not when their tokens expire
-        auth.revoke_refresh_tokens(uid, app=firebase_app())
+        try:
+            auth.revoke_refresh_tokens(uid, app=firebase_app())
+        except auth.UserNotFoundError:  # deleted by a concurrent request
+            raise errors.NotFound("No such user") from None
+
+
+def reset_link(email: str) -> str:
+    """Firebase's one-time link to choose a password."""
+    try:
+        return str(auth.generate_password_reset_link(email, app=firebase_app()))
+    except auth.UserNotFoundError:  # deleted by a concurrent request
+        raise errors.NotFound("No such user") from None
 
 
 def send_welcome(
@@ -130,7 +141,7 @@ def send_welcome(
     locale: Locale,
     requested_by: str,
 ) -> None:
-    link = auth.generate_password_reset_link(email, app=firebase_app())
+    link = reset_link(email)
     request_message(
         tenant,
         message_id=f"welcome-{uid}",
@@ -146,7 +157,7 @@ def send_welcome(
 def send_password_reset(
     tenant: TenantData, *, email: str, locale: Locale, requested_by: str
 ) -> None:
-    link = auth.generate_password_reset_link(email, app=firebase_app())
+    link = reset_link(email)
     request_message(
         tenant,
         message_id=f"reset-{uuid.uuid4().hex}",

@@ -37,6 +37,7 @@ RESERVED_SLUGS = frozenset(
         "static",
         "cdn",
         "demo-trivsel",
+        "catalogue",
     }
 )
 PHOTO_MAX_BYTES = 2 * 1024 * 1024

@@ -7,6 +7,7 @@ Exercise answers are validated here by kind, for trying and performing alike.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -86,7 +87,7 @@ class Exercise(Strict):
 class Module(Strict):
     id: str = Field(pattern=SLUG)
     title: str = Field(min_length=1, max_length=200)
-    exercise_ids: list[str] = Field(min_length=1, max_length=50)
+    exercise_ids: list[Annotated[str, Field(pattern=ID)]] = Field(min_length=1, max_length=50)
 
 
 class Course(Strict):
@@ -139,20 +140,45 @@ def put_item(kind: Kind, item_id: str, body: dict[str, Any]) -> dict[str, Any]:
         ) from None
     doc = item.model_dump(mode="json")
     db = firestore_client()
+    if kind is Kind.FOCUS_AREAS and not re.fullmatch(SLUG, item_id):
+        raise errors.ValidationFailed("A focus area id is a lower-case slug (it names licences)")
     if kind is not Kind.FOCUS_AREAS:
         _must_exist(Kind.FOCUS_AREAS, doc["focus_area"])
     if kind is Kind.COURSES:
         for module in doc["modules"]:
             for exercise_id in module["exercise_ids"]:
-                _must_exist(Kind.EXERCISES, exercise_id)
+                exercise = _must_exist(Kind.EXERCISES, exercise_id)
+                if exercise["focus_area"] != doc["focus_area"]:
+                    # Else a licensed course could carry an unlicensed exercise.
+                    raise errors.ValidationFailed(
+                        f"Exercise '{exercise_id}' belongs to another focus area"
+                    )
+        # Flat, so that deleting an exercise can find the courses that use it.
+        doc["exercise_ids"] = sorted({e for m in doc["modules"] for e in m["exercise_ids"]})
     db.collection(collection_name(kind)).document(item_id).set(doc)
     return {"id": item_id, **doc}
 
 
 def delete_item(kind: Kind, item_id: str) -> None:
-    ref = firestore_client().collection(collection_name(kind)).document(item_id)
+    db = firestore_client()
+    ref = db.collection(collection_name(kind)).document(item_id)
     if not ref.get().exists:
         raise errors.NotFound(f"No {kind.value} item {item_id}")
+    if kind is Kind.FOCUS_AREAS:
+        users = [
+            db.collection(collection_name(k)).where("focus_area", "==", item_id).limit(1)
+            for k in (Kind.COURSES, Kind.EXERCISES, Kind.DOCUMENTS, Kind.VIDEOS)
+        ]
+    elif kind is Kind.EXERCISES:
+        users = [
+            db.collection(collection_name(Kind.COURSES))
+            .where("exercise_ids", "array_contains", item_id)
+            .limit(1)
+        ]
+    else:
+        users = []
+    if any(query.get() for query in users):
+        raise errors.Conflict(f"Other catalogue items still use '{item_id}'")
     ref.delete()
 
 

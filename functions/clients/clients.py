@@ -7,13 +7,16 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from functions.clients.models import (
     Client,
     ClientCreate,
     ClientPage,
     ClientQuery,
+    ClientSummary,
     ClientUpdate,
     Consent,
     ContactPerson,
@@ -24,7 +27,7 @@ from functions.clients.models import (
 )
 from shared import crypto, errors
 from shared.events import record_event
-from shared.principal import Principal
+from shared.principal import Principal, Role
 from shared.tenancy import TenantData
 
 CLIENTS = "clients"
@@ -41,11 +44,17 @@ def _search_key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def _prefixes(name: str) -> list[str]:
+    """Every prefix of every word, so "jen" finds "Ida Jensen" (one word at a time)."""
+    return sorted({word[:n] for word in _search_key(name).split() for n in range(1, 21)})
+
+
 def _document(profile: Profile, contacts: list[ContactPerson]) -> dict[str, Any]:
     return {
         "profile": profile.model_dump(mode="json"),
         "contacts": [c.model_dump(mode="json") for c in contacts],
         "search_name": _search_key(profile.name),
+        "search_prefixes": _prefixes(profile.name),
     }
 
 
@@ -53,11 +62,15 @@ def _context(data: TenantData, client_id: str) -> str:
     return f"{data.tenant_id}/{CLIENTS}/{client_id}"
 
 
-def load_document(data: TenantData, client_id: str) -> dict[str, Any]:
-    snapshot = data.document(CLIENTS, client_id).get()
-    if not snapshot.exists:
+def load_document(
+    data: TenantData, client_id: str, transaction: firestore.Transaction | None = None
+) -> dict[str, Any]:
+    """The client's document; a client being erased is already gone for everyone."""
+    snapshot = data.document(CLIENTS, client_id).get(transaction=transaction)
+    doc = snapshot.to_dict() if snapshot.exists else None
+    if doc is None or doc.get("erasing"):
         raise errors.NotFound("No such client")
-    return snapshot.to_dict() or {}
+    return doc
 
 
 def _client(client_id: str, doc: dict[str, Any], courses: list[CourseSummary]) -> Client:
@@ -77,7 +90,7 @@ def course_summaries(data: TenantData, client_id: str) -> list[CourseSummary]:
                 status=course["status"],
                 assigned_at=course["assigned_at"],
                 total=len(items),
-                done=sum(item["status"] in ("performed", "sent") for item in items),
+                done=sum(item["status"] == "performed" for item in items),
             )
         )
     return summaries
@@ -117,28 +130,40 @@ def read(me: Principal, data: TenantData, client_id: str) -> Client:
 
 
 def search(data: TenantData, query: ClientQuery) -> ClientPage:
-    """Clients by name (or pseudonym) prefix, in name order, a page at a time."""
-    base = data.collection(CLIENTS).order_by("search_name").order_by("__name__")
-    if query.q:
-        key = _search_key(query.q)
-        base = (
-            data.collection(CLIENTS)
-            .where("search_name", ">=", key)
-            .where("search_name", "<", key + "\uf8ff")
-            .order_by("search_name")
-            .order_by("__name__")
+    """Clients by name (or pseudonym): a word's prefix, or the start of the whole name."""
+    clients: Any = data.collection(CLIENTS)
+    words = _search_key(query.q or "").split()
+    if len(words) == 1:
+        clients = clients.where(
+            filter=FieldFilter("search_prefixes", "array_contains", words[0][:20])
         )
+    elif words:
+        key = " ".join(words)
+        clients = clients.where(filter=FieldFilter("search_name", ">=", key)).where(
+            filter=FieldFilter("search_name", "<", key + "\uf8ff")
+        )
+    ordered = clients.order_by("search_name").order_by("__name__")
     if query.cursor:
         after = data.document(CLIENTS, query.cursor).get()
         if not after.exists:
             raise errors.ValidationFailed(
                 "The cursor is not valid", errors=[{"field": "cursor", "message": "unknown"}]
             )
-        base = base.start_after(after)
-    page = base.limit(query.limit + 1).get()
-    clients = [_client(s.id, s.to_dict() or {}, []) for s in page[: query.limit]]
+        ordered = ordered.start_after(after)
+    page = [
+        s for s in ordered.limit(query.limit + 1).get() if not (s.to_dict() or {}).get("erasing")
+    ]
+    summaries = [
+        ClientSummary(
+            id=s.id,
+            name=s.get("profile")["name"],
+            pseudonymised=bool(s.get("pseudonymised")),
+            updated_at=s.get("updated_at"),
+        )
+        for s in page[: query.limit]
+    ]
     return ClientPage(
-        clients=clients, next_cursor=clients[-1].id if len(page) > query.limit else None
+        clients=summaries, next_cursor=summaries[-1].id if len(page) > query.limit else None
     )
 
 
@@ -147,27 +172,29 @@ def update(me: Principal, data: TenantData, client_id: str, body: ClientUpdate) 
 
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> None:
-        snapshot = ref.get(transaction=transaction)
-        if not snapshot.exists:
-            raise errors.NotFound("No such client")
-        doc = snapshot.to_dict() or {}
+        doc = load_document(data, client_id, transaction)
         changes: dict[str, Any] = {"updated_at": datetime.now(UTC)}
+        identifying = body.profile is not None or body.contacts is not None
+        if doc.get("pseudonymised") and identifying and me.role is not Role.ADMIN:
+            # A professional sees only the pseudonym: an edit would overwrite what they
+            # cannot see. The administrator, who can read the originals, may change them.
+            raise Pseudonymised("Only the administrator changes a pseudonymised client's data")
         if doc.get("pseudonymised"):
             # The identifying data stays sealed; the change goes into the sealed copy.
             identity = _unseal(data, client_id, doc)
             identity = Identity(
                 profile=body.profile or identity.profile,
                 contacts=body.contacts if body.contacts is not None else identity.contacts,
-                consent=body.consent or identity.consent,
+                consent=body.consent if "consent" in body.model_fields_set else identity.consent,
             )
             changes["sealed_identity"] = _seal(data, client_id, identity)
             if body.profile is not None:
                 changes["profile.gender"] = body.profile.gender.value
-            if body.consent is not None:
-                changes["consent"] = _masked(body.consent)
+            if "consent" in body.model_fields_set:
+                changes["consent"] = _masked(body.consent) if body.consent else None
         else:
-            if body.consent is not None:
-                changes["consent"] = body.consent.model_dump(mode="json")
+            if "consent" in body.model_fields_set:  # null: the consent is withdrawn
+                changes["consent"] = body.consent.model_dump(mode="json") if body.consent else None
             if body.profile is not None or body.contacts is not None:
                 profile = body.profile or Profile.model_validate(doc["profile"])
                 contacts = (
@@ -198,7 +225,12 @@ def _seal(data: TenantData, client_id: str, identity: Identity) -> str:
 
 
 def _unseal(data: TenantData, client_id: str, doc: dict[str, Any]) -> Identity:
-    plain = crypto.open_sealed(data, str(doc["sealed_identity"]), _context(data, client_id))
+    try:
+        plain = crypto.open_sealed(data, str(doc["sealed_identity"]), _context(data, client_id))
+    except InvalidTag:
+        raise crypto.KeyUnavailable(
+            "The sealed data does not open with this tenant's key"
+        ) from None
     return Identity.model_validate(json.loads(plain))
 
 
@@ -213,26 +245,33 @@ def new_pseudonym() -> str:
 
 def pseudonymise(me: Principal, data: TenantData, client_id: str) -> Client:
     """Replace the identifying data by a pseudonym; the originals are kept sealed."""
-    doc = load_document(data, client_id)
-    if doc.get("pseudonymised"):
-        raise Pseudonymised("The client is pseudonymised already")
-    original = Profile.model_validate(doc["profile"])
-    consent = Consent.model_validate(doc["consent"]) if doc.get("consent") else None
-    identity = Identity(
-        profile=original,
-        contacts=[ContactPerson.model_validate(c) for c in doc["contacts"]],
-        consent=consent,
-    )
-    visible = Profile(name=new_pseudonym(), gender=original.gender or Gender.UNKNOWN)
-    data.document(CLIENTS, client_id).update(
-        {
-            **_document(visible, []),
-            "consent": _masked(consent) if consent else None,
-            "pseudonymised": True,
-            "sealed_identity": _seal(data, client_id, identity),
-            "updated_at": datetime.now(UTC),
-        }
-    )
+    ref = data.document(CLIENTS, client_id)
+
+    @firestore.transactional
+    def apply(transaction: firestore.Transaction) -> None:
+        doc = load_document(data, client_id, transaction)
+        if doc.get("pseudonymised"):
+            raise Pseudonymised("The client is pseudonymised already")
+        original = Profile.model_validate(doc["profile"])
+        consent = Consent.model_validate(doc["consent"]) if doc.get("consent") else None
+        identity = Identity(
+            profile=original,
+            contacts=[ContactPerson.model_validate(c) for c in doc["contacts"]],
+            consent=consent,
+        )
+        visible = Profile(name=new_pseudonym(), gender=original.gender or Gender.UNKNOWN)
+        transaction.update(
+            ref,
+            {
+                **_document(visible, []),
+                "consent": _masked(consent) if consent else None,
+                "pseudonymised": True,
+                "sealed_identity": _seal(data, client_id, identity),
+                "updated_at": datetime.now(UTC),
+            },
+        )
+
+    apply(data.db.transaction())
     record_event(
         data,
         actor=me.uid,
@@ -260,19 +299,26 @@ def identity(me: Principal, data: TenantData, client_id: str) -> Identity:
 
 def reverse(me: Principal, data: TenantData, client_id: str) -> Client:
     """Put the original identifying data back (the administrator's decision)."""
-    doc = load_document(data, client_id)
-    if not doc.get("pseudonymised"):
-        raise errors.InvalidTransition("The client is not pseudonymised")
-    original = _unseal(data, client_id, doc)
-    data.document(CLIENTS, client_id).update(
-        {
-            **_document(original.profile, original.contacts),
-            "consent": original.consent.model_dump(mode="json") if original.consent else None,
-            "pseudonymised": False,
-            "sealed_identity": None,
-            "updated_at": datetime.now(UTC),
-        }
-    )
+    ref = data.document(CLIENTS, client_id)
+
+    @firestore.transactional
+    def apply(transaction: firestore.Transaction) -> None:
+        doc = load_document(data, client_id, transaction)
+        if not doc.get("pseudonymised"):
+            raise errors.InvalidTransition("The client is not pseudonymised")
+        original = _unseal(data, client_id, doc)
+        transaction.update(
+            ref,
+            {
+                **_document(original.profile, original.contacts),
+                "consent": original.consent.model_dump(mode="json") if original.consent else None,
+                "pseudonymised": False,
+                "sealed_identity": None,
+                "updated_at": datetime.now(UTC),
+            },
+        )
+
+    apply(data.db.transaction())
     record_event(
         data,
         actor=me.uid,

@@ -52,6 +52,7 @@ def assign(me: Principal, data: TenantData, client_id: str, course_id: str) -> d
 
 
 def get(data: TenantData, client_id: str, course_ref: str) -> dict[str, Any]:
+    load_document(data, client_id)
     snapshot = data.document(CLIENTS, client_id, COURSES, course_ref).get()
     if not snapshot.exists:
         raise errors.NotFound("No such course for this client")
@@ -66,15 +67,20 @@ def change_item(
     item_id: str,
     operation: str,
     argument: Any = None,
+    expected_exercise: str | None = None,
 ) -> dict[str, Any]:
-    """Replace, remove, perform, schedule or mark as sent one exercise, atomically."""
+    """Replace, remove, perform, schedule or mark as sent one exercise, atomically.
+
+    A performed exercise is documentation: it is neither replaced nor removed.
+    """
     ref = data.document(CLIENTS, client_id, COURSES, course_ref)
-    exercise: dict[str, Any] | None = None
+    planned = data.document(CALENDAR, f"{course_ref}-{item_id}")
     if operation == "replace":
-        exercise = catalogue.get_item(data, Kind.EXERCISES, str(argument))
+        catalogue.get_item(data, Kind.EXERCISES, str(argument))  # exists and is licensed
 
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> dict[str, Any]:
+        load_document(data, client_id, transaction)  # a client being erased is gone
         snapshot = ref.get(transaction=transaction)
         if not snapshot.exists:
             raise errors.NotFound("No such course for this client")
@@ -83,17 +89,25 @@ def change_item(
         item = next((i for i in items if i["id"] == item_id), None)
         if item is None:
             raise errors.NotFound("No such exercise in this course")
+        if operation in ("remove", "replace") and item["status"] == PERFORMED:
+            raise errors.InvalidTransition("A performed exercise stays in the course")
+        if expected_exercise is not None and item["exercise_id"] != expected_exercise:
+            raise errors.Conflict("The exercise was replaced meanwhile; answer the new one")
+        now = datetime.now(UTC)
         if operation == "remove":
             items.remove(item)
+            transaction.delete(planned)
         elif operation == "replace":
-            item.update({"exercise_id": argument, "status": PENDING, "answers": None})
+            item.update({"exercise_id": argument, "answers": None})
+            if item.get("scheduled_for"):
+                transaction.update(planned, {"exercise_id": argument})
         elif operation == "perform":
             item.update(
                 {
                     "status": PERFORMED,
                     "answers": argument,
                     "performed_by": me.uid,
-                    "performed_at": datetime.now(UTC),
+                    "performed_at": now,
                 }
             )
         elif operation == "schedule":
@@ -105,7 +119,7 @@ def change_item(
                 }
             )
             transaction.set(
-                data.document(CALENDAR, f"{course_ref}-{item_id}"),
+                planned,
                 {
                     "professional": me.uid,
                     "date": argument.isoformat(),
@@ -116,19 +130,19 @@ def change_item(
                 },
             )
         elif operation == "mark_sent":
-            item.update({"status": SENT, "sent_at": datetime.now(UTC), "sent_by": me.uid})
-        finished = bool(items) and all(i["status"] in (PERFORMED, SENT) for i in items)
+            item.update({"status": SENT, "sent_at": now, "sent_by": me.uid})
+        # Completed when every exercise is performed; a sent task counts once answered.
+        finished = bool(items) and all(i["status"] == PERFORMED for i in items)
         course["status"] = "completed" if finished else "ongoing"
         transaction.update(ref, {"items": items, "status": course["status"]})
         return {"id": course_ref, **course}
 
     course: dict[str, Any] = apply(data.db.transaction())
-    if operation == "remove":
-        data.document(CALENDAR, f"{course_ref}-{item_id}").delete()
     exercise_id = (
         str(argument)
-        if exercise is not None
-        else next((i["exercise_id"] for i in course["items"] if i["id"] == item_id), None)
+        if operation == "replace"
+        else expected_exercise
+        or next((i["exercise_id"] for i in course["items"] if i["id"] == item_id), None)
     )
     record_event(
         data,
@@ -150,7 +164,16 @@ def perform(
         raise errors.NotFound("No such exercise in this course")
     exercise = catalogue.get_item(data, Kind.EXERCISES, item["exercise_id"])
     checked = catalogue.validate_answers(exercise, answers)
-    return change_item(me, data, client_id, course_ref, item_id, "perform", checked)
+    return change_item(
+        me,
+        data,
+        client_id,
+        course_ref,
+        item_id,
+        "perform",
+        checked,
+        expected_exercise=item["exercise_id"],
+    )
 
 
 def calendar(me: Principal, data: TenantData, start: date, end: date) -> list[dict[str, Any]]:

@@ -8,13 +8,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from functions.clients import clients
 from functions.clients.clients import CLIENTS, COURSES
 from functions.clients.courses import CALENDAR
-from functions.clients.models import Export, FileUpload, FileUploadRequest
-from shared import errors
+from functions.clients.models import ErasureReceipt, Export, FileUpload, FileUploadRequest
 from shared.events import EVENTS, record_event
 from shared.gcp import storage_client
 from shared.principal import Principal
@@ -55,15 +55,15 @@ def file_upload(
         content_type=body.content_type,
         headers=headers,
     )
-    from google.cloud import firestore
+    ref = data.document(CLIENTS, client_id)
 
-    data.document(CLIENTS, client_id).update(
-        {
-            "files": firestore.ArrayUnion(
-                [{"id": file_id, "name": body.name, "content_type": body.content_type}]
-            )
-        }
-    )
+    @firestore.transactional
+    def add(transaction: firestore.Transaction) -> None:
+        clients.load_document(data, client_id, transaction)  # erased meanwhile: 404
+        entry = {"id": file_id, "name": body.name, "content_type": body.content_type}
+        transaction.update(ref, {"files": firestore.ArrayUnion([entry])})
+
+    add(data.db.transaction())
     record_event(
         data,
         actor=me.uid,
@@ -126,33 +126,45 @@ def export(me: Principal, data: TenantData, client_id: str) -> Export:
     )
 
 
-def erase(me: Principal, data: TenantData, client_id: str) -> None:
-    """Delete the client everywhere; the log keeps that an erasure happened, not of whom."""
-    clients.load_document(data, client_id)
-    for blob in storage_client().list_blobs(
-        bucket_name(UPLOADS), prefix=files_prefix(data, client_id)
-    ):
-        blob.delete()
-    doomed = [s.reference for s in data.collection(CLIENTS, client_id, COURSES).get()]
-    for collection in (CALENDAR, EVENTS):
-        doomed += [
-            s.reference
-            for s in data.collection(collection)
-            .where(filter=FieldFilter("client_id", "==", client_id))
-            .get()
-        ]
-    doomed.append(data.document(CLIENTS, client_id))
-    for start in range(0, len(doomed), 400):  # a batch holds at most 500 writes
-        batch = data.db.batch()
-        for ref in doomed[start : start + 400]:
-            batch.delete(ref)
-        batch.commit()
-    if data.document(CLIENTS, client_id).get().exists:
-        raise errors.Conflict("The client changed during erasure; erase again")
+def erase(me: Principal, data: TenantData, client_id: str) -> ErasureReceipt:
+    """Delete the client everywhere; the log keeps that an erasure happened, not of whom.
+
+    The client is first marked as being erased, in a transaction: from then on every
+    operation finds no client, so nothing new is written about them while the data goes.
+    Everything is then swept twice, to catch what a request already under way wrote.
+    """
+    ref = data.document(CLIENTS, client_id)
+
+    @firestore.transactional
+    def mark(transaction: firestore.Transaction) -> None:
+        clients.load_document(data, client_id, transaction)
+        transaction.update(ref, {"erasing": True})
+
+    mark(data.db.transaction())
+    documents = files = 0
+    for _ in range(2):
+        for blob in storage_client().list_blobs(
+            bucket_name(UPLOADS), prefix=files_prefix(data, client_id)
+        ):
+            blob.delete()
+            files += 1
+        doomed = [s.reference for s in data.collection(CLIENTS, client_id, COURSES).get()]
+        for collection in (CALENDAR, EVENTS):
+            doomed += [
+                s.reference
+                for s in data.collection(collection)
+                .where(filter=FieldFilter("client_id", "==", client_id))
+                .get()
+            ]
+        for start in range(0, len(doomed), 400):  # a batch holds at most 500 writes
+            batch = data.db.batch()
+            for doomed_ref in doomed[start : start + 400]:
+                batch.delete(doomed_ref)
+            batch.commit()
+        documents += len(doomed)
+    ref.delete()
+    receipt = ErasureReceipt(erasure_id=uuid.uuid4().hex, documents=documents + 1, files=files)
     record_event(
-        data,
-        actor=me.uid,
-        action="client.erased",
-        subject=CLIENTS,
-        details={"erasure": uuid.uuid4().hex, "documents": len(doomed)},
+        data, actor=me.uid, action="client.erased", subject=CLIENTS, details=receipt.model_dump()
     )
+    return receipt

@@ -21,6 +21,7 @@ from functions.clients.models import (
     ClientUpdate,
     CourseAssign,
     DownloadUrl,
+    ErasureReceipt,
     ExerciseChoice,
     Export,
     FileUpload,
@@ -106,12 +107,13 @@ def update_client(ctx: Context, body: ClientUpdate) -> Client:
 @api.route(
     "DELETE",
     CLIENT,
-    summary="Erase the client everywhere (right to be forgotten)",
+    summary="Erase the client everywhere (right to be forgotten); returns a receipt",
     roles=MEMBERS,
+    response=ErasureReceipt,
     refusals=[errors.NotFound],
 )
-def erase_client(ctx: Context, _: None) -> None:
-    gdpr.erase(ctx.caller, ctx.caller.tenant_data(), ctx.path_params["client_id"])
+def erase_client(ctx: Context, _: None) -> ErasureReceipt:
+    return gdpr.erase(ctx.caller, ctx.caller.tenant_data(), ctx.path_params["client_id"])
 
 
 @api.route(
@@ -240,11 +242,16 @@ def assign_course(ctx: Context, body: CourseAssign) -> ClientCourse:
     refusals=[errors.NotFound],
 )
 def get_course(ctx: Context, _: None) -> ClientCourse:
-    return _course(
-        courses.get(
-            ctx.caller.tenant_data(), ctx.path_params["client_id"], ctx.path_params["course_ref"]
-        )
+    data = ctx.caller.tenant_data()
+    course = courses.get(data, ctx.path_params["client_id"], ctx.path_params["course_ref"])
+    record_event(
+        data,
+        actor=ctx.caller.uid,
+        action="course.read",  # answers are personal data
+        subject=f"courses/{course['id']}",
+        client_id=ctx.path_params["client_id"],
     )
+    return _course(course)
 
 
 def _item(ctx: Context, operation: str, argument: object = None) -> ClientCourse:

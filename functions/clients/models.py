@@ -68,12 +68,15 @@ class ClientCreate(Strict):
 class ClientUpdate(Strict):
     profile: Profile | None = None
     contacts: list[ContactPerson] | None = Field(default=None, max_length=10)
-    consent: Consent | None = None
+    consent: Consent | None = Field(default=None, description="null withdraws the consent")
 
     @model_validator(mode="after")
     def _something(self) -> Self:
         if not self.model_fields_set:
             raise ValueError("give at least one of profile, contacts, consent")
+        for name in ("profile", "contacts"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be removed")
         return self
 
 
@@ -98,8 +101,17 @@ class Client(BaseModel):
     courses: list[CourseSummary] = []
 
 
+class ClientSummary(BaseModel):
+    """What the list shows: enough to pick a client, not their record (that read is audited)."""
+
+    id: str
+    name: str
+    pseudonymised: bool
+    updated_at: datetime
+
+
 class ClientPage(BaseModel):
-    clients: list[Client]
+    clients: list[ClientSummary]
     next_cursor: str | None
 
 
@@ -149,6 +161,12 @@ class LogQuery(Strict):
     cursor: str | None = Field(default=None, pattern=ID)
     limit: int = Field(default=50, ge=1, le=200)
 
+    @model_validator(mode="after")
+    def _range(self) -> Self:
+        if self.since and self.until and self.until <= self.since:
+            raise ValueError("until is not after since")
+        return self
+
 
 class LogEntry(BaseModel):
     id: str
@@ -156,14 +174,22 @@ class LogEntry(BaseModel):
     action: str
     subject: str
     at: datetime
-    client_id: str | None
-    exercise_id: str | None
-    details: dict[str, Any]
+    client_id: str | None = None
+    exercise_id: str | None = None
+    details: dict[str, Any] = {}
 
 
 class LogPage(BaseModel):
     entries: list[LogEntry]
     next_cursor: str | None
+
+
+class ErasureReceipt(BaseModel):
+    """What is left of an erased client: an id to quote, and counts."""
+
+    erasure_id: str
+    documents: int
+    files: int
 
 
 class CourseAssign(Strict):
