@@ -7,6 +7,9 @@ PY := $(VENV)/bin/python
 STAMP_APP := $(VENV)/.installed
 STAMP_TASKS := .venv-tasks/.installed
 STAMP_NODE := emulators/node_modules/.installed
+# Debian's Chromium and its driver, for the remote-task page's browser test.
+BROWSER := /usr/bin/chromedriver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS ?=
 
 .PHONY: setup doctor up test bench lint deploy-dry-run openapi clean
@@ -34,9 +37,13 @@ $(STAMP_NODE): emulators/package.json emulators/package-lock.json
 up: setup
 	$(PY) -m emulators.stack --profile dev up
 
+$(BROWSER):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver
+
 # pytest starts its own stack on the test ports (tests/conftest.py); ruff and mypy
 # run as tests too (tests/test_code_quality.py).
-test: setup
+test: setup $(BROWSER)
 	$(PY) -m pytest $(ARGS)
 
 bench: setup

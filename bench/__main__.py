@@ -221,13 +221,110 @@ def bench_clients(count: int) -> None:
     _row("list 25: GET /clients", api_times, raw_times)
 
 
+def bench_remote_tasks(count: int) -> None:
+    """One remote task fanned out to `count` contact persons: API call to e-mails at SES."""
+    import os
+
+    import boto3
+    import requests
+
+    from functions.clients.catalogue import Kind, put_item
+    from shared.gcp import firestore_client
+    from shared.messaging.models import Channel, Locale
+    from shared.messaging.providers import SesEmailProvider
+    from shared.messaging.templates import render
+    from shared.settings import get_settings
+    from shared.tenancy import TENANTS
+
+    print(f"\nRemote task fanned out to {count} contact persons (API call -> e-mails at SES)")
+    tenant_id, token = _signed_in_professional()
+    area = f"bench-{uuid.uuid4().hex[:6]}"
+    put_item(Kind.FOCUS_AREAS, area, {"name": "Bench"})
+    put_item(
+        Kind.EXERCISES,
+        f"{area}-ex",
+        {
+            "focus_area": area,
+            "title": "Refleksion",
+            "content": {"kind": "reflection", "fields": [{"id": "a", "label": "A?"}]},
+        },
+    )
+    put_item(
+        Kind.COURSES,
+        f"{area}-course",
+        {
+            "focus_area": area,
+            "title": "Forløb",
+            "modules": [{"id": "m", "title": "M", "exercise_ids": [f"{area}-ex"]}],
+        },
+    )
+    firestore_client().collection(TENANTS).document(tenant_id).update(
+        {"licence.focus_areas": [area]}
+    )
+    base = os.environ["TRIVSEL_FUNCTIONS_URL"]
+    headers = {"Authorization": f"Bearer {token}"}
+    contacts = [
+        {"name": f"Kontakt {n}", "relation": "forælder", "email": f"{area}-{n}@example.dk"}
+        for n in range(count)
+    ]
+    client = requests.post(
+        f"{base}/clients_api/clients",
+        headers=headers,
+        timeout=60,
+        json={"profile": {"name": "Bench Barn"}, "contacts": contacts},
+    ).json()
+    course = requests.post(
+        f"{base}/clients_api/clients/{client['id']}/courses",
+        headers=headers,
+        json={"course_id": f"{area}-course"},
+        timeout=60,
+    ).json()
+    moto = os.environ["AWS_ENDPOINT_URL"] + "/moto-api/data.json"
+
+    def delivered() -> int:
+        messages = requests.get(moto, timeout=30).json()["ses"]["Message"]
+        return sum(m["destinations"]["ToAddresses"][0].startswith(area) for m in messages)
+
+    message = render("password_reset", Channel.EMAIL, Locale.DA, {"link": "https://x.dk/r"})
+    ses = SesEmailProvider(boto3.client("ses"), get_settings().mail_sender)
+    started = time.perf_counter()
+    for n in range(count):
+        ses.send_email(f"baseline-rt-{n}@example.dk", message)
+    baseline = time.perf_counter() - started
+
+    started = time.perf_counter()
+    reply = requests.post(
+        f"{base}/remote_tasks_api/clients/{client['id']}/courses/{course['id']}/items/i0"
+        "/remote-tasks",
+        headers=headers,
+        json={},
+        timeout=600,
+    )
+    answered = time.perf_counter() - started
+    assert reply.status_code == 201, reply.text
+    while delivered() < count and time.perf_counter() - started < 600:
+        time.sleep(0.5)
+    total = time.perf_counter() - started
+    print(
+        f"  {'baseline: raw SES send_email loop (moto)':<55} {baseline:7.2f} s  "
+        f"{count / baseline:7.1f} e-mails/s  1.00x"
+    )
+    print(
+        f"  {'remote task: API call until all e-mails at SES':<55} {total:7.2f} s  "
+        f"{count / total:7.1f} e-mails/s  {baseline / total:.2f}x"
+    )
+    print(f"  (the API call itself returned after {answered:.2f} s: tasks, links, reminders)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Trivsel benchmarks")
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--contacts", type=int, default=100)
     args = parser.parse_args(argv)
     bench_cold_imports()
     bench_clients(args.clients)
+    bench_remote_tasks(args.contacts)
     bench_messaging(args.messages)
     return 0
 

@@ -107,6 +107,7 @@ PROFILES = {
 
 
 _STACK_KEK = base64.b64encode(os.urandom(32)).decode()
+_STACK_LINK_SECRET = base64.b64encode(os.urandom(32)).decode()
 
 
 def stack_env(profile: Profile) -> dict[str, str]:
@@ -129,6 +130,7 @@ def stack_env(profile: Profile) -> dict[str, str]:
         "TRIVSEL_CORS_ORIGINS": "http://localhost:5173,http://127.0.0.1:5173",
         # A fresh key per stack: the emulators keep nothing after they stop anyway.
         "TRIVSEL_CLIENT_KEK": _STACK_KEK,
+        "TRIVSEL_LINK_SECRET": _STACK_LINK_SECRET,
         **profile.extra_env,
     }
 

@@ -70,6 +70,7 @@ def _runtime_config(d: Deployment, project: str) -> str:
         "AWS_ACCESS_KEY_ID": "trivsel-aws-access-key-id:latest",
         "AWS_SECRET_ACCESS_KEY": "trivsel-aws-secret-access-key:latest",
         "TRIVSEL_CLIENT_KEK": "trivsel-client-kek:latest",
+        "TRIVSEL_LINK_SECRET": "trivsel-link-secret:latest",
     }
     return (
         f"--set-env-vars {shlex.quote('^;^' + ';'.join(f'{k}={v}' for k, v in env.items()))}"
@@ -204,16 +205,16 @@ def runtime_requirements() -> list[str]:
 def stage(d: Deployment, staging: Path = STAGING) -> None:
     """Write one self-contained source folder per function area, and lifecycle files.
 
-    The folder keeps the repository's package layout (functions/<area>/, shared/) so
-    the area's modules import each other as they do locally; a generated main.py at
-    its root re-exports the entry points, as Cloud Functions expects.
+    The folder keeps the repository's package layout (functions/, shared/) so modules
+    import each other as they do locally; a generated main.py at its root re-exports
+    only this area's entry points, as Cloud Functions expects.
     """
     shutil.rmtree(staging, ignore_errors=True)
     skip = shutil.ignore_patterns("__pycache__")
     for area in d.areas:
         target = staging / area
-        shutil.copytree(ROOT / "functions" / area, target / "functions" / area, ignore=skip)
-        shutil.copy(ROOT / "functions" / "__init__.py", target / "functions" / "__init__.py")
+        # Every area's package comes along: remote tasks use the clients' domain code.
+        shutil.copytree(ROOT / "functions", target / "functions", ignore=skip)
         shutil.copytree(ROOT / "shared", target / "shared", ignore=skip)
         entries = sorted(fn.name for fn in d.functions if fn.area == area)
         (target / "main.py").write_text(

@@ -48,6 +48,8 @@ class Function(BaseModel, frozen=True):
     # ones are invoked only by Cloud Tasks / Cloud Scheduler with an OIDC token, which
     # Google checks before the request reaches the code (IAM run.invoker).
     public: bool = True
+    # A JSON API described in the OpenAPI document (false for the remote-task web page).
+    api: bool = True
     memory: str = "256Mi"
     timeout: str = "60s"
     description: str
@@ -187,7 +189,7 @@ def http_apis() -> list[Api]:
 
     apis: list[Api] = []
     for function in load().functions:
-        if function.trigger != "http" or not function.public:
+        if function.trigger != "http" or not function.public or not function.api:
             continue
         module = importlib.import_module(function.module)
         apis += [v for v in vars(module).values() if isinstance(v, Api) and v.name == function.name]

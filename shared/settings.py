@@ -43,6 +43,9 @@ class Settings(BaseModel, frozen=True):
     message_backoff_max_s: float = Field(default=600.0, ge=0)
     # The key that wraps each tenant's data key (32 bytes, base64 in TRIVSEL_CLIENT_KEK).
     client_data_kek: bytes | None = Field(default=None, repr=False, min_length=32, max_length=32)
+    # Signs remote-task links (32 bytes, base64 in TRIVSEL_LINK_SECRET).
+    link_secret: bytes | None = Field(default=None, repr=False, min_length=32)
+    remote_task_queue: str = "remote-task-reminders"
     # A delivery attempt holds the message this long; a crashed attempt frees it afterwards.
     message_lease_s: float = Field(default=60.0, gt=0)
 
@@ -91,6 +94,8 @@ def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Se
         "message_backoff_max_s": "TRIVSEL_MESSAGE_BACKOFF_MAX_S",
         "message_lease_s": "TRIVSEL_MESSAGE_LEASE_S",
     }
+    if env.get("TRIVSEL_LINK_SECRET"):
+        values["link_secret"] = base64.b64decode(env["TRIVSEL_LINK_SECRET"], validate=True)
     if env.get("TRIVSEL_CLIENT_KEK"):
         values["client_data_kek"] = base64.b64decode(env["TRIVSEL_CLIENT_KEK"], validate=True)
     for field, name in optional.items():

@@ -168,7 +168,7 @@ def test_the_combined_openapi_document_covers_every_public_http_route() -> None:
 
     apis = http_apis()
     assert {api.name for api in apis} == {
-        fn.name for fn in load().functions if fn.trigger == "http" and fn.public
+        fn.name for fn in load().functions if fn.trigger == "http" and fn.public and fn.api
     }
     document = openapi_document(apis, prefixed=True).root
     listed = {(path, method.upper()) for path, ops in document["paths"].items() for method in ops}

@@ -12,6 +12,8 @@ PARAMS = {
     "tenant_name": "Esbjerg Kommune",
     "link": "https://x.dk/a?b=1&c=2",
     "summary": "Databrud",
+    "exercise_title": "Mine bekymringer",
+    "expires": "7. december 2026",
     "code": "123456",
 }
 

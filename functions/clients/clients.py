@@ -327,3 +327,11 @@ def reverse(me: Principal, data: TenantData, client_id: str) -> Client:
         client_id=client_id,
     )
     return _client(client_id, load_document(data, client_id), course_summaries(data, client_id))
+
+
+def contacts_of(data: TenantData, client_id: str) -> list[ContactPerson]:
+    """The client's contact persons, unsealed if the client is pseudonymised (server use)."""
+    doc = load_document(data, client_id)
+    if doc.get("pseudonymised"):
+        return _unseal(data, client_id, doc).contacts
+    return [ContactPerson.model_validate(c) for c in doc["contacts"]]

@@ -60,7 +60,7 @@ def get(data: TenantData, client_id: str, course_ref: str) -> dict[str, Any]:
 
 
 def change_item(
-    me: Principal,
+    actor: str,
     data: TenantData,
     client_id: str,
     course_ref: str,
@@ -106,7 +106,7 @@ def change_item(
                 {
                     "status": PERFORMED,
                     "answers": argument,
-                    "performed_by": me.uid,
+                    "performed_by": actor,
                     "performed_at": now,
                 }
             )
@@ -115,13 +115,13 @@ def change_item(
                 {
                     "status": SCHEDULED if item["status"] == PENDING else item["status"],
                     "scheduled_for": argument.isoformat(),
-                    "scheduled_by": me.uid,
+                    "scheduled_by": actor,
                 }
             )
             transaction.set(
                 planned,
                 {
-                    "professional": me.uid,
+                    "professional": actor,
                     "date": argument.isoformat(),
                     "client_id": client_id,
                     "course_ref": course_ref,
@@ -130,7 +130,7 @@ def change_item(
                 },
             )
         elif operation == "mark_sent":
-            item.update({"status": SENT, "sent_at": now, "sent_by": me.uid})
+            item.update({"status": SENT, "sent_at": now, "sent_by": actor})
         # Completed when every exercise is performed; a sent task counts once answered.
         finished = bool(items) and all(i["status"] == PERFORMED for i in items)
         course["status"] = "completed" if finished else "ongoing"
@@ -146,7 +146,7 @@ def change_item(
     )
     record_event(
         data,
-        actor=me.uid,
+        actor=actor,
         action=f"exercise.{operation}",
         subject=f"{COURSES}/{course_ref}/{item_id}",
         client_id=client_id,
@@ -156,7 +156,7 @@ def change_item(
 
 
 def perform(
-    me: Principal, data: TenantData, client_id: str, course_ref: str, item_id: str, answers: Any
+    actor: str, data: TenantData, client_id: str, course_ref: str, item_id: str, answers: Any
 ) -> dict[str, Any]:
     course = get(data, client_id, course_ref)
     item = next((i for i in course["items"] if i["id"] == item_id), None)
@@ -165,7 +165,7 @@ def perform(
     exercise = catalogue.get_item(data, Kind.EXERCISES, item["exercise_id"])
     checked = catalogue.validate_answers(exercise, answers)
     return change_item(
-        me,
+        actor,
         data,
         client_id,
         course_ref,

@@ -258,7 +258,7 @@ def _item(ctx: Context, operation: str, argument: object = None) -> ClientCourse
     p = ctx.path_params
     return _course(
         courses.change_item(
-            ctx.caller,
+            ctx.caller.uid,
             ctx.caller.tenant_data(),
             p["client_id"],
             p["course_ref"],
@@ -307,7 +307,7 @@ def perform_item(ctx: Context, body: Answers) -> ClientCourse:
     p = ctx.path_params
     return _course(
         courses.perform(
-            ctx.caller,
+            ctx.caller.uid,
             ctx.caller.tenant_data(),
             p["client_id"],
             p["course_ref"],

@@ -61,13 +61,13 @@ class Consent(Strict):
 
 class ClientCreate(Strict):
     profile: Profile
-    contacts: list[ContactPerson] = Field(default=[], max_length=10)
+    contacts: list[ContactPerson] = Field(default=[], max_length=100)
     consent: Consent | None = None
 
 
 class ClientUpdate(Strict):
     profile: Profile | None = None
-    contacts: list[ContactPerson] | None = Field(default=None, max_length=10)
+    contacts: list[ContactPerson] | None = Field(default=None, max_length=100)
     consent: Consent | None = Field(default=None, description="null withdraws the consent")
 
     @model_validator(mode="after")

@@ -73,6 +73,40 @@ TEMPLATES: dict[str, Template] = {
             },
         ),
         Template(
+            name="remote_task",
+            channel=Channel.EMAIL,
+            params=("name", "tenant_name", "exercise_title", "link", "expires"),
+            subject={
+                Locale.DA: "En opgave fra $tenant_name: $exercise_title",
+                Locale.EN: "A task from $tenant_name: $exercise_title",
+            },
+            body={
+                Locale.DA: 'Hej $name\n\nDu har fået opgaven "$exercise_title" fra '
+                "$tenant_name.\nÅbn den via dette personlige link:\n\n$link\n\nLinket virker "
+                "til og med $expires og kun for denne opgave. Del det ikke med andre.",
+                Locale.EN: 'Hello $name\n\nYou have been sent the task "$exercise_title" by '
+                "$tenant_name.\nOpen it with this personal link:\n\n$link\n\nThe link works "
+                "until $expires and only for this task. Please do not share it.",
+            },
+        ),
+        Template(
+            name="remote_task_reminder",
+            channel=Channel.EMAIL,
+            params=("name", "tenant_name", "exercise_title", "link", "expires"),
+            subject={
+                Locale.DA: "Påmindelse: $exercise_title",
+                Locale.EN: "Reminder: $exercise_title",
+            },
+            body={
+                Locale.DA: 'Hej $name\n\nVi minder om opgaven "$exercise_title" fra '
+                "$tenant_name, som endnu ikke er besvaret.\n\n$link\n\nLinket virker til og "
+                "med $expires.",
+                Locale.EN: 'Hello $name\n\nA reminder of the task "$exercise_title" from '
+                "$tenant_name, which is not answered yet.\n\n$link\n\nThe link works until "
+                "$expires.",
+            },
+        ),
+        Template(
             name="incident_alert",
             channel=Channel.SMS,
             params=("summary",),

@@ -1,0 +1,358 @@
+"""Remote tasks: exercises sent by e-mail link and answered on a web page (SPEC R-1, R-2, R-4)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from functions.tasks import links
+from shared.gcp import queue_path, tasks_client
+from tests.accounts import activate, active_tenant, add_professional, problem
+from tests.helpers import call, emails_to, unique, wait_until
+from tests.test_clients import catalogue, new_client, org  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.usefixtures("stack")
+API = "/remote_tasks_api"
+CLIENTS = "/clients_api"
+
+
+@pytest.fixture
+def assigned(org: dict[str, Any], catalogue: dict[str, str]) -> dict[str, Any]:  # noqa: F811
+    """A client (with a contact person of their own) on the course: i0 reflection, i1 memory."""
+    pro = org["pro_token"]
+    email = f"{unique('mor')}@example.dk"
+    client = new_client(pro, "Ida Jensen", email=email)
+    course = call(
+        "POST",
+        f"{CLIENTS}/clients/{client['id']}/courses",
+        pro,
+        json={"course_id": catalogue["course"]},
+    ).json()
+    item = f"/clients/{client['id']}/courses/{course['id']}/items"
+    return {**org, "client": client, "course_ref": course["id"], "item": item, "email": email}
+
+
+def send(ctx: dict[str, Any], item_id: str, **body: Any) -> dict[str, Any]:
+    reply = call("POST", f"{API}{ctx['item']}/{item_id}/remote-tasks", ctx["pro_token"], json=body)
+    assert reply.status_code == 201, reply.text
+    [task] = reply.json()["remote_tasks"]
+    return dict(task)
+
+
+def link_for(email: str, subject_start: str = "En opgave", count: int = 1) -> str:
+    """The link in the newest of at least `count` e-mails whose subject starts so."""
+
+    def mails() -> list[dict[str, Any]]:
+        found = [m for m in emails_to(email) if m["subject"].startswith(subject_start)]
+        return found if len(found) >= count else []
+
+    newest = wait_until(mails)[-1]
+    found = re.search(r'href="([^"]+)"', newest["body"])
+    assert found
+    return html.unescape(found.group(1))
+
+
+def task_of(ctx: dict[str, Any], task_id: str) -> dict[str, Any]:
+    return dict(call("GET", f"{API}/remote-tasks/{task_id}", ctx["pro_token"]).json())
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    options = Options()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--lang=da",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_a_contact_plays_the_memory_game_in_a_real_browser(
+    assigned: dict[str, Any], browser: webdriver.Chrome
+) -> None:
+    task = send(assigned, "i1")
+    [mail] = wait_until(lambda: emails_to(assigned["email"]))
+    assert mail["subject"].startswith("En opgave fra")
+    assert "Vendespil" in mail["subject"]
+    link = link_for(assigned["email"])
+
+    browser.get(link)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Vendespil"
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "da"
+    submit = browser.find_element(By.ID, "submit")
+    assert not submit.is_enabled()  # nothing to send before the game is played
+    deck = json.loads(browser.find_element(By.ID, "deck").get_attribute("textContent") or "[]")
+    cards = browser.find_elements(By.CSS_SELECTOR, "#grid button.card")
+    assert len(cards) == len(deck) == 4
+    for pair in {card["pair"] for card in deck}:
+        first, second = [i for i, card in enumerate(deck) if card["pair"] == pair]
+        cards[first].click()
+        cards[second].click()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "submit").is_enabled())
+    browser.find_element(By.ID, "submit").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.TAG_NAME, "h1").text == "Tak for dit svar"
+    )
+
+    answered = task_of(assigned, task["id"])
+    assert answered["status"] == "answered"
+    assert answered["answer"]["matched_pairs"] == 2
+    assert answered["answer"]["moves"] == 2
+    completed = datetime.fromisoformat(answered["answered_at"])
+    assert abs(completed - datetime.now(UTC)) < timedelta(minutes=1)
+    course = call(
+        "GET", f"{CLIENTS}{assigned['item'].rsplit('/items', 1)[0]}", assigned["pro_token"]
+    ).json()
+    assert course["items"][1]["status"] == "performed"
+    log = call(
+        "GET",
+        f"{CLIENTS}/clients/{assigned['client']['id']}/log",
+        assigned["pro_token"],
+        params={"exercise_id": task["exercise_id"]},
+    ).json()["entries"]
+    actions = [e["action"] for e in log]
+    for action in ("remote_task.sent", "remote_task.opened", "remote_task.answered"):
+        assert action in actions
+
+
+def test_a_reflection_is_answered_exactly_once(assigned: dict[str, Any]) -> None:
+    task = send(assigned, "i0")
+    link = link_for(assigned["email"])
+    page = requests.get(link, timeout=10)
+    assert page.status_code == 200
+    assert '<label for="a_hvad">' in page.text
+    assert "nonce-" in page.headers["Content-Security-Policy"]
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert "https://" not in re.sub(r'src="https://[^"]*"', "", page.text.split("<main>")[0])
+
+    missing = requests.post(link, data={"a_hvad": "Fremlæggelser"}, timeout=10)
+    assert missing.status_code == 422
+    assert "Svaret kunne ikke gemmes" in missing.text
+    assert "Fremlæggelser" in missing.text  # what was typed is kept
+    assert task_of(assigned, task["id"])["status"] == "opened"
+
+    done = requests.post(link, data={"a_hvad": "Fremlæggelser", "a_hjaelp": "Ro"}, timeout=10)
+    assert done.status_code == 200
+    assert "Tak for dit svar" in done.text
+    again = requests.post(link, data={"a_hvad": "Noget andet", "a_hjaelp": "X"}, timeout=10)
+    assert again.status_code == 409
+    assert "allerede besvaret" in again.text
+    saved = task_of(assigned, task["id"])
+    assert saved["answer"] == {"answers": {"hvad": "Fremlæggelser", "hjaelp": "Ro"}}
+    assert requests.get(link, timeout=10).status_code == 409
+
+
+def test_a_tampered_link_gets_a_clear_page_and_changes_nothing(assigned: dict[str, Any]) -> None:
+    task = send(assigned, "i0")
+    link = link_for(assigned["email"])
+    payload, mac = link.rsplit("/", 1)[1].split(".")
+    claims = json.loads(links._unb64(payload))
+    forged_payload = links._b64(json.dumps({**claims, "x": claims["x"] + 10**6}).encode())
+    for bad in (f"{forged_payload}.{mac}", link.rsplit("/", 1)[1][:-3] + "abc", "nonsense", ""):
+        page = requests.get(link.rsplit("/", 1)[0] + "/" + bad, timeout=10)
+        assert page.status_code in (400, 404), bad
+        if page.status_code == 400:
+            assert "Linket er ikke gyldigt" in page.text
+        posted = requests.post(
+            link.rsplit("/", 1)[0] + "/" + bad, data={"a_hvad": "x", "a_hjaelp": "y"}, timeout=10
+        )
+        assert posted.status_code in (400, 404)
+    assert task_of(assigned, task["id"])["status"] == "sent"
+
+
+def test_an_expired_link_gets_a_clear_page(assigned: dict[str, Any]) -> None:
+    task = send(assigned, "i0")
+    link = link_for(assigned["email"])
+    expired = links.sign(links.Link(assigned["slug"], task["id"], 1, int(time.time()) - 60))
+    page = requests.get(link.rsplit("/", 1)[0] + "/" + expired, timeout=10)
+    assert page.status_code == 410
+    assert "Linket er udløbet" in page.text
+    english = requests.get(
+        link.rsplit("/", 1)[0] + "/" + expired, timeout=10, headers={"Accept-Language": "en"}
+    )
+    assert "The link has expired" in english.text
+
+
+def test_a_cancelled_task_cannot_be_answered(assigned: dict[str, Any]) -> None:
+    task = send(assigned, "i0")
+    link = link_for(assigned["email"])
+    cancelled = call("POST", f"{API}/remote-tasks/{task['id']}/cancel", assigned["pro_token"])
+    assert cancelled.json()["status"] == "cancelled"
+    assert "trukket tilbage" in requests.get(link, timeout=10).text
+    posted = requests.post(link, data={"a_hvad": "x", "a_hjaelp": "y"}, timeout=10)
+    assert posted.status_code == 410
+    assert task_of(assigned, task["id"])["answer"] is None
+    problem(
+        call("POST", f"{API}/remote-tasks/{task['id']}/cancel", assigned["pro_token"]),
+        409,
+        "invalid_transition",
+    )
+
+
+def test_resending_replaces_the_link(assigned: dict[str, Any]) -> None:
+    task = send(assigned, "i0")
+    old = link_for(assigned["email"])
+    resent = call("POST", f"{API}/remote-tasks/{task['id']}/resend", assigned["pro_token"]).json()
+    assert resent["link_version"] == 2
+    new = link_for(assigned["email"], count=2)
+    assert new != old
+    assert requests.get(old, timeout=10).status_code == 410
+    assert requests.get(new, timeout=10).status_code == 200
+
+
+def test_a_link_of_tenant_a_opens_nothing_of_tenant_b(
+    assigned: dict[str, Any],
+    owner: str,
+    catalogue: dict[str, str],  # noqa: F811
+) -> None:
+    task = send(assigned, "i0")
+    link = link_for(assigned["email"])
+    other = active_tenant(owner, focus_areas=[catalogue["area"]])
+    # A's task id under B's tenant, and B's token for A's task: signed, but nothing there.
+    crossed = links.sign(links.Link(other["slug"], task["id"], 1, int(time.time()) + 3600))
+    page = requests.get(link.rsplit("/", 1)[0] + "/" + crossed, timeout=10)
+    assert page.status_code == 404
+    assert "Vendespil" not in page.text
+    assert "Mine bekymringer" not in page.text
+    intruder = activate(add_professional(other["admin_token"])["email"])
+    for method, path in [
+        ("GET", f"/remote-tasks/{task['id']}"),
+        ("POST", f"/remote-tasks/{task['id']}/cancel"),
+        ("POST", f"/remote-tasks/{task['id']}/resend"),
+        ("GET", f"/clients/{assigned['client']['id']}/remote-tasks"),
+        ("POST", f"{assigned['item']}/i0/remote-tasks"),
+    ]:
+        assert call(method, API + path, intruder, json={}).status_code == 404, path
+    assert task_of(assigned, task["id"])["status"] == "sent"
+
+
+def test_the_reminder_is_scheduled_sent_once_and_not_after_an_answer(
+    assigned: dict[str, Any],
+) -> None:
+    task = send(assigned, "i0")
+    queued = [
+        t
+        for t in tasks_client().list_tasks(parent=queue_path("remote-task-reminders"))
+        if t.name.endswith(f"remind-{task['id']}-v1")
+    ]
+    assert len(queued) == 1
+    due = queued[0].schedule_time
+    assert timedelta(days=2, hours=23) < due - datetime.now(UTC) < timedelta(days=3, hours=1)
+
+    reminder = {"tenant_id": assigned["slug"], "task_id": task["id"], "version": 1}
+    for _ in range(2):  # Cloud Tasks delivers at least once
+        assert call("POST", "/remind_remote_task/", json=reminder).status_code == 204
+    reminders = wait_until(
+        lambda: [m for m in emails_to(assigned["email"]) if m["subject"].startswith("Påmindelse")]
+    )
+    time.sleep(1.5)  # a second reminder would have arrived by now
+    assert (
+        len([m for m in emails_to(assigned["email"]) if m["subject"].startswith("Påmindelse")])
+        == len(reminders)
+        == 1
+    )
+
+    second = send(assigned, "i1")
+    requests.post(
+        link_for(assigned["email"], count=2),
+        timeout=10,
+        data={"matched_pairs": "2", "moves": "3", "seconds": "20"},
+    )
+    wait_until(lambda: task_of(assigned, second["id"])["status"] == "answered")
+    before = len(emails_to(assigned["email"]))
+    assert (
+        call(
+            "POST",
+            "/remind_remote_task/",
+            json={"tenant_id": assigned["slug"], "task_id": second["id"], "version": 1},
+        ).status_code
+        == 204
+    )
+    time.sleep(1.5)
+    assert len(emails_to(assigned["email"])) == before
+
+
+def test_sending_refuses_what_cannot_be_sent(
+    assigned: dict[str, Any],
+    owner: str,
+    catalogue: dict[str, str],  # noqa: F811
+) -> None:
+    pro = assigned["pro_token"]
+    problem(
+        call("POST", f"{API}{assigned['item']}/i9/remote-tasks", pro, json={}), 404, "not_found"
+    )
+    problem(
+        call("POST", f"{API}{assigned['item']}/i0/remote-tasks", pro, json={"contacts": [5]}),
+        422,
+        "validation_failed",
+    )
+    no_email = call(
+        "POST",
+        f"{CLIENTS}/clients",
+        pro,
+        json={
+            "profile": {"name": "Uden Mail"},
+            "contacts": [{"name": "Far", "relation": "far", "phone": "+4512345678"}],
+        },
+    ).json()
+    course = call(
+        "POST",
+        f"{CLIENTS}/clients/{no_email['id']}/courses",
+        pro,
+        json={"course_id": catalogue["course"]},
+    ).json()
+    problem(
+        call(
+            "POST",
+            f"{API}/clients/{no_email['id']}/courses/{course['id']}/items/i0/remote-tasks",
+            pro,
+            json={},
+        ),
+        422,
+        "validation_failed",
+    )
+    problem(
+        call("POST", f"{API}{assigned['item']}/i0/remote-tasks", owner, json={}), 403, "forbidden"
+    )
+
+
+def test_a_send_can_wait_until_a_chosen_time(assigned: dict[str, Any]) -> None:
+    send_at = datetime.now(UTC) + timedelta(seconds=3)
+    task = send(assigned, "i0", send_at=send_at.isoformat())
+    assert task["status"] == "scheduled"
+    assert emails_to(assigned["email"]) == []
+    wait_until(lambda: emails_to(assigned["email"]), timeout=30)
+    assert requests.get(link_for(assigned["email"]), timeout=10).status_code == 200
+
+
+def test_opening_a_link_too_often_is_slowed_down(assigned: dict[str, Any]) -> None:
+    send(assigned, "i0")
+    link = link_for(assigned["email"])
+    statuses = [requests.get(link, timeout=10).status_code for _ in range(31)]
+    assert statuses[:30] == [200] * 30
+    assert statuses[30] == 429
