@@ -75,6 +75,21 @@ class Api:
         self.name = name
         self.title = title
         self.routes: list[Route] = []
+        self._serve_openapi()
+
+    def _serve_openapi(self) -> None:
+        """Every HTTP function serves its own OpenAPI document at /openapi.json."""
+        from shared.openapi import OpenApiDocument, openapi_document
+
+        @self.route(
+            "GET",
+            "/openapi.json",
+            summary="This function's OpenAPI document",
+            roles=None,
+            response=OpenApiDocument,
+        )
+        def openapi(ctx: Context, _: None) -> OpenApiDocument:
+            return openapi_document([self])
 
     def route(
         self,

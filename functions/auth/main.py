@@ -30,7 +30,6 @@ from functions.auth.models import (
 from shared import errors
 from shared.gcp import firestore_client
 from shared.http import Api, Context
-from shared.openapi import OpenApiDocument, openapi_document
 from shared.principal import Role
 from shared.tenancy import TENANTS
 
@@ -357,17 +356,6 @@ def sign_in_config(ctx: Context, _: None) -> SignInConfig:
 def forgot_password(ctx: Context, body: PasswordResetRequest) -> Accepted:
     users.forgot_password(str(body.email))
     return Accepted(detail="If an account has this address, a reset link is on its way.")
-
-
-@api.route(
-    "GET",
-    "/openapi.json",
-    summary="This function's OpenAPI document",
-    roles=None,
-    response=OpenApiDocument,
-)
-def openapi(ctx: Context, _: None) -> OpenApiDocument:
-    return openapi_document([api])
 
 
 @functions_framework.http

@@ -12,7 +12,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, ValidationError
 
 from functions.clients.models import ID, SLUG, Strict, Text
 from shared import errors
@@ -244,7 +244,9 @@ class MemoryGameAnswer(Strict):
 
 
 class TextAnswers(Strict):
-    answers: dict[str, Annotated[str, Field(max_length=5000)]]
+    answers: dict[
+        str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    ]
 
 
 class FilmAnswers(TextAnswers):

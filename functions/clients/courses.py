@@ -129,8 +129,9 @@ def change_item(
                     "exercise_id": item["exercise_id"],
                 },
             )
-        elif operation == "mark_sent":
-            item.update({"status": SENT, "sent_at": now, "sent_by": actor})
+        elif operation == "mark_sent":  # a performed exercise stays performed
+            status = item["status"] if item["status"] == PERFORMED else SENT
+            item.update({"status": status, "sent_at": now, "sent_by": actor})
         # Completed when every exercise is performed; a sent task counts once answered.
         finished = bool(items) and all(i["status"] == PERFORMED for i in items)
         course["status"] = "completed" if finished else "ongoing"

@@ -17,6 +17,7 @@ from functions.clients.courses import CALENDAR
 from functions.clients.models import ErasureReceipt, Export, FileUpload, FileUploadRequest
 from shared.events import EVENTS, record_event
 from shared.gcp import storage_client
+from shared.messaging.models import MESSAGES
 from shared.principal import Principal
 from shared.storage import UPLOADS, bucket_name, signed_url, tenant_object
 from shared.tenancy import TenantData
@@ -90,6 +91,14 @@ def export(me: Principal, data: TenantData, client_id: str) -> Export:
         .where(filter=FieldFilter("client_id", "==", client_id))
         .get()
     ]
+    from functions.tasks.remote import REMOTE_TASKS
+
+    remote_tasks = [
+        {"id": s.id, **_plain(s.to_dict())}
+        for s in data.collection(REMOTE_TASKS)
+        .where(filter=FieldFilter("client_id", "==", client_id))
+        .get()
+    ]
     events = [
         {"id": s.id, **_plain(s.to_dict())}
         for s in data.collection(EVENTS)
@@ -123,7 +132,23 @@ def export(me: Principal, data: TenantData, client_id: str) -> Export:
         calendar=calendar,
         events=events,
         files=files,
+        remote_tasks=remote_tasks,
     )
+
+
+def _remote_task_documents(data: TenantData, client_id: str) -> list[Any]:
+    """The client's remote tasks and their e-mails (addresses, links) go with them."""
+    from functions.tasks.remote import REMOTE_TASKS  # here: tasks builds on clients
+
+    found: list[Any] = []
+    for task in (
+        data.collection(REMOTE_TASKS).where(filter=FieldFilter("client_id", "==", client_id)).get()
+    ):
+        found.append(task.reference)
+        for version in range(1, int(task.get("link_version")) + 1):
+            for suffix in ("", "-reminder"):
+                found.append(data.document(MESSAGES, f"rt-{task.id}-v{version}{suffix}"))
+    return found
 
 
 def erase(me: Principal, data: TenantData, client_id: str) -> ErasureReceipt:
@@ -149,6 +174,7 @@ def erase(me: Principal, data: TenantData, client_id: str) -> ErasureReceipt:
             blob.delete()
             files += 1
         doomed = [s.reference for s in data.collection(CLIENTS, client_id, COURSES).get()]
+        doomed += _remote_task_documents(data, client_id)
         for collection in (CALENDAR, EVENTS):
             doomed += [
                 s.reference

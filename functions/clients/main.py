@@ -35,7 +35,6 @@ from functions.clients.models import (
 from shared import errors
 from shared.events import record_event
 from shared.http import Api, Context
-from shared.openapi import OpenApiDocument, openapi_document
 from shared.principal import Role
 
 api = Api("clients_api", "Trivsel clients: clients, catalogue, courses and logs")
@@ -451,17 +450,6 @@ def put_catalogue_item(ctx: Context, body: CatalogueDocument) -> CatalogueDocume
 )
 def delete_catalogue_item(ctx: Context, _: None) -> None:
     catalogue.delete_item(_kind(ctx), ctx.path_params["item_id"])
-
-
-@api.route(
-    "GET",
-    "/openapi.json",
-    summary="This function's OpenAPI document",
-    roles=None,
-    response=OpenApiDocument,
-)
-def openapi(ctx: Context, _: None) -> OpenApiDocument:
-    return openapi_document([api])
 
 
 @functions_framework.http

@@ -139,6 +139,7 @@ class Export(BaseModel):
     calendar: list[dict[str, Any]]
     events: list[dict[str, Any]]
     files: list[dict[str, Any]]
+    remote_tasks: list[dict[str, Any]] = []
 
 
 class FileUploadRequest(Strict):

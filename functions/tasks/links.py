@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from dataclasses import dataclass
 
@@ -67,11 +68,17 @@ def sign(link: Link) -> str:
     return f"{payload}.{_b64(mac)}"
 
 
+TOKEN_SYNTAX = re.compile(r"^[A-Za-z0-9_-]{20,400}\.[A-Za-z0-9_-]{43}$")
+
+
 def verify(token: str, now: float | None = None) -> Link:
+    # One spelling per token: lenient base64 would accept variants (and dodge rate limits).
+    if not TOKEN_SYNTAX.fullmatch(token):
+        raise BadLink("tampered")
     try:
         payload, mac = token.split(".")
-        expected = hmac.new(_secret(), payload.encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, _unb64(mac)):
+        expected = _b64(hmac.new(_secret(), payload.encode(), hashlib.sha256).digest())
+        if not hmac.compare_digest(expected, mac):
             raise BadLink("tampered")
         claims = json.loads(_unb64(payload))
         link = Link(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from functions.tasks import page, remote
 from shared import errors
+from shared.events import record_event
 from shared.gcp import firestore_client
 from shared.http import Api, Context
 from shared.messaging.delivery import Outcome, deliver
@@ -32,7 +33,6 @@ from shared.messaging.models import (
 )
 from shared.messaging.outbox import publish
 from shared.messaging.providers import default_providers
-from shared.openapi import OpenApiDocument, openapi_document
 from shared.principal import Role
 from shared.settings import get_settings
 from shared.tenancy import TenantData
@@ -140,7 +140,16 @@ def client_remote_tasks(ctx: Context, _: None) -> RemoteTaskList:
     refusals=[errors.NotFound],
 )
 def get_remote_task(ctx: Context, _: None) -> remote.RemoteTask:
-    return remote.get(ctx.caller.tenant_data(), ctx.path_params["task_id"])
+    data = ctx.caller.tenant_data()
+    task = remote.get(data, ctx.path_params["task_id"])
+    record_event(
+        data,
+        actor=ctx.caller.uid,
+        action="remote_task.read",  # the answer is
+        subject=f"remote_tasks/{task.id}",
+        client_id=task.client_id,
+    )  # personal data
+    return task
 
 
 @tasks_api.route(
@@ -191,24 +200,14 @@ def put_settings(ctx: Context, body: remote.RemoteTaskSettings) -> remote.Remote
     return body
 
 
-@tasks_api.route(
-    "GET",
-    "/openapi.json",
-    summary="This function's OpenAPI document",
-    roles=None,
-    response=OpenApiDocument,
-)
-def tasks_openapi(ctx: Context, _: None) -> OpenApiDocument:
-    return openapi_document([tasks_api])
-
-
 @functions_framework.http
 def remote_tasks_api(request: flask.Request) -> flask.Response:
     return tasks_api(request)
 
 
 def _locale(request: flask.Request) -> Locale:
-    return Locale.EN if request.accept_languages.best_match(["da", "en"]) == "en" else Locale.DA
+    """Danish, unless the page is asked for in English (?lang=en)."""
+    return Locale.EN if request.args.get("lang") == "en" else Locale.DA
 
 
 @functions_framework.http
@@ -217,7 +216,9 @@ def remote_task_page(request: flask.Request) -> flask.Response:
     nonce = page.new_nonce()
     locale = _locale(request)
     token = (request.path or "/").strip("/")
-    address = (request.headers.get("X-Forwarded-For") or request.remote_addr or "").split(",")[0]
+    # The platform appends the caller's address last; earlier entries are the caller's word.
+    forwarded = (request.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
+    address = forwarded or request.remote_addr or ""
     try:
         if request.method not in ("GET", "POST"):
             return flask.Response(status=405, headers={"Allow": "GET, POST"})
@@ -237,6 +238,11 @@ def remote_task_page(request: flask.Request) -> flask.Response:
         return _html(page.thanks(locale, nonce), 200, nonce)
     except remote.LinkRefused as refused:
         body, status = page.refusal(refused.page, locale, nonce)
+        return _html(body, status, nonce)
+    except Exception:
+        # Whatever happened, the contact person gets a page in their language, not a trace.
+        log.exception("remote task page failed")
+        body, status = page.refusal("failed", locale, nonce)
         return _html(body, status, nonce)
 
 

@@ -34,6 +34,14 @@ TEXTS: dict[Locale, dict[str, str]] = {
         "gone": "Opgaven findes ikke længere.",
         "rate_limited": "Linket er åbnet for mange gange på kort tid. Prøv igen om en time.",
         "error_title": "Opgaven kan ikke åbnes",
+        "unavailable": "Opgaven kan ikke åbnes lige nu. Kontakt den fagperson, der sendte den.",
+        "failed": "Noget gik galt hos os. Dit svar er ikke gemt. Prøv igen om lidt.",
+        "card": "Kort",
+        "matched": "Par fundet",
+        "no_match": "Ikke et par",
+        "noscript": "Vendespillet kræver JavaScript. Slå det til i browseren, og åbn linket igen.",
+        "missing": "Skal udfyldes",
+        "field_problem": "Er ikke gyldigt",
     },
     Locale.EN: {
         "title": "Task from Trivsel",
@@ -53,9 +61,19 @@ TEXTS: dict[Locale, dict[str, str]] = {
         "gone": "This task no longer exists.",
         "rate_limited": "The link was opened too often in a short while. Try again in an hour.",
         "error_title": "The task cannot be opened",
+        "unavailable": "The task cannot be opened now. Contact the professional who sent it.",
+        "failed": "Something went wrong on our side. Your answer is not saved. Try again soon.",
+        "card": "Card",
+        "matched": "Pair found",
+        "no_match": "Not a pair",
+        "noscript": "The memory game needs JavaScript. Turn it on and open the link again.",
+        "missing": "Must be filled in",
+        "field_problem": "Is not valid",
     },
 }
 STATUS = {
+    "unavailable": 403,
+    "failed": 500,
     "tampered": 400,
     "expired": 410,
     "answered": 409,
@@ -87,7 +105,7 @@ MEMORY_SCRIPT = """
   deck.forEach(function(card, i){
     var b = document.createElement('button');
     b.type = 'button'; b.className = 'card'; b.dataset.index = i;
-    b.setAttribute('aria-label', 'Kort ' + (i + 1)); b.textContent = '?';
+    b.setAttribute('aria-label', status.dataset.card + ' ' + (i + 1)); b.textContent = '?';
     b.addEventListener('click', function(){ turn(b, card); });
     grid.appendChild(b);
   });
@@ -101,11 +119,15 @@ MEMORY_SCRIPT = """
     var a = open[0], c = open[1];
     if (a[1].pair === c[1].pair) {
       a[0].classList.add('matched'); c[0].classList.add('matched'); open = []; found++;
+      [a[0], c[0]].forEach(function(x){ x.setAttribute('aria-disabled', 'true'); });
+      status.textContent = status.dataset.matched + ': ' + a[1].text + ' / ' + c[1].text;
       if (found * 2 === deck.length) { finish(); }
     } else {
+      status.textContent = status.dataset.miss;
       setTimeout(function(){
         [a, c].forEach(function(x){ x[0].classList.remove('shown'); x[0].textContent = '?';
-          x[0].setAttribute('aria-label', 'Kort ' + (Number(x[0].dataset.index) + 1)); });
+          x[0].setAttribute('aria-label',
+            status.dataset.card + ' ' + (Number(x[0].dataset.index) + 1)); });
         open = [];
       }, 900);
     }
@@ -173,9 +195,13 @@ def exercise_page(
     parts = [f"<h1>{html.escape(exercise['title'])}</h1>"]
     if exercise.get("instructions"):
         parts.append(f"<p>{html.escape(exercise['instructions'])}</p>")
+    labels = {f"answers.{f['id']}": f["label"] for f in content.get("fields", [])}
+    invalid = {str(p.get("field")) for p in problems or []}
     if problems:
         items = "".join(
-            f"<li>{html.escape(str(p.get('field')))}: {html.escape(str(p.get('message')))}</li>"
+            f"<li>{html.escape(labels.get(str(p.get('field')), str(p.get('field'))))}: "
+            f"{texts['missing'] if p.get('message') == 'missing' else texts['field_problem']}"
+            "</li>"
             for p in problems
         )
         parts.append(
@@ -190,7 +216,8 @@ def exercise_page(
             for text in (pair["front"], pair["back"])
         ]
         random.shuffle(deck)
-        deck_json = json.dumps(deck, ensure_ascii=False).replace("</", "<\\/")
+        # No "<" at all inside the script element: not "</script>", not "<!--".
+        deck_json = json.dumps(deck, ensure_ascii=False).replace("<", "\\u003c")
         parts.append(
             f"<p>{texts['memory_intro']}</p>"
             f'<p>{texts["moves"]}: <span id="moves" aria-live="polite">0</span></p>'
@@ -199,12 +226,16 @@ def exercise_page(
             '<input type="hidden" name="matched_pairs" id="matched_pairs" value="0">'
             '<input type="hidden" name="moves" id="moves_field" value="0">'
             '<input type="hidden" name="seconds" id="seconds" value="0">'
-            f'<p id="status" role="status" data-done="{html.escape(texts["memory_done"])}"></p>'
+            f'<p id="status" role="status" data-done="{html.escape(texts["memory_done"])}" '
+            f'data-card="{texts["card"]}" data-matched="{texts["matched"]}" '
+            f'data-miss="{texts["no_match"]}"></p>'
+            f'<noscript><p class="error">{texts["noscript"]}</p></noscript>'
         )
         script = MEMORY_SCRIPT
     if kind == "film_reflection":
         parts.append(
-            f'<video controls preload="metadata" src="{html.escape(content["video_url"])}"></video>'
+            '<video controls playsinline preload="metadata" '
+            f'src="{html.escape(content["video_url"])}"></video>'
         )
         checked = " checked" if values.get("watched") else ""
         parts.append(
@@ -213,9 +244,11 @@ def exercise_page(
         )
     for field in content.get("fields", []):
         name = f"a_{field['id']}"
+        flagged = ' aria-invalid="true"' if f"answers.{field['id']}" in invalid else ""
         parts.append(
             f'<label for="{name}">{html.escape(field["label"])}</label>'
-            f'<textarea id="{name}" name="{name}" maxlength="5000" required>'
+            f'<textarea id="{name}" name="{name}" maxlength="5000" required'
+            f"{flagged}>"
             f"{html.escape(values.get(name, ''))}</textarea>"
         )
     disabled = " disabled" if kind == "memory_game" else ""

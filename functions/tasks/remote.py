@@ -11,26 +11,27 @@ also performed on the client's course so the professional sees it there.
 from __future__ import annotations
 
 import contextlib
+import json
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from functions.clients import catalogue, clients, courses
 from functions.clients.catalogue import Kind
 from functions.clients.models import ContactPerson
 from functions.tasks import links
-from shared import errors
+from shared import crypto, errors
 from shared.events import record_event
 from shared.gcp import firestore_client, queue_path, tasks_client
-from shared.messaging.models import Channel, Locale
+from shared.messaging.models import MESSAGES, Channel, Locale, MessageState
 from shared.messaging.outbox import request_message
-from shared.principal import Principal
+from shared.principal import Principal, TenantStatus
 from shared.settings import get_settings
 from shared.tenancy import TenantData
 
@@ -40,6 +41,7 @@ PAGE_FUNCTION = "remote_task_page"
 REMIND_FUNCTION = "remind_remote_task"
 # Opening a link: per token and per address, per hour.
 TOKEN_LIMIT, ADDRESS_LIMIT = 30, 300
+MAX_DELAY = timedelta(days=25)
 ZONE = ZoneInfo("Europe/Copenhagen")
 MONTHS = (
     "januar",
@@ -69,13 +71,30 @@ OPEN = (Status.SCHEDULED, Status.SENT, Status.OPENED)
 
 
 class RemoteTaskSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     link_days: int = Field(default=14, ge=1, le=60)
     reminder_days: int | None = Field(default=3, ge=1, le=30)  # None: no reminders
 
+    @model_validator(mode="after")
+    def _remind_while_the_link_works(self) -> Self:
+        if self.reminder_days is not None and self.reminder_days >= self.link_days:
+            raise ValueError("reminder_days must be fewer than link_days")
+        return self
+
 
 class SendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     contacts: list[int] | None = Field(default=None, description="indexes; default: all")
-    send_at: datetime | None = None
+    send_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _within_reach(self) -> Self:
+        # Cloud Tasks schedules at most 30 days ahead.
+        if self.send_at is not None and self.send_at > datetime.now(UTC) + MAX_DELAY:
+            raise ValueError(f"send_at is more than {MAX_DELAY.days} days ahead")
+        return self
 
 
 class RemoteTask(BaseModel):
@@ -86,7 +105,8 @@ class RemoteTask(BaseModel):
     exercise_id: str
     exercise_title: str
     contact_name: str
-    contact_email: str
+    contact_email: str  # "" for a pseudonymised client: the address is sealed instead
+    contact_sealed: str | None = None
     status: Status
     locale: Locale = Locale.DA  # the language of the e-mail and of the page behind it
     link_version: int
@@ -151,6 +171,26 @@ def _link_url(token: str) -> str:
     return get_settings().function_url(PAGE_FUNCTION) + token
 
 
+def _contact_context(data: TenantData, task_id: str) -> str:
+    return f"{data.tenant_id}/{REMOTE_TASKS}/{task_id}"
+
+
+def _recipient(data: TenantData, task: RemoteTask) -> tuple[str, str]:
+    """Name and address; sealed for a pseudonymised client, opened only to send."""
+    if task.contact_sealed is None:
+        return task.contact_name, task.contact_email
+    contact = json.loads(
+        crypto.open_sealed(data, task.contact_sealed, _contact_context(data, task.id))
+    )
+    return str(contact["name"]), str(contact["email"])
+
+
+def _end_of_day(moment: datetime) -> datetime:
+    """The link works through the date the e-mail names, in Copenhagen time."""
+    local = moment.astimezone(ZONE)
+    return datetime.combine(local.date(), time(23, 59, 59), ZONE).astimezone(UTC)
+
+
 def _email(
     data: TenantData,
     task: RemoteTask,
@@ -159,6 +199,7 @@ def _email(
     send_at: datetime | None = None,
 ) -> None:
     tenant = data.root.get().to_dict() or {}
+    name, email = _recipient(data, task)
     token = links.sign(
         links.Link(
             data.tenant_id, task.id, task.link_version, int(task.link_expires_at.timestamp())
@@ -168,12 +209,13 @@ def _email(
         data,
         message_id=message_id,
         channel=Channel.EMAIL,
-        to=task.contact_email,
+        to=email,
         template=template,
         send_at=send_at,
         requested_by=task.created_by,
+        locale=task.locale,
         params={
-            "name": task.contact_name,
+            "name": name,
             "tenant_name": str(tenant.get("display_name", "")),
             "exercise_title": task.exercise_title,
             "link": _link_url(token),
@@ -243,10 +285,15 @@ def send(
     now = datetime.now(UTC)
     later = body.send_at if body.send_at is not None and body.send_at > now else None
     start = later or now
-    expires = start + timedelta(days=settings_for(data).link_days)
+    expires = _end_of_day(start + timedelta(days=settings_for(data).link_days))
+    hidden = bool(clients.load_document(data, client_id).get("pseudonymised"))
 
     def one(contact: ContactPerson) -> RemoteTask:
         ref = data.collection(REMOTE_TASKS).document()
+        sealed = None
+        if hidden:  # the contact person identifies the client: keep them sealed too
+            plain = json.dumps({"name": contact.name, "email": str(contact.email)}).encode()
+            sealed = crypto.seal(data, plain, _contact_context(data, ref.id))
         task = RemoteTask(
             id=ref.id,
             client_id=client_id,
@@ -254,8 +301,9 @@ def send(
             item_id=item_id,
             exercise_id=item["exercise_id"],
             exercise_title=exercise["title"],
-            contact_name=contact.name,
-            contact_email=str(contact.email),
+            contact_name=clients.HIDDEN if hidden else contact.name,
+            contact_email="" if hidden else str(contact.email),
+            contact_sealed=sealed,
             status=Status.SCHEDULED if later else Status.SENT,
             link_version=1,
             link_expires_at=expires,
@@ -324,6 +372,7 @@ def resend(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
 
     _load(data, task_id)
     task: RemoteTask = bump(data.db.transaction())
+    _withdraw(data, f"rt-{task.id}-v{task.link_version - 1}", "a newer link was sent")
     _email(data, task, "remote_task", f"rt-{task.id}-v{task.link_version}")
     _schedule_reminder(data, task, datetime.now(UTC))
     record_event(
@@ -335,6 +384,26 @@ def resend(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
         exercise_id=task.exercise_id,
     )
     return task
+
+
+def _withdraw(data: TenantData, message_id: str, reason: str) -> None:
+    """A message not yet sent (e.g. a scheduled send) is not sent at all."""
+    ref = data.document(MESSAGES, message_id)
+
+    @firestore.transactional
+    def apply(transaction: firestore.Transaction) -> None:
+        snapshot = ref.get(transaction=transaction)
+        if snapshot.exists and (snapshot.to_dict() or {}).get("state") == MessageState.QUEUED:
+            transaction.update(
+                ref,
+                {
+                    "state": MessageState.FAILED.value,
+                    "failure_reason": f"withdrawn: {reason}",
+                    "updated_at": datetime.now(UTC),
+                },
+            )
+
+    apply(data.db.transaction())
 
 
 def cancel(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
@@ -353,6 +422,7 @@ def cancel(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
 
     _load(data, task_id)
     task: RemoteTask = apply(data.db.transaction())
+    _withdraw(data, f"rt-{task.id}-v{task.link_version}", "the remote task was cancelled")
     record_event(
         data,
         actor=me.uid,
@@ -394,9 +464,15 @@ def resolve(token: str, address: str) -> tuple[TenantData, RemoteTask, dict[str,
         link = links.verify(token)
     except links.BadLink as bad:
         raise LinkRefused(bad.reason) from None
-    if not _count(f"token-{links.fingerprint(token)}", TOKEN_LIMIT):
+    # Keyed on what the token names, not its spelling.
+    if not _count(
+        links.fingerprint(f"{link.tenant_id}/{link.task_id}/{link.version}"), TOKEN_LIMIT
+    ):
         raise LinkRefused("rate_limited")
     data = TenantData(firestore_client(), link.tenant_id)
+    tenant = data.root.get().to_dict() or {}
+    if tenant.get("status") != TenantStatus.ACTIVE:
+        raise LinkRefused("unavailable")  # suspended or ended: nothing opens, nothing lost
     snapshot = data.document(REMOTE_TASKS, link.task_id).get()
     if not snapshot.exists:
         raise LinkRefused("gone")
@@ -431,7 +507,10 @@ def opened(data: TenantData, task: RemoteTask) -> None:
     @firestore.transactional
     def mark(transaction: firestore.Transaction) -> bool:
         current = ref.get(transaction=transaction).to_dict() or {}
-        if current.get("opened_at") is not None:
+        # Only a task still waiting for its answer becomes "opened", never one that a
+        # cancel or an answer changed a moment ago.
+        waiting = current.get("status") in (Status.SCHEDULED, Status.SENT)
+        if not waiting or current.get("link_version") != task.link_version:
             return False
         transaction.update(ref, {"opened_at": datetime.now(UTC), "status": Status.OPENED.value})
         return True
@@ -479,6 +558,10 @@ def answer(
         exercise_id=task.exercise_id,
     )
     with contextlib.suppress(errors.ApiError):  # the course may have changed meanwhile
+        course = courses.get(data, task.client_id, task.course_ref)
+        item = next((i for i in course["items"] if i["id"] == task.item_id), None)
+        if item is None or item["status"] == courses.PERFORMED:
+            return answered_task(task, checked, now)  # the first answer stays on the course
         courses.change_item(
             actor,
             data,
@@ -489,9 +572,11 @@ def answer(
             checked,
             expected_exercise=task.exercise_id,
         )
-    return task.model_copy(
-        update={"status": Status.ANSWERED, "answer": checked, "answered_at": now}
-    )
+    return answered_task(task, checked, now)
+
+
+def answered_task(task: RemoteTask, answer: dict[str, Any], at: datetime) -> RemoteTask:
+    return task.model_copy(update={"status": Status.ANSWERED, "answer": answer, "answered_at": at})
 
 
 # -- reminders (R-4) ---------------------------------------------------------------------------
@@ -512,8 +597,10 @@ def remind(reminder: Reminder) -> bool:
     if not snapshot.exists:
         return False
     task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
-    if task.status not in (Status.SENT, Status.OPENED) or task.link_version != reminder.version:
+    if task.status not in OPEN or task.link_version != reminder.version:
         return False  # answered, cancelled or resent since: nothing to remind of
+    if (data.root.get().to_dict() or {}).get("status") != TenantStatus.ACTIVE:
+        return False
     # The message id makes a reminder delivered twice send one e-mail.
     _email(data, task, "remote_task_reminder", f"rt-{task.id}-v{task.link_version}-reminder")
     data.document(REMOTE_TASKS, task.id).update({"reminded_at": datetime.now(UTC)})
@@ -524,5 +611,6 @@ def remind(reminder: Reminder) -> bool:
         subject=f"{REMOTE_TASKS}/{task.id}",
         client_id=task.client_id,
         exercise_id=task.exercise_id,
+        event_id=f"rt-{task.id}-v{task.link_version}-reminded",  # once, however delivered
     )
     return True
