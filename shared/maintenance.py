@@ -31,6 +31,7 @@ MESSAGE_RETENTION = timedelta(days=30)
 # A message not delivered a day after its last change is lost, not slow.
 STALLED_AFTER = timedelta(days=1)
 BATCH = 200
+RATE_LIMITS = "rate_limits"  # written by functions/tasks/remote.py
 
 
 class JobResult(BaseModel):
@@ -141,7 +142,28 @@ def fail_stalled_messages(db: firestore.Client, deadline: datetime, clock: Clock
     )
 
 
-JOBS: tuple[Job, ...] = (fail_stalled_messages, purge_old_messages)
+def purge_rate_limits(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
+    """Rate-limit counters (remote-task links) past their hour are of no use to anyone."""
+    query = (
+        db.collection(RATE_LIMITS)
+        .where(filter=FieldFilter("expires_at", "<", clock()))
+        .order_by("expires_at")
+        .limit(BATCH)
+    )
+    purged = 0
+    while clock() < deadline:
+        page = query.get()
+        if not page:
+            return JobResult(name="purge_rate_limits", processed=purged, finished=True)
+        batch = db.batch()
+        for snapshot in page:
+            batch.delete(snapshot.reference)
+        batch.commit()
+        purged += len(page)
+    return JobResult(name="purge_rate_limits", processed=purged, finished=False)
+
+
+JOBS: tuple[Job, ...] = (fail_stalled_messages, purge_old_messages, purge_rate_limits)
 
 
 def run_nightly(

@@ -91,7 +91,7 @@ def test_a_job_past_the_deadline_stops_cleanly_and_touches_nothing() -> None:
 
     report = run_nightly(db, clock=lambda: next(ticks))
 
-    assert [(j.processed, j.finished) for j in report.jobs] == [(0, False), (0, False)]
+    assert [(j.processed, j.finished) for j in report.jobs] == [(0, False)] * 3
     assert tenant.document(MESSAGES, message_id).get().exists
 
 
@@ -100,7 +100,7 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
     reply = call("POST", "/nightly_maintenance/")
     assert reply.status_code == 200
     names = [job["name"] for job in reply.json()["jobs"]]
-    assert names == ["fail_stalled_messages", "purge_old_messages"]
+    assert names == ["fail_stalled_messages", "purge_old_messages", "purge_rate_limits"]
 
 
 @pytest.mark.usefixtures("stack")
@@ -123,3 +123,20 @@ def test_a_job_cut_off_by_the_deadline_stops_between_batches(
 
     assert (result.processed, result.finished) == (1, False)
     assert len(tenant.collection(MESSAGES).get()) >= 2  # the rest waits for the next night
+
+
+@pytest.mark.usefixtures("stack")
+def test_spent_rate_limit_counters_are_purged() -> None:
+    db = firestore_client()
+    spent, live = unique("spent"), unique("live")
+    now = datetime.now(UTC)
+    db.collection("rate_limits").document(spent).set(
+        {"count": 3, "expires_at": now - timedelta(hours=1)}
+    )
+    db.collection("rate_limits").document(live).set(
+        {"count": 3, "expires_at": now + timedelta(hours=1)}
+    )
+    jobs = {job.name: job for job in run_nightly(db).jobs}
+    assert jobs["purge_rate_limits"].finished
+    assert not db.collection("rate_limits").document(spent).get().exists
+    assert db.collection("rate_limits").document(live).get().exists

@@ -29,6 +29,7 @@ from functions.tasks import links
 from shared import crypto, errors
 from shared.events import record_event
 from shared.gcp import firestore_client, queue_path, tasks_client
+from shared.maintenance import RATE_LIMITS
 from shared.messaging.models import MESSAGES, Channel, Locale, MessageState
 from shared.messaging.outbox import request_message
 from shared.principal import Principal, TenantStatus
@@ -36,7 +37,6 @@ from shared.settings import get_settings
 from shared.tenancy import TenantData
 
 REMOTE_TASKS = "remote_tasks"
-RATE_LIMITS = "rate_limits"
 PAGE_FUNCTION = "remote_task_page"
 REMIND_FUNCTION = "remind_remote_task"
 # Opening a link: per token and per address, per hour.
