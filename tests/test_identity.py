@@ -393,9 +393,10 @@ def test_a_user_edits_own_profile_and_password(professional: dict[str, Any]) -> 
         ).status_code
         == 200
     )
-    assert sign_in(professional["email"], "Helt-nyt-kodeord-9")
+    # A new password ends older sessions (at one-second resolution): sign in afresh.
+    fresh = sign_in(professional["email"], "Helt-nyt-kodeord-9")
     problem(
-        call("PATCH", f"{API}/me/profile", token, json={"password": "kort"}),
+        call("PATCH", f"{API}/me/profile", fresh, json={"password": "kort"}),
         422,
         "validation_failed",
     )

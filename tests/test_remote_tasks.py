@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -113,11 +114,11 @@ def test_a_contact_plays_the_memory_game_in_a_real_browser(
         first, second = [i for i, card in enumerate(deck) if card["pair"] == pair]
         cards[first].click()
         cards[second].click()
-    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "submit").is_enabled())
+    # The page is replaced by the answer's page: elements of the old one may go stale.
+    wait = WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,))
+    wait.until(lambda d: d.find_element(By.ID, "submit").is_enabled())
     browser.find_element(By.ID, "submit").click()
-    WebDriverWait(browser, 10).until(
-        lambda d: d.find_element(By.TAG_NAME, "h1").text == "Tak for dit svar"
-    )
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Tak for dit svar")
 
     answered = task_of(assigned, task["id"])
     assert answered["status"] == "answered"
