@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import flask
+from google.api_core.exceptions import Aborted
 from pydantic import BaseModel, ValidationError
 
 from shared import errors
@@ -139,6 +140,9 @@ class Api:
             response = problem_response(refusal, request.path)
         except InvalidPath:  # an id no tenant could hold: for the caller, simply not there
             response = problem_response(errors.NotFound(), request.path)
+        except Aborted:  # a transaction lost to a concurrent one after its retries
+            lost = errors.Conflict("Someone changed this at the same moment; try again")
+            response = problem_response(lost, request.path)
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.path)
             response = problem_response(errors.InternalError(), request.path)

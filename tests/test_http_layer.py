@@ -64,6 +64,13 @@ def taken(ctx: Context, _: None) -> None:
     raise errors.Conflict("Already there")
 
 
+@api.route("GET", "/contended", summary="Loses a transaction race", roles=None)
+def contended(ctx: Context, _: None) -> None:
+    from google.api_core.exceptions import Aborted
+
+    raise Aborted("Transaction lock timeout.")  # type: ignore[no-untyped-call]
+
+
 def send(method: str, path: str, **kwargs: object) -> flask.Response:
     with app.test_request_context(path, method=method, **kwargs):
         return api(flask.request)
@@ -161,3 +168,9 @@ def test_cors_origins_allow_tenant_subdomains_only(origin: str | None, allowed: 
         }
     )
     assert origin_allowed(origin, settings) is allowed
+
+
+def test_a_lost_transaction_race_is_a_conflict_not_a_crash() -> None:
+    reply = send("GET", "/contended")
+    assert reply.status_code == 409
+    assert json.loads(reply.data)["code"] == "conflict"

@@ -32,6 +32,8 @@ from shared.storage import UPLOADS, bucket_name, signed_url, tenant_object
 from shared.tenancy import TenantData
 
 USERS = tenants.USERS
+# Seats and removals contend on the tenant document: retry more before giving up (409).
+CONTENDED_ATTEMPTS = 10
 URL_LIFETIME = timedelta(minutes=15)
 # File signatures: what the first bytes of each accepted image type must be.
 IMAGE_MAGIC = {
@@ -57,7 +59,7 @@ def _change_seats(data: TenantData, delta: int) -> None:
             )
         transaction.update(data.root, {"seats_used": max(tenant.seats_used + delta, 0)})
 
-    apply(data.db.transaction())
+    apply(data.db.transaction(max_attempts=CONTENDED_ATTEMPTS))
 
 
 def seats(data: TenantData) -> Seats:
@@ -179,7 +181,7 @@ def remove_user(actor: Principal, data: TenantData, uid: str) -> None:
             transaction.update(data.root, {"seats_used": max(tenant.seats_used - 1, 0)})
         return True
 
-    if not remove_profile(data.db.transaction()):
+    if not remove_profile(data.db.transaction(max_attempts=CONTENDED_ATTEMPTS)):
         raise errors.NotFound("No such user in this tenant")
     accounts.delete_account(uid)
     bucket = storage_client().bucket(bucket_name(UPLOADS))
