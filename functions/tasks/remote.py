@@ -18,7 +18,6 @@ from enum import StrEnum
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -28,7 +27,7 @@ from functions.clients.models import ContactPerson
 from functions.tasks import links
 from shared import crypto, errors
 from shared.events import record_event
-from shared.gcp import firestore_client, queue_path, tasks_client
+from shared.gcp import firestore_client, schedule_call
 from shared.maintenance import RATE_LIMITS
 from shared.messaging.models import MESSAGES, Channel, Locale, MessageState
 from shared.messaging.outbox import request_message
@@ -126,10 +125,6 @@ class NotRemote(errors.ApiError):
     title = "This exercise cannot be sent as a remote task"
 
 
-class TooManyRequests(errors.ApiError):
-    status, code, title = 429, "rate_limited", "Too many requests; try again later"
-
-
 class LinkRefused(Exception):
     """Why a link does not open: one of the pages in page.py."""
 
@@ -140,8 +135,14 @@ class LinkRefused(Exception):
 
 
 def settings_for(data: TenantData) -> RemoteTaskSettings:
+    return _sender(data)[1]
+
+
+def _sender(data: TenantData) -> tuple[str, RemoteTaskSettings]:
+    """The tenant's name (signs the e-mails) and remote-task settings, in one read."""
     tenant = data.root.get().to_dict() or {}
-    return RemoteTaskSettings.model_validate(tenant.get("remote_tasks") or {})
+    settings = RemoteTaskSettings.model_validate(tenant.get("remote_tasks") or {})
+    return str(tenant.get("display_name", "")), settings
 
 
 def change_settings(me: Principal, data: TenantData, body: RemoteTaskSettings) -> None:
@@ -160,7 +161,7 @@ def _danish_date(moment: datetime) -> str:
     return f"{local.day}. {MONTHS[local.month - 1]} {local.year}"
 
 
-def _load(data: TenantData, task_id: str) -> RemoteTask:
+def get(data: TenantData, task_id: str) -> RemoteTask:
     snapshot = data.document(REMOTE_TASKS, task_id).get()
     if not snapshot.exists:
         raise errors.NotFound("No such remote task")
@@ -196,9 +197,9 @@ def _email(
     task: RemoteTask,
     template: str,
     message_id: str,
+    tenant_name: str,
     send_at: datetime | None = None,
 ) -> None:
-    tenant = data.root.get().to_dict() or {}
     name, email = _recipient(data, task)
     token = links.sign(
         links.Link(
@@ -216,7 +217,7 @@ def _email(
         locale=task.locale,
         params={
             "name": name,
-            "tenant_name": str(tenant.get("display_name", "")),
+            "tenant_name": tenant_name,
             "exercise_title": task.exercise_title,
             "link": _link_url(token),
             "expires": _danish_date(task.link_expires_at),
@@ -224,31 +225,19 @@ def _email(
     )
 
 
-def _schedule_reminder(data: TenantData, task: RemoteTask, start: datetime) -> None:
-    delay = settings_for(data).reminder_days
-    if delay is None:
+def _schedule_reminder(
+    data: TenantData, task: RemoteTask, start: datetime, delay_days: int | None
+) -> None:
+    if delay_days is None:
         return
-    from google.cloud import tasks_v2
-
-    settings = get_settings()
-    queue = queue_path(settings.remote_task_queue)
-    body = f'{{"tenant_id":"{data.tenant_id}","task_id":"{task.id}","version":{task.link_version}}}'
-    http = tasks_v2.HttpRequest(
-        url=settings.function_url(REMIND_FUNCTION),
-        http_method=tasks_v2.HttpMethod.POST,
-        headers={"Content-Type": "application/json"},
-        body=body.encode(),
+    body = Reminder(tenant_id=data.tenant_id, task_id=task.id, version=task.link_version)
+    schedule_call(
+        get_settings().remote_task_queue,
+        REMIND_FUNCTION,
+        body.model_dump_json().encode(),
+        start + timedelta(days=delay_days),
+        f"remind-{task.id}-v{task.link_version}",
     )
-    if not settings.uses_emulators:
-        http.oidc_token = tasks_v2.OidcToken(service_account_email=settings.invoker_service_account)
-    task_name = f"{queue}/tasks/remind-{task.id}-v{task.link_version}"
-    with contextlib.suppress(AlreadyExists):  # scheduled already: once is enough
-        tasks_client().create_task(
-            parent=queue,
-            task=tasks_v2.Task(
-                name=task_name, schedule_time=start + timedelta(days=delay), http_request=http
-            ),
-        )
 
 
 # -- the professional's side --------------------------------------------------------------------
@@ -285,7 +274,8 @@ def send(
     now = datetime.now(UTC)
     later = body.send_at if body.send_at is not None and body.send_at > now else None
     start = later or now
-    expires = _end_of_day(start + timedelta(days=settings_for(data).link_days))
+    tenant_name, settings = _sender(data)  # once for the whole fan-out
+    expires = _end_of_day(start + timedelta(days=settings.link_days))
     hidden = bool(clients.load_document(data, client_id).get("pseudonymised"))
 
     def one(contact: ContactPerson) -> RemoteTask:
@@ -312,8 +302,8 @@ def send(
             send_at=later,
         )
         ref.create(task.model_dump(exclude={"id"}))
-        _email(data, task, "remote_task", f"rt-{task.id}-v1", send_at=later)
-        _schedule_reminder(data, task, start)
+        _email(data, task, "remote_task", f"rt-{task.id}-v1", tenant_name, send_at=later)
+        _schedule_reminder(data, task, start, settings.reminder_days)
         record_event(
             data,
             actor=me.uid,
@@ -332,10 +322,6 @@ def send(
     return created
 
 
-def get(data: TenantData, task_id: str) -> RemoteTask:
-    return _load(data, task_id)
-
-
 def for_client(data: TenantData, client_id: str) -> list[RemoteTask]:
     clients.load_document(data, client_id)
     query = data.collection(REMOTE_TASKS).where("client_id", "==", client_id)
@@ -348,7 +334,8 @@ def for_client(data: TenantData, client_id: str) -> list[RemoteTask]:
 def resend(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
     """A new e-mail with a new link; the old link stops working."""
     ref = data.document(REMOTE_TASKS, task_id)
-    expires = datetime.now(UTC) + timedelta(days=settings_for(data).link_days)
+    tenant_name, settings = _sender(data)
+    expires = _end_of_day(datetime.now(UTC) + timedelta(days=settings.link_days))
 
     @firestore.transactional
     def bump(transaction: firestore.Transaction) -> RemoteTask:
@@ -370,11 +357,11 @@ def resend(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
         )
         return task
 
-    _load(data, task_id)
+    get(data, task_id)
     task: RemoteTask = bump(data.db.transaction())
     _withdraw(data, f"rt-{task.id}-v{task.link_version - 1}", "a newer link was sent")
-    _email(data, task, "remote_task", f"rt-{task.id}-v{task.link_version}")
-    _schedule_reminder(data, task, datetime.now(UTC))
+    _email(data, task, "remote_task", f"rt-{task.id}-v{task.link_version}", tenant_name)
+    _schedule_reminder(data, task, datetime.now(UTC), settings.reminder_days)
     record_event(
         data,
         actor=me.uid,
@@ -420,7 +407,7 @@ def cancel(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
         transaction.update(ref, {"status": task.status.value, "cancelled_at": task.cancelled_at})
         return task
 
-    _load(data, task_id)
+    get(data, task_id)
     task: RemoteTask = apply(data.db.transaction())
     _withdraw(data, f"rt-{task.id}-v{task.link_version}", "the remote task was cancelled")
     record_event(
@@ -591,18 +578,23 @@ class Reminder(BaseModel):
 def remind(reminder: Reminder) -> bool:
     """Remind once if the task is still unanswered; True if an e-mail was requested."""
     data = TenantData(firestore_client(), reminder.tenant_id)
-    if not data.root.get().exists:
-        return False
     snapshot = data.document(REMOTE_TASKS, reminder.task_id).get()
     if not snapshot.exists:
         return False
     task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
     if task.status not in OPEN or task.link_version != reminder.version:
         return False  # answered, cancelled or resent since: nothing to remind of
-    if (data.root.get().to_dict() or {}).get("status") != TenantStatus.ACTIVE:
+    tenant = data.root.get().to_dict() or {}
+    if tenant.get("status") != TenantStatus.ACTIVE:  # also a tenant that no longer exists
         return False
     # The message id makes a reminder delivered twice send one e-mail.
-    _email(data, task, "remote_task_reminder", f"rt-{task.id}-v{task.link_version}-reminder")
+    _email(
+        data,
+        task,
+        "remote_task_reminder",
+        f"rt-{task.id}-v{task.link_version}-reminder",
+        str(tenant.get("display_name", "")),
+    )
     data.document(REMOTE_TASKS, task.id).update({"reminded_at": datetime.now(UTC)})
     record_event(
         data,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from google.api_core.exceptions import AlreadyExists
 
-from shared.gcp import publisher, queue_path, tasks_client, topic_path
+from shared.gcp import publisher, schedule_call, topic_path
 from shared.messaging.models import (
     MESSAGES,
     Channel,
@@ -85,22 +85,11 @@ def publish(request: MessageRequest) -> str:
 
 def schedule_release(request: MessageRequest, send_at: datetime) -> None:
     """A Cloud Task that calls the release function at `send_at`; named by message id."""
-    from google.cloud import tasks_v2
-
-    settings = get_settings()
-    queue = queue_path(settings.scheduled_message_queue)
     body = ScheduledRelease(tenant_id=request.tenant_id, message_id=request.id)
-    http = tasks_v2.HttpRequest(
-        url=settings.function_url(RELEASE_FUNCTION),
-        http_method=tasks_v2.HttpMethod.POST,
-        headers={"Content-Type": "application/json"},
-        body=body.model_dump_json().encode(),
+    schedule_call(
+        get_settings().scheduled_message_queue,
+        RELEASE_FUNCTION,
+        body.model_dump_json().encode(),
+        send_at,
+        request.id,
     )
-    if not settings.uses_emulators:  # the emulator cannot mint OIDC tokens
-        http.oidc_token = tasks_v2.OidcToken(service_account_email=settings.invoker_service_account)
-    task = tasks_v2.Task(
-        name=f"{queue}/tasks/{request.id}", schedule_time=send_at, http_request=http
-    )
-    # Cloud Tasks refuses a second task of the same name: the message is scheduled already.
-    with contextlib.suppress(AlreadyExists):
-        tasks_client().create_task(parent=queue, task=task)
