@@ -23,7 +23,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -521,16 +521,6 @@ class Stack:
             if service.process is not None and service.process.poll() is not None:
                 return service
         return None
-
-
-@contextlib.contextmanager
-def running(profile: Profile, *, seed: bool = False) -> Iterator[Stack]:
-    stack = Stack(profile)
-    stack.start(seed=seed)
-    try:
-        yield stack
-    finally:
-        stack.stop()
 
 
 class _Stop(Exception):

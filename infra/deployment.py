@@ -146,12 +146,6 @@ class Deployment(BaseModel, frozen=True):
                 raise ValueError(f"{target!r} is not an internal (public = false) HTTP function")
         return self
 
-    def function(self, name: str) -> Function:
-        for function in self.functions:
-            if function.name == name:
-                return function
-        raise KeyError(name)
-
     def subscription_name(self, function: Function) -> str:
         return f"{function.topic}-{function.name.replace('_', '-')}"
 

@@ -15,8 +15,6 @@ from google.api_core.exceptions import AlreadyExists
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from google.cloud import firestore
-
     from shared.tenancy import TenantData
 
 EVENTS = "events"
@@ -42,7 +40,6 @@ def record_event(
     subject: str,
     details: dict[str, Any] | None = None,
     event_id: str | None = None,
-    transaction: firestore.Transaction | None = None,
     client_id: str | None = None,
     exercise_id: str | None = None,
 ) -> str:
@@ -59,9 +56,6 @@ def record_event(
         exercise_id=exercise_id,
     )
     data = event.model_dump()
-    if transaction is not None:
-        transaction.create(ref, data)
-        return str(ref.id)
     # An AlreadyExists means an earlier delivery recorded this very event.
     with contextlib.suppress(AlreadyExists):
         ref.create(data)
