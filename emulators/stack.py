@@ -79,20 +79,21 @@ class Profile:
         return f"http://127.0.0.1:{self.functions}"
 
 
+def _offset(port: int) -> int:
+    """TRIVSEL_PORT_OFFSET (a multiple of 1000) moves the test and smoke stacks, so several
+    test runs can share a machine."""
+    return port + int(os.environ.get("TRIVSEL_PORT_OFFSET", "0"))
+
+
 PROFILES = {
     "dev": Profile("dev", "demo-trivsel", 8080, 8085, 9099, 4443, 8123, 5000, 8000, 4400, 4500),
     "test": Profile(
-        "test",
+        "test" + os.environ.get("TRIVSEL_PORT_OFFSET", ""),
         "demo-trivsel-test",
-        18080,
-        18085,
-        19099,
-        14443,
-        18123,
-        15000,
-        18000,
-        14400,
-        14500,
+        *(
+            _offset(port)
+            for port in (18080, 18085, 19099, 14443, 18123, 15000, 18000, 14400, 14500)
+        ),
         extra_env={
             "TRIVSEL_MESSAGE_BACKOFF_BASE_S": "0.2",
             "TRIVSEL_MESSAGE_BACKOFF_MAX_S": "1",
@@ -101,7 +102,12 @@ PROFILES = {
     ),
     # Used by tests/test_stack.py to run `up` beside the test stack.
     "smoke": Profile(
-        "smoke", "demo-trivsel-smoke", 28080, 28085, 29099, 24443, 28123, 25000, 28000, 24400, 24500
+        "smoke" + os.environ.get("TRIVSEL_PORT_OFFSET", ""),
+        "demo-trivsel-smoke",
+        *(
+            _offset(port)
+            for port in (28080, 28085, 29099, 24443, 28123, 25000, 28000, 24400, 24500)
+        ),
     ),
 }
 
