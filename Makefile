@@ -57,7 +57,7 @@ deploy-dry-run: setup
 	$(PY) -m infra.deploy --project trivsel-example --dry-run
 
 openapi: setup
-	$(PY) -m shared.openapi
+	$(PY) -m infra.openapi
 
 clean:
 	rm -rf $(VENV) .venv-tasks emulators/node_modules .stack build

@@ -1,15 +1,38 @@
-"""The demo data `make up` seeds: one tenant, its administrator and a professional,
-and the supplier's system owner. Safe to run again (it resets passwords)."""
+"""The demo tenant `make up` seeds, through the public HTTP API of the running functions.
+
+The system owner seeds the catalogue and provisions the tenant with its administrator, who
+creates the professional; the professional then creates the clients of emulators/demo_data.json,
+assigns courses, performs exercises, sends remote tasks (one is answered from the link in the
+e-mail moto received, as a contact person would) and plans exercises in the calendar.
+Firebase Admin does only what the API cannot: the owner's account and known demo passwords.
+Safe to run again on a running stack: what exists is kept, passwords are reset.
+"""
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from shared.principal import Role
+
+HERE = Path(__file__).parent
+DEMO_DATA: dict[str, Any] = json.loads((HERE / "demo_data.json").read_text(encoding="utf-8"))
+DEMO_CATALOGUE = HERE / "demo_catalogue.json"
+CATALOGUE_KINDS = ("focus-areas", "exercises", "courses", "documents", "videos")  # refs first
+MAIL_TIMEOUT_S = 60.0
+LINK = re.compile(r"https?://[^\s\"'<>]+/remote_task_page/[^\s\"'<>]+")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -27,93 +50,231 @@ class DemoUser:
     display_name: str
 
 
-DEMO_TENANT = DemoTenant("demo", "Demo Kommune", seats=5)
-# Demo passwords are for the local emulators only; they exist nowhere else.
-DEMO_USERS = (
-    DemoUser("admin@demo.trivsel.dk", "Demo-admin-2026", Role.ADMIN, "Anne Administrator"),
-    DemoUser(
-        "fagperson@demo.trivsel.dk", "Demo-fagperson-2026", Role.PROFESSIONAL, "Frederik Fagperson"
-    ),
-    DemoUser("systemejer@trivsel.dk", "Demo-systemejer-2026", Role.OWNER, "Sofie Systemejer"),
+DEMO_TENANT = DemoTenant(
+    DEMO_DATA["tenant"]["slug"],
+    DEMO_DATA["tenant"]["display_name"],
+    seats=DEMO_DATA["tenant"]["licence"]["seats"],
+)
+DEMO_USERS = tuple(
+    DemoUser(u["email"], u["password"], Role(u["role"]), u["display_name"])
+    for u in DEMO_DATA["users"]
 )
 
 
-DEMO_CATALOGUE = Path(__file__).with_name("demo_catalogue.json")
+class SeedError(RuntimeError):
+    """The demo could not be seeded; the message says which step failed."""
 
 
-def seed_catalogue() -> None:
-    """The Danish demo catalogue, through the same code the owner's API uses."""
-    from functions.clients.catalogue import Kind, put_item
+class HttpError(SeedError):
+    def __init__(self, method: str, url: str, status: int, body: str) -> None:
+        super().__init__(f"seeding the demo: {method} {url} answered {status}: {body[:500]}")
+        self.status = status
+
+
+# -- HTTP -------------------------------------------------------------------------------------
+
+
+def _request(
+    method: str,
+    url: str,
+    *,
+    body: Any = None,
+    form: dict[str, str] | None = None,
+    token: str | None = None,
+) -> str:
+    """One call; the text of a 2xx answer, an HttpError for anything else."""
+    headers: dict[str, str] = {}
+    data: bytes | None = None
+    if body is not None:
+        headers["Content-Type"], data = "application/json", json.dumps(body).encode()
+    if form is not None:  # as a browser posts a form
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        data = urllib.parse.urlencode(form).encode()
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 (loopback)
+            return str(reply.read().decode())
+    except urllib.error.HTTPError as error:
+        raise HttpError(method, url, error.code, error.read().decode(errors="replace")) from None
+
+
+@dataclass(frozen=True)
+class Api:
+    """The functions host, called as one signed-in user."""
+
+    token: str
+
+    def __call__(self, method: str, path: str, body: Any = None) -> Any:
+        url = os.environ["TRIVSEL_FUNCTIONS_URL"] + path
+        text = _request(method, url, body=body, token=self.token)
+        return json.loads(text) if text else None
+
+
+def sign_in(user: DemoUser) -> Api:
+    """Sign in over REST against the Auth emulator, as the frontend does."""
+    url = (
+        f"http://{os.environ['FIREBASE_AUTH_EMULATOR_HOST']}/identitytoolkit.googleapis.com"
+        "/v1/accounts:signInWithPassword?key=any"
+    )
+    body = {"email": user.email, "password": user.password, "returnSecureToken": True}
+    return Api(str(json.loads(_request("POST", url, body=body))["idToken"]))
+
+
+def wait_for(check: Callable[[], T | None], what: str, timeout: float = MAIL_TIMEOUT_S) -> T:
+    deadline = time.monotonic() + timeout
+    while (found := check()) is None:
+        if time.monotonic() > deadline:
+            raise SeedError(f"seeding the demo: no {what} after {timeout:.0f} s")
+        time.sleep(0.2)
+    return found
+
+
+# -- accounts (Firebase Admin: only what the API cannot do) ------------------------------------
+
+
+def set_password(user: DemoUser) -> None:
+    """A known password (the API mails a reset link instead); the owner's account and role
+    too, which no API creates."""
+    from firebase_admin import auth
+
+    from shared.gcp import firebase_app
+
+    app = firebase_app()
+    try:
+        uid = auth.get_user_by_email(user.email, app=app).uid
+    except auth.UserNotFoundError:
+        if user.role is not Role.OWNER:
+            raise
+        uid = auth.create_user(email=user.email, display_name=user.display_name, app=app).uid
+    if user.role is Role.OWNER:
+        auth.set_custom_user_claims(uid, {"role": Role.OWNER.value}, app=app)
+    auth.update_user(uid, password=user.password, app=app)
+
+
+def _exists_already(call: Callable[[], object]) -> None:
+    """Create something unless it is there from an earlier run (409)."""
+    try:
+        call()
+    except HttpError as error:
+        if error.status != 409:
+            raise
+
+
+# -- the catalogue and the tenant ----------------------------------------------------------
+
+
+def seed_catalogue(owner: Api) -> None:
     from shared.gcp import storage_client
-    from shared.storage import UPLOADS, bucket_name
 
     catalogue = json.loads(DEMO_CATALOGUE.read_text(encoding="utf-8"))
-    bucket = storage_client().bucket(bucket_name(UPLOADS))
+    bucket_name = os.environ.get("TRIVSEL_UPLOADS_BUCKET")  # the stack sets it, from infra/
+    if not bucket_name:
+        raise SeedError("seeding the demo: TRIVSEL_UPLOADS_BUCKET is not set")
+    bucket = storage_client().bucket(bucket_name)
     for name, text in catalogue["document_texts"].items():
         bucket.blob(name).upload_from_string(text.encode(), content_type="text/plain")
-    for kind in (Kind.FOCUS_AREAS, Kind.EXERCISES, Kind.COURSES, Kind.DOCUMENTS, Kind.VIDEOS):
-        for item_id, item in catalogue[kind.value].items():
-            put_item(kind, item_id, item)
+    for kind in CATALOGUE_KINDS:
+        for item_id, item in catalogue[kind].items():
+            owner("PUT", f"/clients_api/catalogue/{kind}/{item_id}", item)
+
+
+def provision_tenant(owner: Api, admin: DemoUser) -> None:
+    tenant, today = DEMO_DATA["tenant"], date.today()
+    licence = {
+        **tenant["licence"],
+        "period_start": today.isoformat(),
+        "period_end": (today + timedelta(days=364)).isoformat(),
+    }
+    body = {
+        "slug": tenant["slug"],
+        "display_name": tenant["display_name"],
+        "licence": licence,
+        "administrator": {"email": admin.email, "display_name": admin.display_name},
+    }
+    _exists_already(lambda: owner("POST", "/auth_api/tenants", body))
+
+
+# -- clients, courses, remote tasks, calendar -------------------------------------------------
+
+
+def remote_task_links(address: str) -> list[str]:
+    """The remote-task links in the e-mails moto received for `address`, oldest first."""
+    data = json.loads(_request("GET", os.environ["AWS_ENDPOINT_URL"] + "/moto-api/data.json"))
+    mails = [
+        m
+        for m in data.get("ses", {}).get("Message", [])
+        if address in m.get("destinations", {}).get("ToAddresses", [])
+    ]
+    links = (html.unescape(link) for m in mails for link in LINK.findall(m["body"]))
+    return list(dict.fromkeys(links))
+
+
+def answer_by_link(link: str, form: dict[str, str]) -> None:
+    """Open the page behind the link and post its form, as the contact person's browser does."""
+    page = _request("GET", link)
+    missing = [name for name in form if f'name="{name}"' not in page]
+    if '<form method="post">' not in page or missing:
+        raise SeedError(f"seeding the demo: the page at {link} has no form fields {missing}")
+    _request("POST", link, form=form)  # the form has no action: it posts to the page itself
+
+
+def send_remote_task(pro: Api, item: str, task: dict[str, Any]) -> None:
+    answer = task.get("answer")
+    before = set(remote_task_links(answer["from"])) if answer else set()
+    pro("POST", f"/remote_tasks_api{item}/remote-tasks", {})
+    if answer is None:
+        return
+    link = wait_for(
+        lambda: next((x for x in remote_task_links(answer["from"]) if x not in before), None),
+        f"remote-task e-mail to {answer['from']} at moto",
+    )
+    answer_by_link(link, answer["form"])
+
+
+def seed_course(pro: Api, client_path: str, spec: dict[str, Any]) -> None:
+    course = pro("POST", f"/clients_api{client_path}/courses", {"course_id": spec["course_id"]})
+    items = {
+        i["exercise_id"]: f"{client_path}/courses/{course['id']}/items/{i['id']}"
+        for i in course["items"]
+    }
+    for exercise_id, answers in spec.get("perform", {}).items():
+        pro("POST", f"/clients_api{items[exercise_id]}/perform", {"answers": answers})
+    for task in spec.get("remote_tasks", []):
+        send_remote_task(pro, items[task["exercise_id"]], task)
+    for exercise_id, days in spec.get("schedule", {}).items():
+        planned = date.today() + timedelta(days=days)
+        pro("PUT", f"/clients_api{items[exercise_id]}/schedule", {"date": planned.isoformat()})
+
+
+def seed_client(pro: Api, spec: dict[str, Any]) -> None:
+    body = {key: spec[key] for key in ("profile", "contacts", "consent") if key in spec}
+    path = "/clients/" + pro("POST", "/clients_api/clients", body)["id"]
+    if spec.get("pseudonymise"):
+        pro("POST", f"/clients_api{path}/pseudonymise")
+    for course in spec.get("courses", []):
+        seed_course(pro, path, course)
+
+
+# -- all of it ---------------------------------------------------------------------------------
 
 
 def seed_demo(env: dict[str, str]) -> None:
     os.environ.update(env)
-    seed_catalogue()
-    from firebase_admin import auth
-
-    from functions.auth import tenants
-    from functions.auth.models import AddOn, Licence, Tenant, User, UserStatus
-    from shared.gcp import firebase_app, firestore_client
-    from shared.principal import ROLE_CLAIM, TENANT_CLAIM, TenantStatus
-    from shared.tenancy import TenantData
-
-    now = datetime.now(UTC)
-    data = TenantData(firestore_client(), DEMO_TENANT.tenant_id)
-    members = [u for u in DEMO_USERS if u.role is not Role.OWNER]
-    tenant = Tenant(
-        slug=DEMO_TENANT.tenant_id,
-        display_name=DEMO_TENANT.display_name,
-        status=TenantStatus.ACTIVE,
-        created_at=now,
-        seats_used=sum(u.role is Role.PROFESSIONAL for u in members),
-        licence=Licence(
-            seats=DEMO_TENANT.seats,
-            period_start=date(now.year, 1, 1),
-            period_end=date(now.year, 12, 31),
-            focus_areas=["angst", "sorg", "trivsel"],
-            add_ons=[AddOn.VR, AddOn.SMS_MFA],
-        ),
-    )
-    data.root.set(tenants.to_document(tenant))
-    app = firebase_app()
-    for user in DEMO_USERS:
-        try:
-            record = auth.get_user_by_email(user.email, app=app)
-            auth.update_user(
-                record.uid,
-                password=user.password,
-                display_name=user.display_name,
-                disabled=False,
-                app=app,
-            )
-        except auth.UserNotFoundError:
-            record = auth.create_user(
-                email=user.email,
-                password=user.password,
-                display_name=user.display_name,
-                email_verified=True,
-                app=app,
-            )
-        claims = {ROLE_CLAIM: user.role.value}
-        if user.role is not Role.OWNER:
-            claims[TENANT_CLAIM] = DEMO_TENANT.tenant_id
-            profile = User(
-                uid=record.uid,
-                email=user.email,
-                display_name=user.display_name,
-                role=user.role,
-                status=UserStatus.ACTIVE,
-                created_at=now,
-            )
-            data.document(tenants.USERS, record.uid).set(profile.model_dump(exclude={"uid"}))
-        auth.set_custom_user_claims(record.uid, claims, app=app)
+    users = {user.role: user for user in DEMO_USERS}
+    set_password(users[Role.OWNER])
+    owner = sign_in(users[Role.OWNER])
+    seed_catalogue(owner)
+    provision_tenant(owner, users[Role.ADMIN])
+    set_password(users[Role.ADMIN])
+    admin = sign_in(users[Role.ADMIN])
+    pro_user = users[Role.PROFESSIONAL]
+    body = {"email": pro_user.email, "display_name": pro_user.display_name, "role": "professional"}
+    _exists_already(lambda: admin("POST", "/auth_api/users", body))
+    set_password(pro_user)
+    pro = sign_in(pro_user)
+    if pro("GET", "/clients_api/clients?limit=1")["clients"]:
+        return  # seeded by an earlier run
+    for client in DEMO_DATA["clients"]:
+        seed_client(pro, client)

@@ -79,10 +79,12 @@ class Profile:
         return f"http://127.0.0.1:{self.functions}"
 
 
-def _offset(port: int) -> int:
-    """TRIVSEL_PORT_OFFSET (a multiple of 1000) moves the test and smoke stacks, so several
+def _ports(*ports: int) -> tuple[int, int, int, int, int, int, int, int, int]:
+    """TRIVSEL_PORT_OFFSET (e.g. 30000) moves the test and smoke stacks, so several
     test runs can share a machine."""
-    return port + int(os.environ.get("TRIVSEL_PORT_OFFSET", "0"))
+    offset = int(os.environ.get("TRIVSEL_PORT_OFFSET", "0"))
+    p = [port + offset for port in ports]
+    return (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8])
 
 
 PROFILES = {
@@ -90,10 +92,7 @@ PROFILES = {
     "test": Profile(
         "test" + os.environ.get("TRIVSEL_PORT_OFFSET", ""),
         "demo-trivsel-test",
-        *(
-            _offset(port)
-            for port in (18080, 18085, 19099, 14443, 18123, 15000, 18000, 14400, 14500)
-        ),
+        *_ports(18080, 18085, 19099, 14443, 18123, 15000, 18000, 14400, 14500),
         extra_env={
             "TRIVSEL_MESSAGE_BACKOFF_BASE_S": "0.2",
             "TRIVSEL_MESSAGE_BACKOFF_MAX_S": "1",
@@ -104,10 +103,7 @@ PROFILES = {
     "smoke": Profile(
         "smoke" + os.environ.get("TRIVSEL_PORT_OFFSET", ""),
         "demo-trivsel-smoke",
-        *(
-            _offset(port)
-            for port in (28080, 28085, 29099, 24443, 28123, 25000, 28000, 24400, 24500)
-        ),
+        *_ports(28080, 28085, 29099, 24443, 28123, 25000, 28000, 24400, 24500),
     ),
 }
 
@@ -117,8 +113,10 @@ _STACK_LINK_SECRET = base64.b64encode(os.urandom(32)).decode()
 
 
 def stack_env(profile: Profile) -> dict[str, str]:
-    """The environment that points the Google, Firebase and AWS clients at this stack."""
+    """The environment that points the Google, Firebase and AWS clients at this stack,
+    and hands every function the resource names of infra/deployment.toml."""
     host = "127.0.0.1"
+    deployment = load()
     return {
         "GOOGLE_CLOUD_PROJECT": profile.project_id,
         "GCLOUD_PROJECT": profile.project_id,
@@ -130,13 +128,16 @@ def stack_env(profile: Profile) -> dict[str, str]:
         "AWS_ENDPOINT_URL": f"http://{host}:{profile.moto}",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": deployment.project.aws_region,
         "TRIVSEL_FUNCTIONS_URL": profile.functions_url,
         "TRIVSEL_MAIL_SENDER": f"Trivsel <{MAIL_SENDER}>",
         "TRIVSEL_CORS_ORIGINS": "http://localhost:5173,http://127.0.0.1:5173",
         # A fresh key per stack: the emulators keep nothing after they stop anyway.
         "TRIVSEL_CLIENT_KEK": _STACK_KEK,
         "TRIVSEL_LINK_SECRET": _STACK_LINK_SECRET,
+        **deployment.resource_env(
+            profile.project_id, lambda name: f"{profile.functions_url}/{name}/"
+        ),
         **profile.extra_env,
     }
 
@@ -554,6 +555,7 @@ def _print_ready(stack: Stack) -> None:
             f"  schedule {job.name}: '{job.cron}' {job.time_zone} -> {job.target}"
             f" (no Scheduler emulator: POST {p.functions_url}/{job.target}/ to run it)"
         )
+    print(f"\nAPI reference: {p.functions_url}/docs/")
     print("\nEmulators:")
     for what, port in p.ports().items():
         if what != "functions" and not what.startswith("firebase-tools"):

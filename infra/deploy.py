@@ -17,13 +17,12 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 from infra.deployment import ROOT, Deployment, Function, load
-from shared.settings import INVOKER_ACCOUNT_ID
 
 STAGING = ROOT / "build" / "deploy"
-INVOKER = INVOKER_ACCOUNT_ID
 SERVICES = (
     "cloudfunctions",
     "run",
@@ -52,30 +51,35 @@ def _function_url(function: str, region: str, project: str) -> str:
     )
 
 
-def invoker_account(project: str) -> str:
+def invoker_account(d: Deployment, project: str) -> str:
     """The service account Cloud Tasks and Cloud Scheduler call internal functions as."""
-    return f"{INVOKER}@{project}.iam.gserviceaccount.com"
+    return f"{d.project.invoker_account}@{project}.iam.gserviceaccount.com"
 
 
-def _runtime_config(d: Deployment, project: str) -> str:
-    env = {
+def function_url(d: Deployment, project: str) -> Callable[[str], str]:
+    """Cloud Functions' own URL of a function (known before it is deployed)."""
+    return lambda name: f"https://{d.project.region}-{project}.cloudfunctions.net/{name}/"
+
+
+def runtime_env(d: Deployment, project: str) -> dict[str, str]:
+    return {
         "GOOGLE_CLOUD_PROJECT": project,
-        "TRIVSEL_REGION": d.project.region,
         "TRIVSEL_CORS_ORIGINS": ",".join(d.project.cors_origins),
         "TRIVSEL_MAIL_SENDER": d.project.mail_sender,
         "AWS_DEFAULT_REGION": d.project.aws_region,
+        **d.resource_env(project, function_url(d, project)),
     }
-    # The SES/SNS keys come from Secret Manager, never from this repository.
-    secrets = {
-        "AWS_ACCESS_KEY_ID": "trivsel-aws-access-key-id:latest",
-        "AWS_SECRET_ACCESS_KEY": "trivsel-aws-secret-access-key:latest",
-        "TRIVSEL_CLIENT_KEK": "trivsel-client-kek:latest",
-        "TRIVSEL_LINK_SECRET": "trivsel-link-secret:latest",
-    }
-    return (
-        f"--set-env-vars {shlex.quote('^;^' + ';'.join(f'{k}={v}' for k, v in env.items()))}"
-        f" --set-secrets {','.join(f'{k}={v}' for k, v in secrets.items())}"
-    )
+
+
+def _runtime_config(fn: Function, d: Deployment, project: str) -> str:
+    env = runtime_env(d, project)
+    config = f"--set-env-vars {shlex.quote('^;^' + ';'.join(f'{k}={v}' for k, v in env.items()))}"
+    # Secrets come from Secret Manager, never from this repository; each function gets
+    # only the ones it names.
+    secrets = d.secrets_of(fn)
+    if secrets:
+        config += " --set-secrets " + ",".join(f"{s.env}={s.name}:latest" for s in secrets)
+    return config
 
 
 def _deploy_function(fn: Function, d: Deployment, project: str, staging: Path) -> list[str]:
@@ -84,7 +88,7 @@ def _deploy_function(fn: Function, d: Deployment, project: str, staging: Path) -
     deploy = (
         f"gcloud functions deploy {fn.name} --gen2 {where} --runtime {d.project.runtime}"
         f" --source {shlex.quote(str(staging / fn.area))} --entry-point {fn.name}"
-        f" --memory {fn.memory} --timeout {fn.timeout} {_runtime_config(d, project)}"
+        f" --memory {fn.memory} --timeout {fn.timeout} {_runtime_config(fn, d, project)}"
     )
     if fn.trigger == "http" and fn.public:
         # Callers are authenticated by Firebase ID tokens in our code, not by IAM.
@@ -97,7 +101,7 @@ def _deploy_function(fn: Function, d: Deployment, project: str, staging: Path) -
     if fn.trigger == "http" and not fn.public:
         commands.append(
             f"gcloud functions add-invoker-policy-binding {fn.name} {where}"
-            f" --member serviceAccount:{invoker_account(project)}"
+            f" --member serviceAccount:{invoker_account(d, project)}"
         )
     topic = next((t for t in d.topics if t.name == fn.topic), None)
     if topic is not None and topic.dead_letter_topic:
@@ -121,7 +125,7 @@ def _deploy_function(fn: Function, d: Deployment, project: str, staging: Path) -
 def commands(d: Deployment, project: str, staging: Path = STAGING) -> list[str]:
     region = d.project.region
     apis = " ".join(f"{s}.googleapis.com" for s in SERVICES)
-    invoker = invoker_account(project)
+    invoker = invoker_account(d, project)
     where = f"--project {project} --location {region}"
     out = [
         f"gcloud services enable {apis} --project {project}",
@@ -132,7 +136,7 @@ def commands(d: Deployment, project: str, staging: Path = STAGING) -> list[str]:
         ),
         _ensure(
             f"gcloud iam service-accounts describe {invoker} --project {project}",
-            f"gcloud iam service-accounts create {INVOKER} --project {project}"
+            f"gcloud iam service-accounts create {d.project.invoker_account} --project {project}"
             " --display-name 'Trivsel: Cloud Tasks and Scheduler invoker'",
         ),
         # Cloud Tasks mints OIDC tokens as the invoker: the runtime account must act as it.
@@ -145,7 +149,9 @@ def commands(d: Deployment, project: str, staging: Path = STAGING) -> list[str]:
         out.append(
             _ensure(
                 f"gcloud pubsub topics describe {topic.name} --project {project}",
-                f"gcloud pubsub topics create {topic.name} --project {project}",
+                f"gcloud pubsub topics create {topic.name} --project {project}"
+                # Messages are stored only in the EU region (they hold addresses).
+                f" --message-storage-policy-allowed-regions {region}",
             )
         )
     for bucket in d.buckets:
@@ -205,16 +211,17 @@ def runtime_requirements() -> list[str]:
 def stage(d: Deployment, staging: Path = STAGING) -> None:
     """Write one self-contained source folder per function area, and lifecycle files.
 
-    The folder keeps the repository's package layout (functions/, shared/) so modules
-    import each other as they do locally; a generated main.py at its root re-exports
-    only this area's entry points, as Cloud Functions expects.
+    The folder holds only the area's own package and shared/ (areas never import each
+    other: import-linter checks it), in the repository's layout; a generated main.py at
+    its root re-exports this area's entry points, as Cloud Functions expects.
     """
     shutil.rmtree(staging, ignore_errors=True)
     skip = shutil.ignore_patterns("__pycache__")
     for area in d.areas:
         target = staging / area
-        # Every area's package comes along: remote tasks use the clients' domain code.
-        shutil.copytree(ROOT / "functions", target / "functions", ignore=skip)
+        (target / "functions").mkdir(parents=True)
+        shutil.copy(ROOT / "functions" / "__init__.py", target / "functions" / "__init__.py")
+        shutil.copytree(ROOT / "functions" / area, target / "functions" / area, ignore=skip)
         shutil.copytree(ROOT / "shared", target / "shared", ignore=skip)
         entries = sorted(fn.name for fn in d.functions if fn.area == area)
         (target / "main.py").write_text(

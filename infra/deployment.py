@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import tomllib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Self
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTION = ROOT / "infra" / "deployment.toml"
 NAME = r"^[a-z][a-z0-9-]{2,62}$"
+ENV = r"^[A-Z][A-Z0-9_]{2,62}$"
 FUNCTION_NAME = r"^[a-z][a-z0-9_]{2,62}$"
 DURATION = r"^[0-9]+(\.[0-9]+)?s$"
 Trigger = Literal["http", "pubsub"]
@@ -36,6 +38,7 @@ class Project(BaseModel, frozen=True):
     cors_origins: tuple[str, ...]
     mail_sender: str
     aws_region: str
+    invoker_account: str = Field(pattern=NAME)
 
 
 class Function(BaseModel, frozen=True):
@@ -53,6 +56,10 @@ class Function(BaseModel, frozen=True):
     memory: str = "256Mi"
     timeout: str = "60s"
     description: str
+    # The Secret Manager secrets this function gets (names of [[secrets]]), and no others.
+    secrets: tuple[str, ...] = ()
+    # Where every function finds this function's URL (e.g. the page a link opens).
+    url_env: str | None = Field(default=None, pattern=ENV)
 
     @model_validator(mode="after")
     def _topic_iff_pubsub(self) -> Self:
@@ -78,6 +85,7 @@ class Function(BaseModel, frozen=True):
 
 class Topic(BaseModel, frozen=True):
     name: str = Field(pattern=NAME)
+    env: str | None = Field(default=None, pattern=ENV)
     dead_letter_topic: str | None = None
     max_delivery_attempts: int = Field(default=5, ge=5, le=100)
     min_backoff: str = Field(default="10s", pattern=DURATION)
@@ -86,6 +94,8 @@ class Topic(BaseModel, frozen=True):
 
 class Queue(BaseModel, frozen=True):
     name: str = Field(pattern=NAME)
+    # Holds the queue's name; <env>_URL holds its target's URL.
+    env: str | None = Field(default=None, pattern=ENV)
     target: str  # an HTTP function
     path: str = "/"
     max_attempts: int = Field(default=5, ge=1)
@@ -113,11 +123,18 @@ class Schedule(BaseModel, frozen=True):
 
 class Bucket(BaseModel, frozen=True):
     suffix: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")
+    env: str | None = Field(default=None, pattern=ENV)
     description: str
     lifecycle_delete_age_days: int | None = Field(default=None, ge=1)
 
     def name(self, project_id: str) -> str:
         return f"{project_id}-{self.suffix}"
+
+
+class Secret(BaseModel, frozen=True):
+    name: str = Field(pattern=NAME)
+    env: str = Field(pattern=ENV)
+    description: str
 
 
 class Deployment(BaseModel, frozen=True):
@@ -127,6 +144,7 @@ class Deployment(BaseModel, frozen=True):
     queues: tuple[Queue, ...] = ()
     schedules: tuple[Schedule, ...] = ()
     buckets: tuple[Bucket, ...] = ()
+    secrets: tuple[Secret, ...] = ()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -144,7 +162,49 @@ class Deployment(BaseModel, frozen=True):
         for target in [q.target for q in self.queues] + [s.target for s in self.schedules]:
             if target not in internal:
                 raise ValueError(f"{target!r} is not an internal (public = false) HTTP function")
+        secrets = {s.name for s in self.secrets}
+        for function in self.functions:
+            if unknown := set(function.secrets) - secrets:
+                raise ValueError(f"{function.name}: secrets {sorted(unknown)} are not declared")
         return self
+
+    def function(self, name: str) -> Function:
+        return next(f for f in self.functions if f.name == name)
+
+    def resource_names(self) -> set[str]:
+        """Every name of a resource: what code must never spell out itself."""
+        return (
+            {f.name for f in self.functions}
+            | {t.name for t in self.topics}
+            | {q.name for q in self.queues}
+            | {s.name for s in self.schedules}
+            | {b.suffix for b in self.buckets}
+            | {s.name for s in self.secrets}
+            | {self.project.invoker_account}
+        )
+
+    def resource_env(self, project_id: str, function_url: Callable[[str], str]) -> dict[str, str]:
+        """The environment that hands every resource binding to the code."""
+        env = {
+            "TRIVSEL_REGION": self.project.region,
+            "TRIVSEL_INVOKER_ACCOUNT": (
+                f"{self.project.invoker_account}@{project_id}.iam.gserviceaccount.com"
+            ),
+        }
+        for topic in self.topics:
+            if topic.env:
+                env[topic.env] = topic.name
+        for queue in self.queues:
+            if queue.env:
+                env[queue.env] = queue.name
+                env[queue.env + "_URL"] = function_url(queue.target) + queue.path.lstrip("/")
+        for bucket in self.buckets:
+            if bucket.env:
+                env[bucket.env] = bucket.name(project_id)
+        for function in self.functions:
+            if function.url_env:
+                env[function.url_env] = function_url(function.name)
+        return env
 
     def subscription_name(self, function: Function) -> str:
         return f"{function.topic}-{function.name.replace('_', '-')}"
@@ -152,6 +212,9 @@ class Deployment(BaseModel, frozen=True):
     @property
     def areas(self) -> list[str]:
         return sorted({f.area for f in self.functions})
+
+    def secrets_of(self, function: Function) -> list[Secret]:
+        return [s for s in self.secrets if s.name in function.secrets]
 
 
 @lru_cache(maxsize=1)
@@ -161,30 +224,25 @@ def load(path: Path = DESCRIPTION) -> Deployment:
 
 
 def functions_in_code() -> dict[str, str]:
-    """Every function entry point in functions/*/main.py: name -> signature type."""
-    from functions_framework import _function_registry
+    """Every entry point in functions/*/main.py: name -> signature type."""
+    from shared.http import entry_points
 
     found: dict[str, str] = {}
     for main in sorted((ROOT / "functions").glob("*/main.py")):
         module = importlib.import_module(f"functions.{main.parent.name}.main")
-        for attribute, value in vars(module).items():
-            if (
-                callable(value)
-                and getattr(value, "__module__", None) == module.__name__
-                and attribute in _function_registry.REGISTRY_MAP
-            ):
-                found[attribute] = _function_registry.REGISTRY_MAP[attribute]
+        found |= {name: signature for name, (signature, _) in entry_points(module).items()}
     return found
 
 
 def http_apis() -> list[Api]:
     """The Api of every public HTTP function (what the frontend calls), in description order."""
-    from shared.http import Api
+    from shared.http import entry_points
 
     apis: list[Api] = []
     for function in load().functions:
         if function.trigger != "http" or not function.public or not function.api:
             continue
-        module = importlib.import_module(function.module)
-        apis += [v for v in vars(module).values() if isinstance(v, Api) and v.name == function.name]
+        _, api = entry_points(importlib.import_module(function.module))[function.name]
+        if api is not None:
+            apis.append(api)
     return apis

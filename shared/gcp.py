@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import google.cloud.storage as storage
     from google.cloud import firestore, tasks_v2
 
+    from shared.settings import QueueBinding
+
 
 def _anonymous() -> Any:
     from google.auth.credentials import AnonymousCredentials
@@ -94,8 +96,8 @@ def queue_path(queue: str) -> str:
     return f"projects/{settings.project_id}/locations/{settings.region}/queues/{queue}"
 
 
-def schedule_call(queue: str, function: str, body: bytes, at: datetime, task_id: str) -> None:
-    """A Cloud Task that POSTs `body` to the internal function at `at`, once per `task_id`.
+def schedule_call(queue: QueueBinding, body: bytes, at: datetime, task_id: str) -> None:
+    """A Cloud Task that POSTs `body` to the queue's function at `at`, once per `task_id`.
 
     In production the task carries an OIDC token of the invoker account, which IAM
     checks before the function runs; the emulator cannot mint one. Cloud Tasks refuses
@@ -106,14 +108,14 @@ def schedule_call(queue: str, function: str, body: bytes, at: datetime, task_id:
 
     settings = get_settings()
     http = tasks_v2.HttpRequest(
-        url=settings.function_url(function),
+        url=queue.target_url,
         http_method=tasks_v2.HttpMethod.POST,
         headers={"Content-Type": "application/json"},
         body=body,
     )
     if not settings.uses_emulators:
         http.oidc_token = tasks_v2.OidcToken(service_account_email=settings.invoker_service_account)
-    parent = queue_path(queue)
+    parent = queue_path(queue.name)
     task = tasks_v2.Task(name=f"{parent}/tasks/{task_id}", schedule_time=at, http_request=http)
     with contextlib.suppress(AlreadyExists):
         tasks_client().create_task(parent=parent, task=task)

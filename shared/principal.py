@@ -15,19 +15,14 @@ from typing import Any
 
 from shared import errors
 from shared.gcp import firebase_app, firestore_client
-from shared.tenancy import TENANT_ID_PATTERN, TENANTS, TenantData
+from shared.tenancy import TENANT_ID_PATTERN, TenantData
+from shared.tenants import load_active
 
 
 class Role(StrEnum):
     OWNER = "owner"  # the supplier's staff (systemejer)
     ADMIN = "admin"  # a tenant's administrator
     PROFESSIONAL = "professional"  # a tenant's professional (fagperson)
-
-
-class TenantStatus(StrEnum):
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    TERMINATED = "terminated"
 
 
 # Custom claims carried by every Trivsel ID token (see README, "Identity").
@@ -127,15 +122,14 @@ def verify_id_token(token: str) -> Principal:
         raise errors.InvalidToken("The ID token was not issued for this account's tenant")
     principal = _claims_principal(uid, user.email, record_claims, int(claims.get("auth_time", 0)))
     if principal.tenant_id is not None:
-        tenant = check_tenant_status(principal.tenant_id)
-        sign_in = tenant.get("sign_in") or {}
+        sign_in = load_active(principal.tenant_data()).sign_in
         firebase = claims.get("firebase") or {}
         # Providers are project-wide: only password and the tenant's own Entra ID count.
-        providers = {"password", sign_in.get("entra_provider_id")}
+        providers = {"password", sign_in.entra_provider_id}
         if firebase.get("sign_in_provider") not in providers:
             raise errors.Forbidden("This sign-in method is not enabled for your organisation")
         second_factor = firebase.get("sign_in_second_factor")
-        if sign_in.get("mfa_required") and not second_factor:
+        if sign_in.mfa_required and not second_factor:
             raise errors.SecondFactorRequired(
                 "Your organisation requires an SMS code at sign-in. Enrol a phone number "
                 "and sign in again."
@@ -152,21 +146,3 @@ def _check_token_times(claims: dict[str, Any], skew_s: int = CLOCK_SKEW_S) -> No
         raise errors.InvalidToken("The ID token has expired; refresh it")
     if float(claims.get("iat", 0)) > now + skew_s:
         raise errors.InvalidToken("The ID token is issued in the future")
-
-
-def check_tenant_status(tenant_id: str) -> dict[str, Any]:
-    """The tenant's document, if its users may work now; else the refusal."""
-    snapshot = firestore_client().collection(TENANTS).document(tenant_id).get()
-    if not snapshot.exists:
-        raise errors.Forbidden("The account's tenant does not exist")
-    tenant: dict[str, Any] = snapshot.to_dict() or {}
-    status = tenant.get("status")
-    if status == TenantStatus.SUSPENDED:
-        raise errors.TenantSuspended(
-            "Your organisation's access is suspended. Contact your administrator."
-        )
-    if status == TenantStatus.TERMINATED:
-        raise errors.TenantTerminated()
-    if status != TenantStatus.ACTIVE:  # an unknown state fails closed
-        raise errors.Forbidden("The organisation's account is not active")
-    return tenant

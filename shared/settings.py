@@ -1,28 +1,50 @@
-"""Settings: the one place that knows whether we run against emulators or production.
+"""Process settings: the one place that knows whether we run against emulators or production.
 
 Everything is read from the environment once per process. Local stacks export the
 emulator variables (FIRESTORE_EMULATOR_HOST, ...); production sets none of them.
+Resource names (topics, queues, buckets, function URLs) are not written here: the
+deployment and the local stack hand them over from infra/deployment.toml, in the
+variables RESOURCE_VARIABLES names. (A tenant's own choices are its preferences, in
+shared/tenants.py, not settings.)
 """
 
 from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-# The service account that Cloud Tasks and Cloud Scheduler use to call internal functions.
-INVOKER_ACCOUNT_ID = "trivsel-invoker"
+# The variable each resource binding is read from; infra/deployment.toml names the
+# same variables (`env = ...`) and a test checks that the two agree.
+RESOURCE_VARIABLES = {
+    "message_topic": "TRIVSEL_MESSAGE_TOPIC",
+    "scheduled_message_queue": "TRIVSEL_SCHEDULED_MESSAGE_QUEUE",
+    "reminder_queue": "TRIVSEL_REMINDER_QUEUE",
+    "uploads_bucket": "TRIVSEL_UPLOADS_BUCKET",
+    "backups_bucket": "TRIVSEL_BACKUPS_BUCKET",
+    "remote_task_page_url": "TRIVSEL_REMOTE_TASK_PAGE_URL",
+}
+# A queue's variable names the queue; <variable>_URL is where its tasks are sent.
+QUEUE_URL_SUFFIX = "_URL"
+
+
+class ResourceMissing(RuntimeError):
+    """A resource binding the code needs is not in the environment (a deployment fault)."""
+
+
+class QueueBinding(BaseModel, frozen=True):
+    name: str
+    target_url: str  # the internal function its tasks call
 
 
 class Settings(BaseModel, frozen=True):
     project_id: str
     environment: Literal["emulator", "production"]
     region: str = "europe-west1"
-    # Where the HTTP functions are reachable: the push and task targets are built from it.
-    functions_base_url: str = ""
     firestore_emulator_host: str | None = None
     pubsub_emulator_host: str | None = None
     auth_emulator_host: str | None = None
@@ -33,9 +55,9 @@ class Settings(BaseModel, frozen=True):
     mail_sender: str = "Trivsel <no-reply@trivsel.dk>"
     sms_sender_id: str = "Trivsel"
     cors_origins: tuple[str, ...] = ()
-    message_topic: str = "message-requests"
-    scheduled_message_queue: str = "scheduled-messages"
-    # Cloud Tasks calls internal functions with an OIDC token for this account (infra/deploy.py).
+    # The resource bindings (see RESOURCE_VARIABLES); None where this process has none.
+    bindings: dict[str, str] = {}
+    # Cloud Tasks calls internal functions with an OIDC token for this account.
     invoker_service_account: str = ""
     message_max_attempts: int = Field(default=5, ge=1)
     # First retry waits this long; each later one twice as long, capped at the max.
@@ -45,7 +67,6 @@ class Settings(BaseModel, frozen=True):
     client_data_kek: bytes | None = Field(default=None, repr=False, min_length=32, max_length=32)
     # Signs remote-task links (32 bytes, base64 in TRIVSEL_LINK_SECRET).
     link_secret: bytes | None = Field(default=None, repr=False, min_length=32)
-    remote_task_queue: str = "remote-task-reminders"
     # A delivery attempt holds the message this long; a crashed attempt frees it afterwards.
     message_lease_s: float = Field(default=60.0, gt=0)
 
@@ -53,22 +74,60 @@ class Settings(BaseModel, frozen=True):
     def uses_emulators(self) -> bool:
         return self.environment == "emulator"
 
-    def function_url(self, name: str) -> str:
-        """Where another function (or a task) reaches the function `name`."""
-        return f"{self.functions_base_url}/{name}/"
+    def binding(self, field: str) -> str:
+        value = self.bindings.get(field)
+        if not value:
+            raise ResourceMissing(
+                f"{RESOURCE_VARIABLES[field]} is not set: infra/deployment.toml binds it"
+            )
+        return value
+
+    def queue(self, field: str) -> QueueBinding:
+        url = self.bindings.get(field + QUEUE_URL_SUFFIX.lower())
+        if not url:
+            raise ResourceMissing(f"{RESOURCE_VARIABLES[field]}{QUEUE_URL_SUFFIX} is not set")
+        return QueueBinding(name=self.binding(field), target_url=url)
+
+    @property
+    def message_topic(self) -> str:
+        return self.binding("message_topic")
+
+    @property
+    def uploads_bucket(self) -> str:
+        return self.binding("uploads_bucket")
+
+    @property
+    def backups_bucket(self) -> str:
+        return self.binding("backups_bucket")
+
+    @property
+    def remote_task_page_url(self) -> str:
+        return self.binding("remote_task_page_url")
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
-def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
+def _bindings(env: Mapping[str, str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for field, variable in RESOURCE_VARIABLES.items():
+        if env.get(variable):
+            found[field] = env[variable]
+        if env.get(variable + QUEUE_URL_SUFFIX):
+            found[field + QUEUE_URL_SUFFIX.lower()] = env[variable + QUEUE_URL_SUFFIX]
+    return found
+
+
+def settings_from_env(env: Mapping[str, str] = os.environ) -> Settings:
     """Build settings from environment variables (see README, "Settings")."""
     emulated = bool(env.get("FIRESTORE_EMULATOR_HOST"))
+    project = env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT") or ""
+    if not project:
+        raise RuntimeError("GOOGLE_CLOUD_PROJECT is not set")
     values: dict[str, object] = {
-        "project_id": env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT") or "",
+        "project_id": project,
         "environment": "emulator" if emulated else "production",
-        "functions_base_url": env.get("TRIVSEL_FUNCTIONS_URL", "").rstrip("/"),
         "firestore_emulator_host": env.get("FIRESTORE_EMULATOR_HOST"),
         "pubsub_emulator_host": env.get("PUBSUB_EMULATOR_HOST"),
         "auth_emulator_host": env.get("FIREBASE_AUTH_EMULATOR_HOST"),
@@ -76,19 +135,14 @@ def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Se
         "tasks_emulator_host": env.get("CLOUD_TASKS_EMULATOR_HOST"),
         "aws_endpoint_url": env.get("AWS_ENDPOINT_URL"),
         "cors_origins": _csv(env.get("TRIVSEL_CORS_ORIGINS")),
+        "bindings": _bindings(env),
+        "invoker_service_account": env.get("TRIVSEL_INVOKER_ACCOUNT", ""),
     }
-    project = values["project_id"]
-    region = env.get("TRIVSEL_REGION") or Settings.model_fields["region"].default
-    if not values["functions_base_url"] and project:
-        # Cloud Functions' own URL scheme; locally the stack sets TRIVSEL_FUNCTIONS_URL.
-        values["functions_base_url"] = f"https://{region}-{project}.cloudfunctions.net"
-    values["invoker_service_account"] = f"{INVOKER_ACCOUNT_ID}@{project}.iam.gserviceaccount.com"
     optional = {
         "region": "TRIVSEL_REGION",
         "aws_region": "AWS_DEFAULT_REGION",
         "mail_sender": "TRIVSEL_MAIL_SENDER",
         "sms_sender_id": "TRIVSEL_SMS_SENDER_ID",
-        "message_topic": "TRIVSEL_MESSAGE_TOPIC",
         "message_max_attempts": "TRIVSEL_MESSAGE_MAX_ATTEMPTS",
         "message_backoff_base_s": "TRIVSEL_MESSAGE_BACKOFF_BASE_S",
         "message_backoff_max_s": "TRIVSEL_MESSAGE_BACKOFF_MAX_S",
@@ -101,8 +155,6 @@ def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Se
     for field, name in optional.items():
         if env.get(name):
             values[field] = env[name]
-    if not values["project_id"]:
-        raise RuntimeError("GOOGLE_CLOUD_PROJECT is not set")
     return Settings.model_validate(values)
 
 

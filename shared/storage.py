@@ -4,11 +4,14 @@ Objects of a tenant live under `<tenant id>/` in the uploads bucket, so a signed
 URL for one tenant can never name another tenant's object. In production URLs
 are signed through IAM with the function's service account; against
 fake-gcs-server (which does not check signatures) with a throwaway local key.
+Every signed URL lives SIGNED_URL_LIFETIME: long enough to upload over a school's
+network, short enough that a leaked URL is soon worthless.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -16,11 +19,43 @@ from shared.gcp import storage_client
 from shared.settings import get_settings
 from shared.tenancy import TenantData, check_segments
 
-UPLOADS = "uploads"
+SIGNED_URL_LIFETIME = timedelta(minutes=15)
 
 
-def bucket_name(suffix: str) -> str:
-    return f"{get_settings().project_id}-{suffix}"
+def uploads_bucket() -> Any:
+    """The bucket of tenants' files (profile pictures, client files, catalogue documents)."""
+    return storage_client().bucket(get_settings().uploads_bucket)
+
+
+@dataclass(frozen=True)
+class SignedUpload:
+    url: str
+    headers: dict[str, str]  # the client sends these with its PUT
+    expires_at: datetime
+
+
+def signed_upload(name: str, content_type: str, size: int) -> SignedUpload:
+    """A PUT URL for one object of at most `size` bytes of `content_type`."""
+    limit = {"x-goog-content-length-range": f"1,{size}"}
+    url = signed_url(
+        get_settings().uploads_bucket,
+        name,
+        method="PUT",
+        expires=SIGNED_URL_LIFETIME,
+        content_type=content_type,
+        headers=limit,
+    )
+    return SignedUpload(
+        url=url,
+        headers={"Content-Type": content_type, **limit},
+        expires_at=datetime.now(UTC) + SIGNED_URL_LIFETIME,
+    )
+
+
+def signed_download(name: str) -> str:
+    return signed_url(
+        get_settings().uploads_bucket, name, method="GET", expires=SIGNED_URL_LIFETIME
+    )
 
 
 def tenant_object(tenant: TenantData, *segments: str) -> str:

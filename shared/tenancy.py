@@ -21,6 +21,11 @@ TENANT_ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 SEGMENT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
+def is_reserved(segment: str) -> bool:
+    """Firestore reserves ids of the form `__name__`; no record of ours has one."""
+    return segment.startswith("__") and segment.endswith("__") and len(segment) >= 4
+
+
 class InvalidPath(ValueError):
     """A path segment that could address something outside the tenant's subtree."""
 
@@ -35,7 +40,11 @@ def check_segments(segments: tuple[str, ...]) -> tuple[str, ...]:
     if not segments:
         raise InvalidPath("empty path")
     for segment in segments:
-        if not isinstance(segment, str) or not SEGMENT_PATTERN.fullmatch(segment):
+        if (
+            not isinstance(segment, str)
+            or not SEGMENT_PATTERN.fullmatch(segment)
+            or is_reserved(segment)
+        ):
             raise InvalidPath(f"not a valid path segment: {segment!r}")
     return segments
 

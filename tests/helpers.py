@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 import requests
 
-from shared.principal import ROLE_CLAIM, TENANT_CLAIM, Role, TenantStatus
+from shared.principal import ROLE_CLAIM, TENANT_CLAIM, Role
+from shared.tenants import TenantStatus
 
 T = TypeVar("T")
 PASSWORD = "Test-password-2026"

@@ -12,7 +12,8 @@ import pytest
 from firebase_admin import auth
 
 from shared.gcp import firebase_app
-from shared.principal import Role, TenantStatus
+from shared.principal import Role
+from shared.tenants import TenantStatus
 from tests.helpers import (
     call,
     create_tenant,
@@ -173,7 +174,7 @@ def test_openapi_document_is_served_and_lists_every_route() -> None:
     document = call("GET", "/auth_api/openapi.json").json()
     assert document["openapi"] == "3.1.0"
     listed = {(path, method.upper()) for path, ops in document["paths"].items() for method in ops}
-    assert listed == {(route.path, route.method) for route in api.routes}
+    assert listed == {(route.openapi_path, route.method) for route in api.routes}
 
 
 def test_a_token_issued_in_the_future_is_refused() -> None:

@@ -12,8 +12,8 @@ import pytest
 import requests
 from cryptography.exceptions import InvalidTag
 
-from shared.gcp import firestore_client, storage_client
-from shared.storage import UPLOADS, bucket_name
+from shared.gcp import firestore_client
+from shared.storage import uploads_bucket
 from shared.tenancy import TENANTS
 from tests.accounts import activate, active_tenant, add_professional, problem
 from tests.helpers import call, unique
@@ -93,7 +93,7 @@ def catalogue(owner: str) -> dict[str, str]:
         },
     )
     object_name = f"catalogue/documents/{ids['document']}.txt"
-    storage_client().bucket(bucket_name(UPLOADS)).blob(object_name).upload_from_string(
+    uploads_bucket().blob(object_name).upload_from_string(
         b"Samtaleguide", content_type="text/plain"
     )
     put(
@@ -645,10 +645,10 @@ def test_export_holds_everything_and_erasure_leaves_nothing(
         CLIENT["contacts"][0] | {"email": email, "phone": phone}
     ]
     assert export["identity"]["consent"] == CLIENT["consent"]
-    assert [c["id"] for c in export["courses"]] == [course_ref]
-    assert [e["item_id"] for e in export["calendar"]] == ["i0"]
+    assert [c["id"] for c in export["records"]["courses"]] == [course_ref]
+    assert [e["item_id"] for e in export["records"]["calendar"]] == ["i0"]
     assert {"client.created", "course.assigned", "client.pseudonymised"} <= {
-        e["action"] for e in export["events"]
+        e["action"] for e in export["records"]["events"]
     }
     [stored] = export["files"]
     assert base64.b64decode(stored["content_base64"]) == scan
@@ -678,7 +678,7 @@ def test_export_holds_everything_and_erasure_leaves_nothing(
         phone,
     ):
         assert secret not in everything, secret
-    objects = [b.name for b in storage_client().list_blobs(bucket_name(UPLOADS))]
+    objects = [b.name for b in uploads_bucket().list_blobs()]
     assert not [name for name in objects if cid in name]
     erased = call("GET", f"{API}/me/log", pro, params={"action": "client.erased"}).json()
     assert sorted(e["details"]["erasure_id"] for e in erased["entries"]) == sorted(

@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from shared import errors
-from shared.http import MAX_BODY_BYTES, Api, Context
+from shared.http import MAX_BODY_BYTES, Api, openapi_document
 
 app = flask.Flask(__name__)
 
@@ -22,12 +22,15 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from shared.settings import get_settings
 
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-unit"))
+    # Emulator mode: a refusal a route does not declare is an error there.
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", os.environ.get("FIRESTORE_EMULATOR_HOST", "x:1"))
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
 
 
-api = Api("demo_api", "Demo")
+api = Api("Demo")
+api.name = "demo_api"
 
 
 class Greeting(BaseModel):
@@ -39,33 +42,28 @@ class Reply(BaseModel):
     text: str
 
 
-@api.route(
-    "POST",
-    "/greet/{item_id}",
-    summary="Greet",
-    roles=None,
-    body=Greeting,
-    response=Reply,
-    status=201,
-)
-def greet(ctx: Context, body: Greeting) -> Reply:
-    return Reply(
-        text=f"{ctx.path_params['item_id']}: " + " ".join([f"Hej {body.name}"] * body.times)
-    )
+@api.route("POST", "/greet/<item_id>", summary="Greet", roles=None, status=201)
+def greet(item_id: str, body: Greeting) -> Reply:
+    return Reply(text=f"{item_id}: " + " ".join([f"Hej {body.name}"] * body.times))
 
 
 @api.route("GET", "/boom", summary="Fails", roles=None)
-def boom(ctx: Context, _: None) -> None:
+def boom() -> None:
     raise RuntimeError("secret internals")
 
 
 @api.route("GET", "/taken", summary="Refuses", roles=None, refusals=[errors.Conflict])
-def taken(ctx: Context, _: None) -> None:
+def taken() -> None:
     raise errors.Conflict("Already there")
 
 
-@api.route("GET", "/contended", summary="Loses a transaction race", roles=None)
-def contended(ctx: Context, _: None) -> None:
+@api.route("GET", "/drifted", summary="Refuses with what it does not declare", roles=None)
+def drifted() -> None:
+    raise errors.LicenceExhausted()
+
+
+@api.route("POST", "/contended", summary="Loses a transaction race", roles=None)
+def contended() -> None:
     from google.api_core.exceptions import Aborted
 
     raise Aborted("Transaction lock timeout.")  # type: ignore[no-untyped-call]
@@ -134,9 +132,7 @@ def test_refusals_keep_their_status_and_code() -> None:
 
 
 def test_openapi_describes_bodies_responses_and_refusals() -> None:
-    from shared.openapi import openapi_document
-
-    document = openapi_document([api]).root
+    document = openapi_document([api])
     operation = document["paths"]["/greet/{item_id}"]["post"]
     assert operation["parameters"][0]["name"] == "item_id"
     body_ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
@@ -171,6 +167,46 @@ def test_cors_origins_allow_tenant_subdomains_only(origin: str | None, allowed: 
 
 
 def test_a_lost_transaction_race_is_a_conflict_not_a_crash() -> None:
-    reply = send("GET", "/contended")
+    reply = send("POST", "/contended")
     assert reply.status_code == 409
     assert json.loads(reply.data)["code"] == "conflict"
+
+
+def test_a_refusal_the_route_does_not_declare_is_an_error_against_the_emulators() -> None:
+    reply = send("GET", "/drifted")
+    assert reply.status_code == 500
+    body = json.loads(reply.data)
+    assert body["code"] == "undeclared_refusal"
+    assert "licence_exhausted" in body["detail"]
+
+
+def test_in_production_an_undeclared_refusal_still_reaches_the_caller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shared.settings import get_settings
+
+    monkeypatch.delenv("FIRESTORE_EMULATOR_HOST")
+    get_settings.cache_clear()
+    reply = send("GET", "/drifted")
+    assert reply.status_code == 409
+    assert json.loads(reply.data)["code"] == "licence_exhausted"
+
+
+def test_reserved_firestore_ids_do_not_match_a_route() -> None:
+    assert send("POST", "/greet/__name__", json={"name": "x", "times": 1}).status_code == 404
+    assert send("POST", "/greet/__x", json={"name": "x", "times": 1}).status_code == 201
+
+
+def test_a_handler_whose_parameters_do_not_fit_its_path_is_refused_at_import() -> None:
+    other = Api("Broken")
+    with pytest.raises(TypeError, match="parameters do not match"):
+
+        @other.route("GET", "/things/<thing_id>", summary="x", roles=None)
+        def wrong(item_id: str) -> None:
+            return None
+
+
+def test_the_api_serves_its_own_openapi_document() -> None:
+    reply = send("GET", "/openapi.json")
+    assert reply.status_code == 200
+    assert "/greet/{item_id}" in reply.get_json()["paths"]

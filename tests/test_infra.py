@@ -32,16 +32,15 @@ def test_every_function_in_code_is_described_and_the_reverse() -> None:
 
 
 def test_the_check_notices_a_function_missing_from_infra(monkeypatch: pytest.MonkeyPatch) -> None:
-    from functions_framework import _function_registry
-
     import functions.tasks.main as tasks_main
+    from shared.http import http_function
 
     def extra_function(request: object) -> str:
         return "not described"
 
-    extra_function.__module__ = tasks_main.__name__
-    monkeypatch.setattr(tasks_main, "extra_function", extra_function, raising=False)
-    monkeypatch.setitem(_function_registry.REGISTRY_MAP, "extra_function", "http")
+    monkeypatch.setattr(
+        tasks_main, "extra_function", http_function()(extra_function), raising=False
+    )
     described = {fn.name for fn in load().functions}
     assert set(functions_in_code()) - described == {"extra_function"}
 
@@ -137,15 +136,18 @@ def test_staging_makes_one_self_contained_source_per_area(tmp_path: Path) -> Non
     stage(deployment, tmp_path)
     for area in deployment.areas:
         source = tmp_path / area
-        assert (source / "functions" / area / "main.py").exists()
-        assert (source / "shared" / "http.py").exists()
-        # The generated main.py imports every entry point of the area, from the staged copy.
+        # The area's own package and shared/, nothing of any other area.
+        assert sorted(p.name for p in (source / "functions").iterdir()) == ["__init__.py", area]
+        assert (source / "shared" / "http" / "__init__.py").exists()
+        # The generated main.py imports every entry point of the area, from the staged copy
+        # alone: every module of ours that it loads comes from the staged folder.
         entries = [fn.name for fn in deployment.functions if fn.area == area]
         check = (
-            f"import sys; sys.path.insert(0, {str(source)!r}); import main, shared; "
-            f"print(all(callable(getattr(main, n)) for n in {entries!r}) and "
-            f"main.__file__.startswith({str(source)!r}) and "
-            f"shared.__file__.startswith({str(source)!r}))"
+            f"import sys; sys.path.insert(0, {str(source)!r}); import main; "
+            f"ok = all(callable(getattr(main, n)) for n in {entries!r}); "
+            "ours = [m for n, m in sys.modules.items() if n.split('.')[0] in "
+            "('functions', 'shared', 'main')]; "
+            f"print(ok and all(m.__file__.startswith({str(source)!r}) for m in ours))"
         )
         ran = subprocess.run(
             [sys.executable, "-c", check],
@@ -162,17 +164,32 @@ def test_staging_makes_one_self_contained_source_per_area(tmp_path: Path) -> Non
     assert (tmp_path / "lifecycle-backups.json").read_text().count('"age": 30') == 1
 
 
+def test_a_staged_clients_api_holds_the_clients_area_and_shared_only(tmp_path: Path) -> None:
+    stage(load(), tmp_path)
+    source = tmp_path / "clients"
+    assert sorted(p.name for p in source.iterdir()) == [
+        "functions",
+        "main.py",
+        "requirements.txt",
+        "shared",
+    ]
+    assert sorted(p.name for p in (source / "functions").iterdir()) == ["__init__.py", "clients"]
+    assert "clients_api" in (source / "main.py").read_text()
+
+
 def test_the_combined_openapi_document_covers_every_public_http_route() -> None:
     from infra.deployment import http_apis
-    from shared.openapi import openapi_document
+    from infra.openapi import combined_document
 
     apis = http_apis()
     assert {api.name for api in apis} == {
         fn.name for fn in load().functions if fn.trigger == "http" and fn.public and fn.api
     }
-    document = openapi_document(apis, prefixed=True).root
+    document = combined_document()
     listed = {(path, method.upper()) for path, ops in document["paths"].items() for method in ops}
-    expected = {(f"/{api.name}{route.path}", route.method) for api in apis for route in api.routes}
+    expected = {
+        (f"/{api.name}{route.openapi_path}", route.method) for api in apis for route in api.routes
+    }
     assert listed == expected
     refs = {v for v in _values(document) if isinstance(v, str) and v.startswith("#/components/")}
     for ref in refs:
@@ -185,3 +202,154 @@ def _values(node: object) -> list[object]:
     if isinstance(node, list):
         return [v for child in node for v in [child, *_values(child)]]
     return []
+
+
+# -- one description, really --------------------------------------------------------------
+
+EU_REGIONS = {
+    "europe-central2",
+    "europe-north1",
+    "europe-southwest1",
+    "europe-west1",
+    "europe-west3",
+    "europe-west4",
+    "europe-west6",  # Zürich: not EU, kept out below
+    "europe-west8",
+    "europe-west9",
+    "europe-west10",
+    "europe-west12",
+} - {"europe-west6"}
+EU_FIRESTORE = EU_REGIONS | {"eur3"}
+EU_AWS = {"eu-central-1", "eu-west-1", "eu-west-3", "eu-north-1", "eu-south-1", "eu-south-2"}
+
+
+def _literals(path: Path) -> list[tuple[int, str]]:
+    """Every string constant of a module that is not a docstring."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
+
+
+def literal_resource_names(roots: list[Path]) -> list[str]:
+    import re
+
+    names = load().resource_names()
+    found = []
+    for root in roots:
+        for path in sorted(root.rglob("*.py")):
+            for line, text in _literals(path):
+                for name in names:
+                    if re.search(rf"(?<![A-Za-z0-9_-]){re.escape(name)}(?![A-Za-z0-9_-])", text):
+                        found.append(f"{path.relative_to(root.parent)}:{line}: {name!r}")
+    return found
+
+
+def test_no_resource_name_of_the_description_is_written_in_code() -> None:
+    from infra.deployment import ROOT
+
+    assert literal_resource_names([ROOT / "functions", ROOT / "shared"]) == []
+
+
+def test_the_literal_check_finds_a_resource_name_written_in_code(tmp_path: Path) -> None:
+    module = tmp_path / "functions" / "sneaky.py"
+    module.parent.mkdir()
+    module.write_text('"""Docstrings may name message-requests."""\nTOPIC = "message-requests"\n')
+    assert literal_resource_names([tmp_path / "functions"]) == [
+        "functions/sneaky.py:2: 'message-requests'"
+    ]
+
+
+def test_every_binding_the_code_reads_is_declared_and_the_reverse() -> None:
+    from shared.settings import RESOURCE_VARIABLES
+
+    deployment = load()
+    declared = (
+        {t.env for t in deployment.topics}
+        | {q.env for q in deployment.queues}
+        | {b.env for b in deployment.buckets}
+        | {f.url_env for f in deployment.functions}
+    ) - {None}
+    assert declared == set(RESOURCE_VARIABLES.values())
+
+
+def test_the_stack_and_the_deployment_hand_the_same_bindings_to_the_code() -> None:
+    from infra.deploy import runtime_env
+    from shared.settings import settings_from_env
+
+    env = runtime_env(load(), "trivsel-prod")
+    settings = settings_from_env(env)
+    assert settings.message_topic == "message-requests"
+    assert settings.uploads_bucket == "trivsel-prod-uploads"
+    assert settings.queue("reminder_queue").target_url.endswith("/remind_remote_task/")
+    assert settings.remote_task_page_url.endswith("/remote_task_page/")
+    assert settings.region == load().project.region
+
+
+def test_a_missing_binding_is_named_when_the_code_needs_it() -> None:
+    from shared.settings import ResourceMissing, settings_from_env
+
+    settings = settings_from_env({"GOOGLE_CLOUD_PROJECT": "p"})
+    with pytest.raises(ResourceMissing, match="TRIVSEL_MESSAGE_TOPIC"):
+        _ = settings.message_topic
+
+
+def test_every_location_is_in_the_eu() -> None:
+    deployment = load()
+    assert deployment.project.region in EU_REGIONS
+    assert deployment.project.firestore_location in EU_FIRESTORE
+    assert deployment.project.aws_region in EU_AWS
+    script = "\n".join(commands(deployment, "p1"))
+    for line in script.splitlines():
+        for flag in ("--location", "--region", "--message-storage-policy-allowed-regions"):
+            if f"{flag} " in line:
+                value = line.split(f"{flag} ", 1)[1].split()[0]
+                assert value in EU_FIRESTORE, line
+    assert script.count("--message-storage-policy-allowed-regions") == len(deployment.topics)
+
+
+def test_a_location_outside_the_eu_is_caught() -> None:
+    data = raw()
+    data["project"]["region"] = "us-central1"
+    assert Deployment.model_validate(data).project.region not in EU_REGIONS
+
+
+def test_each_function_gets_only_the_secrets_it_names() -> None:
+    deployment = load()
+    script = commands(deployment, "p1")
+    for fn in deployment.functions:
+        line = next(c for c in script if c.startswith(f"gcloud functions deploy {fn.name} "))
+        for secret in deployment.secrets:
+            assert (f"{secret.env}={secret.name}:latest" in line) is (secret.name in fn.secrets)
+    delivery = next(c for c in script if c.startswith("gcloud functions deploy deliver_message "))
+    assert "TRIVSEL_LINK_SECRET" not in delivery
+    assert "AWS_SECRET_ACCESS_KEY=" in delivery
+
+
+def test_an_undeclared_secret_is_refused() -> None:
+    data = raw()
+    data["functions"][0]["secrets"] = ["no-such-secret"]
+    with pytest.raises(ValidationError, match="not declared"):
+        Deployment.model_validate(data)
+
+
+def test_the_combined_openapi_document_is_valid_openapi() -> None:
+    from openapi_spec_validator import validate
+
+    from infra.openapi import combined_document
+
+    validate(combined_document())

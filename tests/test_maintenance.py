@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from functions.support.maintenance.runner import run_deadline, run_nightly
 from shared.gcp import firestore_client
-from shared.maintenance import MESSAGE_RETENTION, run_deadline, run_nightly
+from shared.messaging import retention
 from shared.messaging.models import MESSAGES, Channel, MessageRecord, MessageRequest, MessageState
+from shared.messaging.retention import MESSAGE_RETENTION
 from shared.tenancy import TenantData
 from tests.helpers import call, create_tenant, unique
 
@@ -38,8 +40,10 @@ def _message(tenant: TenantData, state: MessageState, age: timedelta) -> str:
         tenant_id=tenant.tenant_id,
         channel=Channel.EMAIL,
         to="x@example.dk",
-        template="password_reset",
-        params={"link": "l"},
+        kind="password_reset",
+        subject="Nulstil",
+        text="l",
+        html="<p>l</p>",
     )
     record = MessageRecord(request=request, state=state, created_at=when, updated_at=when)
     tenant.document(MESSAGES, message_id).set(record.to_firestore())
@@ -107,19 +111,17 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
 def test_a_job_cut_off_by_the_deadline_stops_between_batches(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from shared import maintenance
-
     db = firestore_client()
     tenant = TenantData(db, create_tenant())
     for _ in range(3):
         _message(tenant, MessageState.SENT, MESSAGE_RETENTION + timedelta(days=1))
-    monkeypatch.setattr(maintenance, "BATCH", 1)
+    monkeypatch.setattr(retention, "BATCH", 1)
     now = datetime.now(UTC)
     deadline = now + timedelta(minutes=1)
     # The cutoff, one batch's check and the final check: then time has run out.
     ticks = iter([now, now, now + timedelta(minutes=2)] + [deadline] * 10)
 
-    result = maintenance.purge_old_messages(db, deadline, lambda: next(ticks))
+    result = retention.purge_old_messages(db, deadline, lambda: next(ticks))
 
     assert (result.processed, result.finished) == (1, False)
     assert len(tenant.collection(MESSAGES).get()) >= 2  # the rest waits for the next night

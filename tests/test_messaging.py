@@ -11,7 +11,9 @@ import pytest
 from botocore.config import Config
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from infra.deployment import ROOT
 from shared.gcp import firestore_client
+from shared.messaging import outbox
 from shared.messaging.delivery import Outcome, backoff, deliver
 from shared.messaging.models import (
     MESSAGES,
@@ -21,10 +23,10 @@ from shared.messaging.models import (
     MessageRequest,
     MessageState,
 )
-from shared.messaging.outbox import publish, request_message
+from shared.messaging.outbox import publish
 from shared.messaging.providers import Providers, SesEmailProvider, SnsSmsProvider
-from shared.messaging.templates import Rendered
 from shared.settings import get_settings
+from shared.templating import MailTemplates, TextTemplates
 from shared.tenancy import TenantData
 from tests.helpers import create_tenant, emails_to, sms_to, unique, wait_until
 
@@ -52,19 +54,31 @@ def wait_state(tenant: TenantData, message_id: str, state: MessageState) -> Mess
     return found
 
 
-def reset_email(tenant: TenantData, to: str, message_id: str | None = None) -> Any:
-    return request_message(
-        tenant,
-        message_id=message_id or unique("msg"),
+# The areas' own templates render what these tests send, as the areas do.
+AUTH_MAIL = MailTemplates(ROOT / "functions" / "auth" / "templates")
+ALERTS = TextTemplates(ROOT / "functions" / "support" / "templates")
+
+
+def reset_request(tenant: TenantData, to: str, message_id: str | None = None) -> MessageRequest:
+    content = AUTH_MAIL.render("password_reset", Locale.DA, {"link": "https://x.dk/r"})
+    return MessageRequest(
+        id=message_id or unique("msg"),
+        tenant_id=tenant.tenant_id,
         channel=Channel.EMAIL,
         to=to,
-        template="password_reset",
-        params={"link": "https://demo.trivsel.dk/nulstil?kode=abc"},
+        kind="password_reset",
+        subject=content.subject,
+        text=content.text,
+        html=content.html,
     )
 
 
+def reset_email(tenant: TenantData, to: str, message_id: str | None = None) -> Any:
+    return outbox.request_message(tenant, reset_request(tenant, to, message_id))
+
+
 def ses_client() -> Any:
-    return boto3.client("ses", region_name="eu-west-1")
+    return boto3.client("ses", region_name=get_settings().aws_region)
 
 
 def test_email_is_delivered_in_danish_and_recorded_as_sent(tenant: TenantData) -> None:
@@ -90,14 +104,14 @@ def test_email_is_delivered_in_danish_and_recorded_as_sent(tenant: TenantData) -
 
 def test_english_is_available(tenant: TenantData) -> None:
     to = f"{unique('r')}@example.dk"
-    request = request_message(
+    params = {"name": "Ann", "tenant_name": "Testkommune", "link": "https://x.dk/a"}
+    request = outbox.email(
         tenant,
         message_id=unique("msg"),
-        channel=Channel.EMAIL,
         to=to,
-        template="welcome",
+        kind="welcome",
         locale=Locale.EN,
-        params={"name": "Ann", "tenant_name": "Testkommune", "link": "https://x.dk/a"},
+        content=AUTH_MAIL.render("welcome", Locale.EN, params),
     )
     wait_state(tenant, request.id, MessageState.SENT)
     [email] = emails_to(to)
@@ -106,13 +120,12 @@ def test_english_is_available(tenant: TenantData) -> None:
 
 def test_sms_goes_through_sns(tenant: TenantData) -> None:
     number = "+4520" + unique("n")[-6:].translate(str.maketrans("abcdef", "123456"))
-    request = request_message(
+    request = outbox.sms(
         tenant,
         message_id=unique("msg"),
-        channel=Channel.SMS,
         to=number,
-        template="incident_alert",
-        params={"summary": "Databrud mistænkt"},
+        kind="incident_alert",
+        text=ALERTS.render("incident_alert", Locale.DA, {"summary": "Databrud mistænkt"}),
     )
     wait_state(tenant, request.id, MessageState.SENT)
     [sms] = sms_to(number)
@@ -168,31 +181,24 @@ class CrashOnce:
         self.real = real
         self.calls = 0
 
-    def send_email(self, to: str, message: Rendered) -> str:
+    def send_email(self, to: str, subject: str, text: str, html: str) -> str:
         self.calls += 1
         if self.calls == 1:
             raise SimulatedCrash()
-        return self.real.send_email(to, message)
+        return self.real.send_email(to, subject, text, html)
 
 
 def real_providers(sender: str = f"Trivsel <{SENDER}>") -> Providers:
     return Providers(
         email=SesEmailProvider(ses_client(), sender),
-        sms=SnsSmsProvider(boto3.client("sns", region_name="eu-west-1"), "Trivsel"),
+        sms=SnsSmsProvider(boto3.client("sns", region_name=get_settings().aws_region), "Trivsel"),
     )
 
 
 def test_a_crash_mid_send_is_retried_after_the_lease_and_sends_once(tenant: TenantData) -> None:
     settings = get_settings()
     to = f"{unique('r')}@example.dk"
-    message = MessageRequest(
-        id=unique("msg"),
-        tenant_id=tenant.tenant_id,
-        channel=Channel.EMAIL,
-        to=to,
-        template="password_reset",
-        params={"link": "https://x.dk/r"},
-    )
+    message = reset_request(tenant, to)
     crashing = CrashOnce(real_providers().email)  # type: ignore[arg-type]
     providers = Providers(email=crashing, sms=real_providers().sms)
     db = firestore_client()
@@ -227,14 +233,7 @@ def test_pubsub_redelivers_a_message_held_by_a_crashed_attempt(tenant: TenantDat
     message_id = unique("msg")
     now = datetime.now(UTC)
     held = datetime.now(UTC) + timedelta(seconds=get_settings().message_lease_s)
-    message = MessageRequest(
-        id=message_id,
-        tenant_id=tenant.tenant_id,
-        channel=Channel.EMAIL,
-        to=to,
-        template="password_reset",
-        params={"link": "https://x.dk/r"},
-    )
+    message = reset_request(tenant, to, message_id)
     crashed = MessageRecord(
         request=message,
         state=MessageState.SENDING,
@@ -258,18 +257,11 @@ def test_transient_errors_are_retried_with_backoff_then_fail_with_the_reason(
     tenant: TenantData,
 ) -> None:
     settings = get_settings()
-    message = MessageRequest(
-        id=unique("msg"),
-        tenant_id=tenant.tenant_id,
-        channel=Channel.EMAIL,
-        to="nobody@example.dk",
-        template="password_reset",
-        params={"link": "https://x.dk/r"},
-    )
+    message = reset_request(tenant, "nobody@example.dk")
     # A real SES client whose endpoint does not answer: botocore's connection error.
     unreachable = boto3.client(
         "ses",
-        region_name="eu-west-1",
+        region_name=get_settings().aws_region,
         endpoint_url="http://127.0.0.1:9",
         config=Config(retries={"max_attempts": 1}, connect_timeout=1),
     )
@@ -314,42 +306,36 @@ def test_backoff_doubles_and_is_capped() -> None:
 
 
 @pytest.mark.parametrize(
-    ("channel", "to", "template", "params", "problem"),
+    ("channel", "to", "content", "problem"),
     [
-        (Channel.EMAIL, "not-an-address", "password_reset", {"link": "x"}, "valid email"),
-        (Channel.SMS, "12345678", "incident_alert", {"summary": "x"}, "valid sms"),
-        (Channel.EMAIL, "a@example.dk", "password_reset", {}, "needs params: link"),
-        (Channel.EMAIL, "a@example.dk", "incident_alert", {"summary": "x"}, "no email template"),
+        (Channel.EMAIL, "not-an-address", {"subject": "s", "html": "h"}, "valid email"),
+        (Channel.SMS, "12345678", {}, "valid sms"),
+        (Channel.EMAIL, "a@example.dk", {}, "a subject and an HTML part"),
+        (Channel.EMAIL, "a@example.dk", {"kind": "Not A Kind"}, "should match pattern"),
     ],
 )
 def test_an_invalid_request_is_refused_and_nothing_is_written(
-    tenant: TenantData,
-    channel: Channel,
-    to: str,
-    template: str,
-    params: dict[str, str],
-    problem: str,
+    tenant: TenantData, channel: Channel, to: str, content: dict[str, str], problem: str
 ) -> None:
     message_id = unique("msg")
+    fields = {
+        "id": message_id,
+        "tenant_id": tenant.tenant_id,
+        "channel": channel,
+        "to": to,
+        "kind": "password_reset",
+        "text": "Hej",
+        **content,
+    }
     with pytest.raises(ValueError, match=problem):
-        request_message(
-            tenant, message_id=message_id, channel=channel, to=to, template=template, params=params
-        )
+        outbox.request_message(tenant, MessageRequest.model_validate(fields))
     assert record(tenant, message_id) is None
 
 
 def test_a_scheduled_message_waits_in_cloud_tasks_until_its_time(tenant: TenantData) -> None:
     to = f"{unique('r')}@example.dk"
     send_at = datetime.now(UTC) + timedelta(seconds=3)
-    request = request_message(
-        tenant,
-        message_id=unique("msg"),
-        channel=Channel.EMAIL,
-        to=to,
-        template="password_reset",
-        params={"link": "https://x.dk/r"},
-        send_at=send_at,
-    )
+    request = outbox.request_message(tenant, reset_request(tenant, to), send_at=send_at)
     waiting = record(tenant, request.id)
     assert waiting is not None
     assert waiting.state is MessageState.QUEUED

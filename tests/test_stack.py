@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import signal
@@ -10,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
 import requests
@@ -18,6 +21,50 @@ from emulators.stack import PROFILES, Stack, StackError, _port_free
 from infra.deployment import ROOT
 
 SMOKE = PROFILES["smoke"]
+DEMO_DATA = json.loads((ROOT / "emulators" / "demo_data.json").read_text(encoding="utf-8"))
+
+
+def _sign_in(email: str, password: str) -> str:
+    signed_in = requests.post(
+        f"http://127.0.0.1:{SMOKE.auth}/identitytoolkit.googleapis.com/v1/"
+        "accounts:signInWithPassword?key=any",
+        json={"email": email, "password": password, "returnSecureToken": True},
+        timeout=10,
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    return str(signed_in.json()["idToken"])
+
+
+def _get(path: str, token: str) -> dict[str, Any]:
+    reply = requests.get(
+        f"{SMOKE.functions_url}{path}", timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json())
+
+
+def _check_demo_tenant(professional: str) -> None:
+    """What the seed promises: clients, an answered remote task, a planned calendar."""
+    clients = _get("/clients_api/clients?limit=100", professional)["clients"]
+    expected = [c["profile"]["name"] for c in DEMO_DATA["clients"] if not c.get("pseudonymise")]
+    assert {c["name"] for c in clients} >= set(expected)
+    assert any(c["pseudonymised"] and c["name"].startswith("Klient-") for c in clients)
+    tasks = [
+        task
+        for c in clients
+        for task in _get(f"/remote_tasks_api/clients/{c['id']}/remote-tasks", professional)[
+            "remote_tasks"
+        ]
+    ]
+    answered = [t for t in tasks if t["status"] == "answered"]
+    assert answered, tasks
+    assert answered[0]["answered_at"]
+    assert answered[0]["answer"]
+    assert any(t["status"] == "sent" for t in tasks), tasks
+    start = date.today()
+    end = start + timedelta(days=60)
+    calendar = _get(f"/clients_api/calendar?start={start}&end={end}", professional)
+    assert calendar["entries"]
 
 
 def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everything() -> None:
@@ -63,6 +110,8 @@ def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everythi
         assert me.json()["tenant_id"] == "demo"
         for fn in ("auth_api", "deliver_message"):
             assert f"{SMOKE.functions_url}/{fn}/" in output
+        _, email, password = next(login for login in logins if login[0] == "professional")
+        _check_demo_tenant(_sign_in(email, password))
     finally:
         up.send_signal(signal.SIGINT)  # what Ctrl-C sends
         assert up.wait(timeout=60) == 0

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from firebase_admin import auth
@@ -14,13 +15,15 @@ from functions.auth.models import EntraConfig, Person, User, UserStatus
 from shared import errors
 from shared.events import record_event
 from shared.gcp import firebase_app
-from shared.messaging.models import Channel, Locale
-from shared.messaging.outbox import request_message
+from shared.messaging import outbox
+from shared.messaging.models import Locale
 from shared.principal import ROLE_CLAIM, TENANT_CLAIM, Role
 from shared.settings import get_settings
+from shared.templating import MailTemplates
 from shared.tenancy import TenantData
 
 USERS = "users"
+MAIL = MailTemplates(Path(__file__).with_name("templates"))
 log = logging.getLogger(__name__)
 
 
@@ -141,14 +144,13 @@ def send_welcome(
     locale: Locale,
     requested_by: str,
 ) -> None:
-    link = reset_link(email)
-    request_message(
+    params = {"name": name, "tenant_name": tenant_name, "link": reset_link(email)}
+    outbox.email(
         tenant,
         message_id=f"welcome-{uid}",
-        channel=Channel.EMAIL,
         to=email,
-        template="welcome",
-        params={"name": name, "tenant_name": tenant_name, "link": link},
+        kind="welcome",
+        content=MAIL.render("welcome", locale, params),
         locale=locale,
         requested_by=requested_by,
     )
@@ -157,14 +159,12 @@ def send_welcome(
 def send_password_reset(
     tenant: TenantData, *, email: str, locale: Locale, requested_by: str
 ) -> None:
-    link = reset_link(email)
-    request_message(
+    outbox.email(
         tenant,
         message_id=f"reset-{uuid.uuid4().hex}",
-        channel=Channel.EMAIL,
         to=email,
-        template="password_reset",
-        params={"link": link},
+        kind="password_reset",
+        content=MAIL.render("password_reset", locale, {"link": reset_link(email)}),
         locale=locale,
         requested_by=requested_by,
     )

@@ -4,13 +4,11 @@ own profile (every user) and sign-in configuration (public)."""
 from __future__ import annotations
 
 import flask
-import functions_framework
 from pydantic import BaseModel
 
 from functions.auth import tenants, users
 from functions.auth.models import (
     Accepted,
-    Licence,
     PasswordResetRequest,
     Photo,
     PhotoUpload,
@@ -28,15 +26,18 @@ from functions.auth.models import (
     UserUpdate,
 )
 from shared import errors
-from shared.gcp import firestore_client
-from shared.http import Api, Context
-from shared.principal import Role
-from shared.tenancy import TENANTS
+from shared.http import Api, http_function
+from shared.principal import Principal, Role
+from shared.tenancy import TenantData
+from shared.tenants import Licence
+from shared.tenants import load as load_tenant
 
-api = Api("auth_api", "Trivsel identity: tenants, licences, users and sign-in")
+api = Api("Trivsel identity: tenants, licences, users and sign-in")
 OWNER = [Role.OWNER]
 ADMIN = [Role.ADMIN]
 MEMBERS = [Role.ADMIN, Role.PROFESSIONAL]
+TENANT = "/tenants/<tenant_id>"
+USER = "/users/<uid>"
 
 
 class Me(BaseModel):
@@ -47,13 +48,11 @@ class Me(BaseModel):
     tenant_name: str | None
 
 
-@api.route("GET", "/me", summary="The signed-in user, their role and tenant", response=Me)
-def me(ctx: Context, _: None) -> Me:
-    caller = ctx.caller
+@api.route("GET", "/me", summary="The signed-in user, their role and tenant")
+def me(caller: Principal) -> Me:
     tenant_name = None
     if caller.tenant_id is not None:
-        snapshot = firestore_client().collection(TENANTS).document(caller.tenant_id).get()
-        tenant_name = (snapshot.to_dict() or {}).get("display_name")
+        tenant_name = load_tenant(caller.tenant_data()).display_name
     return Me(
         uid=caller.uid,
         email=caller.email,
@@ -71,66 +70,47 @@ def me(ctx: Context, _: None) -> Me:
     "/tenants",
     summary="Provision a tenant and its first administrator",
     roles=OWNER,
-    body=TenantCreate,
-    response=TenantCreated,
     status=201,
     refusals=[errors.SlugTaken, errors.EmailTaken],
 )
-def provision(ctx: Context, body: TenantCreate) -> TenantCreated:
-    return tenants.provision(ctx.caller, body)
+def provision(caller: Principal, body: TenantCreate) -> TenantCreated:
+    return tenants.provision(caller, body)
 
 
-@api.route(
-    "GET",
-    "/tenants",
-    summary="All tenants (name, status, licence)",
-    roles=OWNER,
-    response=TenantList,
-)
-def list_tenants(ctx: Context, _: None) -> TenantList:
+@api.route("GET", "/tenants", summary="All tenants (name, status, licence)", roles=OWNER)
+def list_tenants(caller: Principal) -> TenantList:
     return TenantList(tenants=tenants.list_tenants())
 
 
-@api.route(
-    "GET",
-    "/tenants/{tenant_id}",
-    summary="One tenant (audited owner access)",
-    roles=OWNER,
-    response=Tenant,
-    refusals=[errors.NotFound],
-)
-def get_tenant(ctx: Context, _: None) -> Tenant:
-    tenant_id = ctx.path_params["tenant_id"]
+@api.route("GET", TENANT, summary="One tenant (audited owner access)", roles=OWNER)
+def get_tenant(caller: Principal, tenant_id: str) -> Tenant:
     tenants.load_existing(tenant_id)
-    return tenants.load(ctx.caller.owner_access(tenant_id, "read tenant"))
+    return tenants.load(caller.owner_access(tenant_id, "read tenant"))
 
 
 @api.route(
     "PUT",
-    "/tenants/{tenant_id}/licence",
+    TENANT + "/licence",
     summary="Change the licence",
     roles=OWNER,
-    body=Licence,
-    response=Tenant,
-    refusals=[errors.NotFound, errors.InvalidTransition],
+    refusals=[errors.InvalidTransition],
 )
-def change_licence(ctx: Context, body: Licence) -> Tenant:
-    tenants.load_existing(ctx.path_params["tenant_id"])
-    return tenants.change_licence(ctx.caller, ctx.path_params["tenant_id"], body)
+def change_licence(caller: Principal, tenant_id: str, body: Licence) -> Tenant:
+    tenants.load_existing(tenant_id)
+    return tenants.change_licence(caller, tenant_id, body)
 
 
 def _status_route(verb: str, summary: str) -> None:
     @api.route(
         "POST",
-        f"/tenants/{{tenant_id}}/{verb}",
+        f"{TENANT}/{verb}",
         summary=summary,
         roles=OWNER,
-        response=Tenant,
-        refusals=[errors.NotFound, errors.InvalidTransition],
+        refusals=[errors.InvalidTransition],
     )
-    def change(ctx: Context, _: None) -> Tenant:
-        tenants.load_existing(ctx.path_params["tenant_id"])
-        return tenants.change_status(ctx.caller, ctx.path_params["tenant_id"], verb)
+    def change(caller: Principal, tenant_id: str) -> Tenant:
+        tenants.load_existing(tenant_id)
+        return tenants.change_status(caller, tenant_id, verb)
 
     change.__name__ = f"{verb}_tenant"
 
@@ -142,31 +122,25 @@ _status_route("terminate", "End the subscription: export for 90 days, then erasu
 
 @api.route(
     "PATCH",
-    "/tenants/{tenant_id}/sign-in",
+    TENANT + "/sign-in",
     summary="A tenant's sign-in settings",
     roles=OWNER,
-    body=SignInChange,
-    response=Tenant,
-    refusals=[errors.NotFound],
+    refusals=[errors.InvalidTransition],
 )
-def owner_sign_in(ctx: Context, body: SignInChange) -> Tenant:
-    tenants.load_existing(ctx.path_params["tenant_id"])
-    data = ctx.caller.owner_access(ctx.path_params["tenant_id"], "change sign-in settings")
-    return tenants.change_sign_in(ctx.caller, data, body)
+def owner_sign_in(caller: Principal, tenant_id: str, body: SignInChange) -> Tenant:
+    tenants.load_existing(tenant_id)
+    data = caller.owner_access(tenant_id, "change sign-in settings")
+    return tenants.change_sign_in(caller, data, body)
 
 
 # -- the administrator: own tenant and its users (T-3, T-5, T-7) -------------------------
 
 
 @api.route(
-    "GET",
-    "/tenant",
-    summary="The caller's tenant, its licence and sign-in settings",
-    roles=MEMBERS,
-    response=Tenant,
+    "GET", "/tenant", summary="The caller's tenant, its licence and sign-in settings", roles=MEMBERS
 )
-def own_tenant(ctx: Context, _: None) -> Tenant:
-    return tenants.load(ctx.caller.tenant_data())
+def own_tenant(tenant: TenantData) -> Tenant:
+    return tenants.load(tenant)
 
 
 @api.route(
@@ -174,18 +148,15 @@ def own_tenant(ctx: Context, _: None) -> Tenant:
     "/tenant/sign-in",
     summary="SMS second factor and Entra ID sign-in",
     roles=ADMIN,
-    body=SignInChange,
-    response=Tenant,
+    refusals=[errors.InvalidTransition],
 )
-def admin_sign_in(ctx: Context, body: SignInChange) -> Tenant:
-    return tenants.change_sign_in(ctx.caller, ctx.caller.tenant_data(), body)
+def admin_sign_in(caller: Principal, tenant: TenantData, body: SignInChange) -> Tenant:
+    return tenants.change_sign_in(caller, tenant, body)
 
 
-@api.route(
-    "GET", "/users", summary="The tenant's users and seat usage", roles=ADMIN, response=UserList
-)
-def list_users(ctx: Context, _: None) -> UserList:
-    return users.list_users(ctx.caller.tenant_data())
+@api.route("GET", "/users", summary="The tenant's users and seat usage", roles=ADMIN)
+def list_users(tenant: TenantData) -> UserList:
+    return users.list_users(tenant)
 
 
 @api.route(
@@ -193,92 +164,73 @@ def list_users(ctx: Context, _: None) -> UserList:
     "/users",
     summary="Create a user; they get a welcome e-mail",
     roles=ADMIN,
-    body=UserCreate,
-    response=User,
     status=201,
     refusals=[errors.LicenceExhausted, errors.EmailTaken],
 )
-def create_user(ctx: Context, body: UserCreate) -> User:
-    return users.create_user(ctx.caller, ctx.caller.tenant_data(), body)
+def create_user(caller: Principal, tenant: TenantData, body: UserCreate) -> User:
+    return users.create_user(caller, tenant, body)
 
 
-@api.route(
-    "GET",
-    "/users/{uid}",
-    summary="One user",
-    roles=ADMIN,
-    response=User,
-    refusals=[errors.NotFound],
-)
-def get_user(ctx: Context, _: None) -> User:
-    return users.get_user(ctx.caller.tenant_data(), ctx.path_params["uid"])
+@api.route("GET", USER, summary="One user", roles=ADMIN)
+def get_user(tenant: TenantData, uid: str) -> User:
+    return users.get_user(tenant, uid)
 
 
 @api.route(
     "PATCH",
-    "/users/{uid}",
+    USER,
     summary="Change a user's e-mail, name or phone",
     roles=ADMIN,
-    body=UserUpdate,
-    response=User,
-    refusals=[errors.NotFound, errors.EmailTaken],
+    refusals=[errors.EmailTaken, errors.ReauthenticationRequired],
 )
-def update_user(ctx: Context, body: UserUpdate) -> User:
-    return users.update_user(ctx.caller, ctx.caller.tenant_data(), ctx.path_params["uid"], body)
+def update_user(caller: Principal, tenant: TenantData, uid: str, body: UserUpdate) -> User:
+    return users.update_user(caller, tenant, uid, body)
+
+
+@api.route("POST", USER + "/password-reset", summary="E-mail the user a reset link", roles=ADMIN)
+def reset_user_password(caller: Principal, tenant: TenantData, uid: str) -> None:
+    users.send_reset(caller, tenant, uid)
 
 
 @api.route(
     "POST",
-    "/users/{uid}/password-reset",
-    summary="E-mail the user a reset link",
-    roles=ADMIN,
-    refusals=[errors.NotFound],
-)
-def reset_user_password(ctx: Context, _: None) -> None:
-    users.send_reset(ctx.caller, ctx.caller.tenant_data(), ctx.path_params["uid"])
-
-
-@api.route(
-    "POST",
-    "/users/{uid}/deactivate",
+    USER + "/deactivate",
     summary="Deactivate at once (sessions end)",
     roles=ADMIN,
-    response=User,
-    refusals=[errors.NotFound, errors.InvalidTransition],
+    refusals=[errors.InvalidTransition],
 )
-def deactivate_user(ctx: Context, _: None) -> User:
-    return users.set_active(ctx.caller, ctx.caller.tenant_data(), ctx.path_params["uid"], False)
+def deactivate_user(caller: Principal, tenant: TenantData, uid: str) -> User:
+    return users.set_active(caller, tenant, uid, False)
 
 
 @api.route(
     "POST",
-    "/users/{uid}/reactivate",
+    USER + "/reactivate",
     summary="Reactivate a deactivated user",
     roles=ADMIN,
-    response=User,
-    refusals=[errors.NotFound, errors.InvalidTransition],
+    refusals=[errors.InvalidTransition],
 )
-def reactivate_user(ctx: Context, _: None) -> User:
-    return users.set_active(ctx.caller, ctx.caller.tenant_data(), ctx.path_params["uid"], True)
+def reactivate_user(caller: Principal, tenant: TenantData, uid: str) -> User:
+    return users.set_active(caller, tenant, uid, True)
 
 
 @api.route(
     "DELETE",
-    "/users/{uid}",
+    USER,
     summary="Delete a user and free their seat",
     roles=ADMIN,
-    refusals=[errors.NotFound, errors.InvalidTransition],
+    refusals=[errors.InvalidTransition],
 )
-def delete_user(ctx: Context, _: None) -> None:
-    users.remove_user(ctx.caller, ctx.caller.tenant_data(), ctx.path_params["uid"])
+def delete_user(caller: Principal, tenant: TenantData, uid: str) -> None:
+    users.remove_user(caller, tenant, uid)
 
 
 # -- every user: own profile (T-6) -----------------------------------------------------------
 
 
-@api.route("GET", "/me/profile", summary="Own profile", roles=MEMBERS, response=User)
-def my_profile(ctx: Context, _: None) -> User:
-    return users.get_user(ctx.caller.tenant_data(), ctx.caller.uid)
+@api.route("GET", "/me/profile", summary="Own profile", roles=MEMBERS, refusals=[errors.NotFound])
+def my_profile(caller: Principal, tenant: TenantData) -> User:
+    return users.get_user(tenant, caller.uid)
 
 
 @api.route(
@@ -286,12 +238,10 @@ def my_profile(ctx: Context, _: None) -> User:
     "/me/profile",
     summary="Change own e-mail, name, phone or password",
     roles=MEMBERS,
-    body=ProfileUpdate,
-    response=User,
-    refusals=[errors.EmailTaken, errors.ReauthenticationRequired],
+    refusals=[errors.EmailTaken, errors.ReauthenticationRequired, errors.NotFound],
 )
-def update_profile(ctx: Context, body: ProfileUpdate) -> User:
-    return users.update_profile(ctx.caller, body)
+def update_profile(caller: Principal, body: ProfileUpdate) -> User:
+    return users.update_profile(caller, body)
 
 
 @api.route(
@@ -299,22 +249,17 @@ def update_profile(ctx: Context, body: ProfileUpdate) -> User:
     "/me/profile",
     summary="Delete own profile (right to be forgotten)",
     roles=MEMBERS,
-    refusals=[errors.InvalidTransition],
+    refusals=[errors.InvalidTransition, errors.NotFound],
 )
-def delete_profile(ctx: Context, _: None) -> None:
-    users.remove_user(ctx.caller, ctx.caller.tenant_data(), ctx.caller.uid)
+def delete_profile(caller: Principal, tenant: TenantData) -> None:
+    users.remove_user(caller, tenant, caller.uid)
 
 
 @api.route(
-    "POST",
-    "/me/photo-upload",
-    summary="A signed URL to upload a profile picture",
-    roles=MEMBERS,
-    body=PhotoUploadRequest,
-    response=PhotoUpload,
+    "POST", "/me/photo-upload", summary="A signed URL to upload a profile picture", roles=MEMBERS
 )
-def photo_upload(ctx: Context, body: PhotoUploadRequest) -> PhotoUpload:
-    return users.photo_upload(ctx.caller, body)
+def photo_upload(caller: Principal, body: PhotoUploadRequest) -> PhotoUpload:
+    return users.photo_upload(caller, body)
 
 
 @api.route(
@@ -322,26 +267,18 @@ def photo_upload(ctx: Context, body: PhotoUploadRequest) -> PhotoUpload:
     "/me/photo",
     summary="Check the uploaded picture and use it",
     roles=MEMBERS,
-    response=Photo,
     refusals=[errors.NotFound, errors.NotAnImage],
 )
-def confirm_photo(ctx: Context, _: None) -> Photo:
-    return users.confirm_photo(ctx.caller)
+def confirm_photo(caller: Principal) -> Photo:
+    return users.confirm_photo(caller)
 
 
 # -- public: sign-in (T-7) --------------------------------------------------------------------
 
 
-@api.route(
-    "GET",
-    "/sign-in/{tenant_id}",
-    summary="A tenant's sign-in configuration",
-    roles=None,
-    response=SignInConfig,
-    refusals=[errors.NotFound],
-)
-def sign_in_config(ctx: Context, _: None) -> SignInConfig:
-    return tenants.sign_in_config(ctx.path_params["tenant_id"])
+@api.route("GET", "/sign-in/<tenant_id>", summary="A tenant's sign-in configuration", roles=None)
+def sign_in_config(tenant_id: str) -> SignInConfig:
+    return tenants.sign_in_config(tenant_id)
 
 
 @api.route(
@@ -349,15 +286,13 @@ def sign_in_config(ctx: Context, _: None) -> SignInConfig:
     "/password-reset",
     summary="Forgot password: e-mail a reset link",
     roles=None,
-    body=PasswordResetRequest,
-    response=Accepted,
     status=202,
 )
-def forgot_password(ctx: Context, body: PasswordResetRequest) -> Accepted:
+def forgot_password(body: PasswordResetRequest) -> Accepted:
     users.forgot_password(str(body.email))
     return Accepted(detail="If an account has this address, a reset link is on its way.")
 
 
-@functions_framework.http
+@http_function(api)
 def auth_api(request: flask.Request) -> flask.Response:
     return api(request)

@@ -10,8 +10,6 @@ from google.cloud import firestore
 
 from functions.auth import accounts
 from functions.auth.models import (
-    AddOn,
-    Licence,
     SignInChange,
     SignInConfig,
     Tenant,
@@ -21,8 +19,9 @@ from functions.auth.models import (
 from shared import errors
 from shared.events import record_event
 from shared.gcp import firestore_client
-from shared.principal import Principal, Role, TenantStatus
+from shared.principal import Principal, Role
 from shared.tenancy import TENANTS, TenantData
+from shared.tenants import AddOn, Licence, TenantStatus
 
 EXPORT_PERIOD = timedelta(days=90)
 USERS = accounts.USERS
@@ -36,9 +35,8 @@ TRANSITIONS = {
 
 
 def to_document(tenant: Tenant) -> dict[str, Any]:
-    data = tenant.model_dump(exclude={"slug"})
-    data["licence"] = tenant.licence.model_dump(mode="json")  # Firestore has no date type
-    data["sign_in"] = tenant.sign_in.model_dump()
+    data: dict[str, Any] = tenant.to_firestore()
+    data.pop("slug")
     return data
 
 

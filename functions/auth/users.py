@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime, timedelta
 
 from google.api_core.exceptions import NotFound as GoogleNotFound
 from google.cloud import firestore
@@ -25,16 +24,15 @@ from functions.auth.models import (
 )
 from shared import errors
 from shared.events import record_event
-from shared.gcp import firebase_app, firestore_client, storage_client
+from shared.gcp import firebase_app, firestore_client
 from shared.messaging.models import MESSAGES
 from shared.principal import Principal, Role
-from shared.storage import UPLOADS, bucket_name, signed_url, tenant_object
+from shared.storage import signed_download, signed_upload, tenant_object, uploads_bucket
 from shared.tenancy import TenantData
 
 USERS = tenants.USERS
 # Seats and removals contend on the tenant document: retry more before giving up (409).
 CONTENDED_ATTEMPTS = 10
-URL_LIFETIME = timedelta(minutes=15)
 # File signatures: what the first bytes of each accepted image type must be.
 IMAGE_MAGIC = {
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -184,7 +182,7 @@ def remove_user(actor: Principal, data: TenantData, uid: str) -> None:
     if not remove_profile(data.db.transaction(max_attempts=CONTENDED_ATTEMPTS)):
         raise errors.NotFound("No such user in this tenant")
     accounts.delete_account(uid)
-    bucket = storage_client().bucket(bucket_name(UPLOADS))
+    bucket = uploads_bucket()
     for name in (photo_object(data, uid), upload_object(data, uid)):
         with contextlib.suppress(GoogleNotFound):
             bucket.blob(name).delete()
@@ -235,27 +233,16 @@ def upload_object(data: TenantData, uid: str) -> str:
 def photo_upload(me: Principal, body: PhotoUploadRequest) -> PhotoUpload:
     data = me.tenant_data()
     name = upload_object(data, me.uid)
-    headers = {"x-goog-content-length-range": f"1,{body.size}"}
-    url = signed_url(
-        bucket_name(UPLOADS),
-        name,
-        method="PUT",
-        expires=URL_LIFETIME,
-        content_type=body.content_type,
-        headers=headers,
-    )
+    upload = signed_upload(name, body.content_type, body.size)
     return PhotoUpload(
-        upload_url=url,
-        headers={"Content-Type": body.content_type, **headers},
-        object=name,
-        expires_at=datetime.now(UTC) + URL_LIFETIME,
+        upload_url=upload.url, headers=upload.headers, object=name, expires_at=upload.expires_at
     )
 
 
 def confirm_photo(me: Principal) -> Photo:
     """Check the uploaded file really is an image of an accepted type and size, then use it."""
     data = me.tenant_data()
-    bucket = storage_client().bucket(bucket_name(UPLOADS))
+    bucket = uploads_bucket()
     blob = bucket.get_blob(upload_object(data, me.uid))
     if blob is None:
         raise errors.NotFound("Upload the picture to the signed URL first")
@@ -272,8 +259,7 @@ def confirm_photo(me: Principal) -> Photo:
     blob.delete()
     data.document(USERS, me.uid).update({"photo_object": name})
     record_event(data, actor=me.uid, action="user.photo_changed", subject=f"users/{me.uid}")
-    url = signed_url(bucket_name(UPLOADS), name, method="GET", expires=URL_LIFETIME)
-    return Photo(object=name, download_url=url)
+    return Photo(object=name, download_url=signed_download(name))
 
 
 def forgot_password(email: str) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -18,22 +16,28 @@ from functions.clients.models import (
     ClientQuery,
     ClientSummary,
     ClientUpdate,
+    CourseSummary,
+)
+from shared import errors
+from shared.clients import (
+    CLIENTS,
+    COURSES,
+    HIDDEN,
     Consent,
     ContactPerson,
-    CourseSummary,
     Gender,
     Identity,
     Profile,
+    load_document,
+    open_identity,
+    seal_identity,
 )
-from shared import crypto, errors
 from shared.events import record_event
+from shared.paging import page
 from shared.principal import Principal, Role
 from shared.tenancy import TenantData
 
-CLIENTS = "clients"
-COURSES = "courses"
 PSEUDONYM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
-HIDDEN = "(pseudonymiseret)"
 
 
 class Pseudonymised(errors.ApiError):
@@ -56,21 +60,6 @@ def _document(profile: Profile, contacts: list[ContactPerson]) -> dict[str, Any]
         "search_name": _search_key(profile.name),
         "search_prefixes": _prefixes(profile.name),
     }
-
-
-def _context(data: TenantData, client_id: str) -> str:
-    return f"{data.tenant_id}/{CLIENTS}/{client_id}"
-
-
-def load_document(
-    data: TenantData, client_id: str, transaction: firestore.Transaction | None = None
-) -> dict[str, Any]:
-    """The client's document; a client being erased is already gone for everyone."""
-    snapshot = data.document(CLIENTS, client_id).get(transaction=transaction)
-    doc = snapshot.to_dict() if snapshot.exists else None
-    if doc is None or doc.get("erasing"):
-        raise errors.NotFound("No such client")
-    return doc
 
 
 def _client(client_id: str, doc: dict[str, Any], courses: list[CourseSummary]) -> Client:
@@ -143,28 +132,20 @@ def search(data: TenantData, query: ClientQuery) -> ClientPage:
             filter=FieldFilter("search_name", "<", key + "\uf8ff")
         )
     ordered = clients.order_by("search_name").order_by("__name__")
-    if query.cursor:
-        after = data.document(CLIENTS, query.cursor).get()
-        if not after.exists:
-            raise errors.ValidationFailed(
-                "The cursor is not valid", errors=[{"field": "cursor", "message": "unknown"}]
-            )
-        ordered = ordered.start_after(after)
-    page = [
-        s for s in ordered.limit(query.limit + 1).get() if not (s.to_dict() or {}).get("erasing")
-    ]
-    summaries = [
-        ClientSummary(
-            id=s.id,
-            name=s.get("profile")["name"],
-            pseudonymised=bool(s.get("pseudonymised")),
-            updated_at=s.get("updated_at"),
+
+    def summary(snapshot: firestore.DocumentSnapshot[Any]) -> ClientSummary | None:
+        doc = snapshot.to_dict() or {}
+        if doc.get("erasing"):
+            return None
+        return ClientSummary(
+            id=snapshot.id,
+            name=doc["profile"]["name"],
+            pseudonymised=bool(doc.get("pseudonymised")),
+            updated_at=doc["updated_at"],
         )
-        for s in page[: query.limit]
-    ]
-    return ClientPage(
-        clients=summaries, next_cursor=summaries[-1].id if len(page) > query.limit else None
-    )
+
+    found = page(ordered, data.collection(CLIENTS), query.cursor, query.limit, summary)
+    return ClientPage(clients=found.items, next_cursor=found.next_cursor)
 
 
 def update(me: Principal, data: TenantData, client_id: str, body: ClientUpdate) -> Client:
@@ -181,13 +162,13 @@ def update(me: Principal, data: TenantData, client_id: str, body: ClientUpdate) 
             raise Pseudonymised("Only the administrator changes a pseudonymised client's data")
         if doc.get("pseudonymised"):
             # The identifying data stays sealed; the change goes into the sealed copy.
-            identity = _unseal(data, client_id, doc)
+            identity = open_identity(data, client_id, doc)
             identity = Identity(
                 profile=body.profile or identity.profile,
                 contacts=body.contacts if body.contacts is not None else identity.contacts,
                 consent=body.consent if "consent" in body.model_fields_set else identity.consent,
             )
-            changes["sealed_identity"] = _seal(data, client_id, identity)
+            changes["sealed_identity"] = seal_identity(data, client_id, identity)
             if body.profile is not None:
                 changes["profile.gender"] = body.profile.gender.value
             if "consent" in body.model_fields_set:
@@ -218,20 +199,6 @@ def update(me: Principal, data: TenantData, client_id: str, body: ClientUpdate) 
 
 
 # -- pseudonymisation (C-2) ---------------------------------------------------------------------
-
-
-def _seal(data: TenantData, client_id: str, identity: Identity) -> str:
-    return crypto.seal(data, identity.model_dump_json().encode(), _context(data, client_id))
-
-
-def _unseal(data: TenantData, client_id: str, doc: dict[str, Any]) -> Identity:
-    try:
-        plain = crypto.open_sealed(data, str(doc["sealed_identity"]), _context(data, client_id))
-    except InvalidTag:
-        raise crypto.KeyUnavailable(
-            "The sealed data does not open with this tenant's key"
-        ) from None
-    return Identity.model_validate(json.loads(plain))
 
 
 def _masked(consent: Consent) -> dict[str, Any]:
@@ -266,7 +233,7 @@ def pseudonymise(me: Principal, data: TenantData, client_id: str) -> Client:
                 **_document(visible, []),
                 "consent": _masked(consent) if consent else None,
                 "pseudonymised": True,
-                "sealed_identity": _seal(data, client_id, identity),
+                "sealed_identity": seal_identity(data, client_id, identity),
                 "updated_at": datetime.now(UTC),
             },
         )
@@ -294,7 +261,7 @@ def identity(me: Principal, data: TenantData, client_id: str) -> Identity:
         subject=f"{CLIENTS}/{client_id}",
         client_id=client_id,
     )
-    return _unseal(data, client_id, doc)
+    return open_identity(data, client_id, doc)
 
 
 def reverse(me: Principal, data: TenantData, client_id: str) -> Client:
@@ -306,7 +273,7 @@ def reverse(me: Principal, data: TenantData, client_id: str) -> Client:
         doc = load_document(data, client_id, transaction)
         if not doc.get("pseudonymised"):
             raise errors.InvalidTransition("The client is not pseudonymised")
-        original = _unseal(data, client_id, doc)
+        original = open_identity(data, client_id, doc)
         transaction.update(
             ref,
             {
@@ -327,11 +294,3 @@ def reverse(me: Principal, data: TenantData, client_id: str) -> Client:
         client_id=client_id,
     )
     return _client(client_id, load_document(data, client_id), course_summaries(data, client_id))
-
-
-def contacts_of(data: TenantData, client_id: str) -> list[ContactPerson]:
-    """The client's contact persons, unsealed if the client is pseudonymised (server use)."""
-    doc = load_document(data, client_id)
-    if doc.get("pseudonymised"):
-        return _unseal(data, client_id, doc).contacts
-    return [ContactPerson.model_validate(c) for c in doc["contacts"]]

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import flask
-import functions_framework
+from pydantic import BaseModel
 
 from functions.clients import catalogue, clients, courses, gdpr, logs
-from functions.clients.catalogue import Kind
 from functions.clients.models import (
     Answers,
     Calendar,
     CalendarEntry,
     CalendarQuery,
-    CatalogueDocument,
+    CatalogueOverview,
     Client,
-    ClientCourse,
     ClientCreate,
     ClientPage,
     ClientQuery,
@@ -26,43 +24,45 @@ from functions.clients.models import (
     Export,
     FileUpload,
     FileUploadRequest,
-    Identity,
     LogPage,
     LogQuery,
     ScheduleDate,
     Tried,
 )
-from shared import errors
+from shared import courses as course_items
+from shared import crypto, errors
+from shared.catalogue import (
+    STORED,
+    WRITTEN,
+    ExerciseItem,
+    Kind,
+    NotLicensed,
+    licensed_exercise,
+    validate_answers,
+)
+from shared.clients import Identity, load_document
+from shared.courses import ClientCourse, ItemRef
 from shared.events import record_event
-from shared.http import Api, Context
-from shared.principal import Role
+from shared.http import Api, http_function
+from shared.principal import Principal, Role
+from shared.tenancy import TenantData
 
-api = Api("clients_api", "Trivsel clients: clients, catalogue, courses and logs")
+api = Api("Trivsel clients: clients, catalogue, courses and logs")
 MEMBERS = [Role.ADMIN, Role.PROFESSIONAL]
 ADMIN = [Role.ADMIN]
 OWNER = [Role.OWNER]
-CLIENT = "/clients/{client_id}"
-ITEM = CLIENT + "/courses/{course_ref}/items/{item_id}"
-
-
-def _course(course: dict[str, object]) -> ClientCourse:
-    return ClientCourse.model_validate(course)
+CLIENT = "/clients/<client_id>"
+COURSE = CLIENT + "/courses/<course_ref>"
+ITEM = COURSE + "/items/<item_id>"
+SEALED = [crypto.KeyUnavailable]  # routes that open sealed data
 
 
 # -- clients (C-1 ... C-3) ----------------------------------------------------------------------
 
 
-@api.route(
-    "POST",
-    "/clients",
-    summary="Create a client",
-    roles=MEMBERS,
-    body=ClientCreate,
-    response=Client,
-    status=201,
-)
-def create_client(ctx: Context, body: ClientCreate) -> Client:
-    return clients.create(ctx.caller, ctx.caller.tenant_data(), body)
+@api.route("POST", "/clients", summary="Create a client", roles=MEMBERS, status=201)
+def create_client(caller: Principal, tenant: TenantData, body: ClientCreate) -> Client:
+    return clients.create(caller, tenant, body)
 
 
 @api.route(
@@ -70,24 +70,16 @@ def create_client(ctx: Context, body: ClientCreate) -> Client:
     "/clients",
     summary="Search clients by name or pseudonym, a page at a time",
     roles=MEMBERS,
-    query=ClientQuery,
-    response=ClientPage,
 )
-def list_clients(ctx: Context, _: None) -> ClientPage:
-    assert isinstance(ctx.query, ClientQuery)
-    return clients.search(ctx.caller.tenant_data(), ctx.query)
+def list_clients(tenant: TenantData, query: ClientQuery) -> ClientPage:
+    return clients.search(tenant, query)
 
 
 @api.route(
-    "GET",
-    CLIENT,
-    summary="The client overview with courses (read is audited)",
-    roles=MEMBERS,
-    response=Client,
-    refusals=[errors.NotFound],
+    "GET", CLIENT, summary="The client overview with courses (read is audited)", roles=MEMBERS
 )
-def get_client(ctx: Context, _: None) -> Client:
-    return clients.read(ctx.caller, ctx.caller.tenant_data(), ctx.path_params["client_id"])
+def get_client(caller: Principal, tenant: TenantData, client_id: str) -> Client:
+    return clients.read(caller, tenant, client_id)
 
 
 @api.route(
@@ -95,12 +87,12 @@ def get_client(ctx: Context, _: None) -> Client:
     CLIENT,
     summary="Change master data, contact persons or consent",
     roles=MEMBERS,
-    body=ClientUpdate,
-    response=Client,
-    refusals=[errors.NotFound],
+    refusals=[clients.Pseudonymised, *SEALED],
 )
-def update_client(ctx: Context, body: ClientUpdate) -> Client:
-    return clients.update(ctx.caller, ctx.caller.tenant_data(), ctx.path_params["client_id"], body)
+def update_client(
+    caller: Principal, tenant: TenantData, client_id: str, body: ClientUpdate
+) -> Client:
+    return clients.update(caller, tenant, client_id, body)
 
 
 @api.route(
@@ -108,11 +100,9 @@ def update_client(ctx: Context, body: ClientUpdate) -> Client:
     CLIENT,
     summary="Erase the client everywhere (right to be forgotten); returns a receipt",
     roles=MEMBERS,
-    response=ErasureReceipt,
-    refusals=[errors.NotFound],
 )
-def erase_client(ctx: Context, _: None) -> ErasureReceipt:
-    return gdpr.erase(ctx.caller, ctx.caller.tenant_data(), ctx.path_params["client_id"])
+def erase_client(caller: Principal, tenant: TenantData, client_id: str) -> ErasureReceipt:
+    return gdpr.erase(caller, tenant, client_id)
 
 
 @api.route(
@@ -120,11 +110,10 @@ def erase_client(ctx: Context, _: None) -> ErasureReceipt:
     CLIENT + "/pseudonymise",
     summary="Replace identifying data by a pseudonym",
     roles=MEMBERS,
-    response=Client,
-    refusals=[errors.NotFound, clients.Pseudonymised],
+    refusals=[clients.Pseudonymised, *SEALED],
 )
-def pseudonymise(ctx: Context, _: None) -> Client:
-    return clients.pseudonymise(ctx.caller, ctx.caller.tenant_data(), ctx.path_params["client_id"])
+def pseudonymise(caller: Principal, tenant: TenantData, client_id: str) -> Client:
+    return clients.pseudonymise(caller, tenant, client_id)
 
 
 @api.route(
@@ -132,11 +121,10 @@ def pseudonymise(ctx: Context, _: None) -> Client:
     CLIENT + "/identity",
     summary="A pseudonymised client's originals (audited)",
     roles=ADMIN,
-    response=Identity,
-    refusals=[errors.NotFound, errors.InvalidTransition],
+    refusals=[errors.InvalidTransition, *SEALED],
 )
-def identity(ctx: Context, _: None) -> Identity:
-    return clients.identity(ctx.caller, ctx.caller.tenant_data(), ctx.path_params["client_id"])
+def identity(caller: Principal, tenant: TenantData, client_id: str) -> Identity:
+    return clients.identity(caller, tenant, client_id)
 
 
 @api.route(
@@ -144,11 +132,10 @@ def identity(ctx: Context, _: None) -> Identity:
     CLIENT + "/reverse-pseudonym",
     summary="Put the originals back",
     roles=ADMIN,
-    response=Client,
-    refusals=[errors.NotFound, errors.InvalidTransition],
+    refusals=[errors.InvalidTransition, *SEALED],
 )
-def reverse_pseudonym(ctx: Context, _: None) -> Client:
-    return clients.reverse(ctx.caller, ctx.caller.tenant_data(), ctx.path_params["client_id"])
+def reverse_pseudonym(caller: Principal, tenant: TenantData, client_id: str) -> Client:
+    return clients.reverse(caller, tenant, client_id)
 
 
 @api.route(
@@ -156,11 +143,10 @@ def reverse_pseudonym(ctx: Context, _: None) -> Client:
     CLIENT + "/export",
     summary="Everything stored about the client, as JSON",
     roles=ADMIN,
-    response=Export,
-    refusals=[errors.NotFound],
+    refusals=SEALED,
 )
-def export_client(ctx: Context, _: None) -> Export:
-    return gdpr.export(ctx.caller, ctx.caller.tenant_data(), ctx.path_params["client_id"])
+def export_client(caller: Principal, tenant: TenantData, client_id: str) -> Export:
+    return gdpr.export(caller, tenant, client_id)
 
 
 @api.route(
@@ -168,47 +154,26 @@ def export_client(ctx: Context, _: None) -> Export:
     CLIENT + "/files",
     summary="A signed URL to store a file about the client",
     roles=MEMBERS,
-    body=FileUploadRequest,
-    response=FileUpload,
     status=201,
-    refusals=[errors.NotFound],
 )
-def add_file(ctx: Context, body: FileUploadRequest) -> FileUpload:
-    return gdpr.file_upload(
-        ctx.caller, ctx.caller.tenant_data(), ctx.path_params["client_id"], body
-    )
+def add_file(
+    caller: Principal, tenant: TenantData, client_id: str, body: FileUploadRequest
+) -> FileUpload:
+    return gdpr.file_upload(caller, tenant, client_id, body)
 
 
 # -- logs (C-6) ------------------------------------------------------------------------------------
 
 
-@api.route(
-    "GET",
-    CLIENT + "/log",
-    summary="Everything done about the client",
-    roles=MEMBERS,
-    query=LogQuery,
-    response=LogPage,
-    refusals=[errors.NotFound],
-)
-def client_log(ctx: Context, _: None) -> LogPage:
-    assert isinstance(ctx.query, LogQuery)
-    data = ctx.caller.tenant_data()
-    clients.load_document(data, ctx.path_params["client_id"])
-    return logs.page(data, "client_id", ctx.path_params["client_id"], ctx.query)
+@api.route("GET", CLIENT + "/log", summary="Everything done about the client", roles=MEMBERS)
+def client_log(tenant: TenantData, client_id: str, query: LogQuery) -> LogPage:
+    load_document(tenant, client_id)
+    return logs.log_page(tenant, "client_id", client_id, query)
 
 
-@api.route(
-    "GET",
-    "/me/log",
-    summary="Everything the caller did",
-    roles=MEMBERS,
-    query=LogQuery,
-    response=LogPage,
-)
-def my_log(ctx: Context, _: None) -> LogPage:
-    assert isinstance(ctx.query, LogQuery)
-    return logs.page(ctx.caller.tenant_data(), "actor", ctx.caller.uid, ctx.query)
+@api.route("GET", "/me/log", summary="Everything the caller did", roles=MEMBERS)
+def my_log(caller: Principal, tenant: TenantData, query: LogQuery) -> LogPage:
+    return logs.log_page(tenant, "actor", caller.uid, query)
 
 
 # -- courses (C-5) ---------------------------------------------------------------------------------
@@ -219,53 +184,28 @@ def my_log(ctx: Context, _: None) -> LogPage:
     CLIENT + "/courses",
     summary="Assign a course to the client",
     roles=MEMBERS,
-    body=CourseAssign,
-    response=ClientCourse,
     status=201,
-    refusals=[errors.NotFound, catalogue.NotLicensed],
+    refusals=[NotLicensed],
 )
-def assign_course(ctx: Context, body: CourseAssign) -> ClientCourse:
-    return _course(
-        courses.assign(
-            ctx.caller, ctx.caller.tenant_data(), ctx.path_params["client_id"], body.course_id
-        )
-    )
+def assign_course(
+    caller: Principal, tenant: TenantData, client_id: str, body: CourseAssign
+) -> ClientCourse:
+    return courses.assign(caller, tenant, client_id, body.course_id)
 
 
-@api.route(
-    "GET",
-    CLIENT + "/courses/{course_ref}",
-    summary="One of the client's courses",
-    roles=MEMBERS,
-    response=ClientCourse,
-    refusals=[errors.NotFound],
-)
-def get_course(ctx: Context, _: None) -> ClientCourse:
-    data = ctx.caller.tenant_data()
-    course = courses.get(data, ctx.path_params["client_id"], ctx.path_params["course_ref"])
+@api.route("GET", COURSE, summary="One of the client's courses", roles=MEMBERS)
+def get_course(
+    caller: Principal, tenant: TenantData, client_id: str, course_ref: str
+) -> ClientCourse:
+    course = course_items.get_course(tenant, client_id, course_ref)
     record_event(
-        data,
-        actor=ctx.caller.uid,
+        tenant,
+        actor=caller.uid,
         action="course.read",  # answers are personal data
-        subject=f"courses/{course['id']}",
-        client_id=ctx.path_params["client_id"],
+        subject=f"courses/{course.id}",
+        client_id=client_id,
     )
-    return _course(course)
-
-
-def _item(ctx: Context, operation: str, argument: object = None) -> ClientCourse:
-    p = ctx.path_params
-    return _course(
-        courses.change_item(
-            ctx.caller.uid,
-            ctx.caller.tenant_data(),
-            p["client_id"],
-            p["course_ref"],
-            p["item_id"],
-            operation,
-            argument,
-        )
-    )
+    return course
 
 
 @api.route(
@@ -273,12 +213,18 @@ def _item(ctx: Context, operation: str, argument: object = None) -> ClientCourse
     ITEM,
     summary="Replace the exercise",
     roles=MEMBERS,
-    body=ExerciseChoice,
-    response=ClientCourse,
-    refusals=[errors.NotFound, catalogue.NotLicensed],
+    refusals=[NotLicensed, errors.InvalidTransition],
 )
-def replace_item(ctx: Context, body: ExerciseChoice) -> ClientCourse:
-    return _item(ctx, "replace", body.exercise_id)
+def replace_item(
+    caller: Principal,
+    tenant: TenantData,
+    client_id: str,
+    course_ref: str,
+    item_id: str,
+    body: ExerciseChoice,
+) -> ClientCourse:
+    ref = ItemRef(client_id, course_ref, item_id)
+    return course_items.replace_exercise(caller.uid, tenant, ref, body.exercise_id)
 
 
 @api.route(
@@ -286,11 +232,12 @@ def replace_item(ctx: Context, body: ExerciseChoice) -> ClientCourse:
     ITEM,
     summary="Remove the exercise from the course",
     roles=MEMBERS,
-    response=ClientCourse,
-    refusals=[errors.NotFound],
+    refusals=[errors.InvalidTransition],
 )
-def remove_item(ctx: Context, _: None) -> ClientCourse:
-    return _item(ctx, "remove")
+def remove_item(
+    caller: Principal, tenant: TenantData, client_id: str, course_ref: str, item_id: str
+) -> ClientCourse:
+    return course_items.remove_item(caller.uid, tenant, ItemRef(client_id, course_ref, item_id))
 
 
 @api.route(
@@ -298,108 +245,79 @@ def remove_item(ctx: Context, _: None) -> ClientCourse:
     ITEM + "/perform",
     summary="Perform the exercise: answers are checked, saved",
     roles=MEMBERS,
-    body=Answers,
-    response=ClientCourse,
-    refusals=[errors.NotFound],
+    refusals=[NotLicensed],
 )
-def perform_item(ctx: Context, body: Answers) -> ClientCourse:
-    p = ctx.path_params
-    return _course(
-        courses.perform(
-            ctx.caller.uid,
-            ctx.caller.tenant_data(),
-            p["client_id"],
-            p["course_ref"],
-            p["item_id"],
-            body.answers,
-        )
-    )
+def perform_item(
+    caller: Principal,
+    tenant: TenantData,
+    client_id: str,
+    course_ref: str,
+    item_id: str,
+    body: Answers,
+) -> ClientCourse:
+    ref = ItemRef(client_id, course_ref, item_id)
+    return course_items.perform(caller.uid, tenant, ref, body.answers)
+
+
+@api.route("PUT", ITEM + "/schedule", summary="Plan the exercise for a date", roles=MEMBERS)
+def schedule_item(
+    caller: Principal,
+    tenant: TenantData,
+    client_id: str,
+    course_ref: str,
+    item_id: str,
+    body: ScheduleDate,
+) -> ClientCourse:
+    ref = ItemRef(client_id, course_ref, item_id)
+    return course_items.schedule(caller.uid, tenant, ref, body.date)
 
 
 @api.route(
-    "PUT",
-    ITEM + "/schedule",
-    summary="Plan the exercise for a date",
-    roles=MEMBERS,
-    body=ScheduleDate,
-    response=ClientCourse,
-    refusals=[errors.NotFound],
+    "POST", ITEM + "/mark-sent", summary="Mark the exercise as sent as a remote task", roles=MEMBERS
 )
-def schedule_item(ctx: Context, body: ScheduleDate) -> ClientCourse:
-    return _item(ctx, "schedule", body.date)
+def mark_sent(
+    caller: Principal, tenant: TenantData, client_id: str, course_ref: str, item_id: str
+) -> ClientCourse:
+    return course_items.mark_sent(caller.uid, tenant, ItemRef(client_id, course_ref, item_id))
 
 
-@api.route(
-    "POST",
-    ITEM + "/mark-sent",
-    summary="Mark the exercise as sent as a remote task",
-    roles=MEMBERS,
-    response=ClientCourse,
-    refusals=[errors.NotFound],
-)
-def mark_sent(ctx: Context, _: None) -> ClientCourse:
-    return _item(ctx, "mark_sent")
-
-
-@api.route(
-    "GET",
-    "/calendar",
-    summary="What the caller has planned in a date range",
-    roles=MEMBERS,
-    query=CalendarQuery,
-    response=Calendar,
-)
-def calendar(ctx: Context, _: None) -> Calendar:
-    assert isinstance(ctx.query, CalendarQuery)
-    entries = courses.calendar(ctx.caller, ctx.caller.tenant_data(), ctx.query.start, ctx.query.end)
+@api.route("GET", "/calendar", summary="What the caller has planned in a date range", roles=MEMBERS)
+def calendar(caller: Principal, tenant: TenantData, query: CalendarQuery) -> Calendar:
+    entries = courses.calendar(caller, tenant, query.start, query.end)
     return Calendar(entries=[CalendarEntry.model_validate(e) for e in entries])
 
 
 # -- the catalogue (C-4) ---------------------------------------------------------------------------
 
 
-@api.route(
-    "GET",
-    "/catalogue",
-    summary="The licensed focus areas and their content",
-    roles=MEMBERS,
-    response=CatalogueDocument,
-)
-def catalogue_overview(ctx: Context, _: None) -> CatalogueDocument:
-    return CatalogueDocument(catalogue.overview(ctx.caller.tenant_data()))
+@api.route("GET", "/catalogue", summary="The licensed focus areas and their content", roles=MEMBERS)
+def catalogue_overview(tenant: TenantData) -> CatalogueOverview:
+    return catalogue.overview(tenant)
 
 
 @api.route(
     "GET",
-    "/catalogue/exercises/{exercise_id}",
+    "/catalogue/exercises/<exercise_id>",
     summary="One exercise",
     roles=MEMBERS,
-    response=CatalogueDocument,
-    refusals=[errors.NotFound, catalogue.NotLicensed],
+    refusals=[NotLicensed],
 )
-def get_exercise(ctx: Context, _: None) -> CatalogueDocument:
-    return CatalogueDocument(
-        catalogue.get_item(ctx.caller.tenant_data(), Kind.EXERCISES, ctx.path_params["exercise_id"])
-    )
+def get_exercise(tenant: TenantData, exercise_id: str) -> ExerciseItem:
+    return licensed_exercise(tenant, exercise_id)
 
 
 @api.route(
     "POST",
-    "/catalogue/exercises/{exercise_id}/try",
+    "/catalogue/exercises/<exercise_id>/try",
     summary="Try an exercise without a client: answers are checked, not kept",
     roles=MEMBERS,
-    body=Answers,
-    response=Tried,
-    refusals=[errors.NotFound, catalogue.NotLicensed],
+    refusals=[NotLicensed],
 )
-def try_exercise(ctx: Context, body: Answers) -> Tried:
-    data = ctx.caller.tenant_data()
-    exercise_id = ctx.path_params["exercise_id"]
-    exercise = catalogue.get_item(data, Kind.EXERCISES, exercise_id)
-    checked = catalogue.validate_answers(exercise, body.answers)
+def try_exercise(caller: Principal, tenant: TenantData, exercise_id: str, body: Answers) -> Tried:
+    checked = validate_answers(licensed_exercise(tenant, exercise_id), body.answers)
     record_event(
-        data,
-        actor=ctx.caller.uid,
+        tenant,
+        actor=caller.uid,
         action="exercise.tried",
         subject=f"catalogue/exercises/{exercise_id}",
         exercise_id=exercise_id,
@@ -409,49 +327,38 @@ def try_exercise(ctx: Context, body: Answers) -> Tried:
 
 @api.route(
     "GET",
-    "/catalogue/documents/{document_id}/download",
+    "/catalogue/documents/<document_id>/download",
     summary="A short-lived link to download a document template",
     roles=MEMBERS,
-    response=DownloadUrl,
-    refusals=[errors.NotFound, catalogue.NotLicensed],
+    refusals=[NotLicensed],
 )
-def download_document(ctx: Context, _: None) -> DownloadUrl:
-    return DownloadUrl(
-        url=catalogue.document_download(ctx.caller.tenant_data(), ctx.path_params["document_id"])
-    )
+def download_document(tenant: TenantData, document_id: str) -> DownloadUrl:
+    return DownloadUrl(url=catalogue.document_download(tenant, document_id))
 
 
-def _kind(ctx: Context) -> Kind:
-    try:
-        return Kind(ctx.path_params["kind"])
-    except ValueError:
-        raise errors.NotFound(f"No catalogue kind '{ctx.path_params['kind']}'") from None
+def _owner_routes(kind: Kind) -> None:
+    """PUT and DELETE of one kind of catalogue item, typed by the kind's own model."""
+    written, stored = WRITTEN[kind], STORED[kind]
+    path = f"/catalogue/{kind.value}/<item_id>"
+
+    def put(caller: Principal, item_id: str, body: BaseModel) -> BaseModel:
+        return catalogue.put_item(kind, item_id, body)
+
+    def delete(caller: Principal, item_id: str) -> None:
+        catalogue.delete_item(kind, item_id)
+
+    name = kind.value.replace("-", "_")
+    put.__name__, delete.__name__ = f"put_{name}", f"delete_{name}"
+    put.__annotations__ = {"caller": Principal, "item_id": str, "body": written, "return": stored}
+    delete.__annotations__ = {"caller": Principal, "item_id": str, "return": None}
+    api.route("PUT", path, summary=f"Create or replace a {kind.value} item", roles=OWNER)(put)
+    api.route("DELETE", path, summary=f"Remove a {kind.value} item", roles=OWNER)(delete)
 
 
-@api.route(
-    "PUT",
-    "/catalogue/{kind}/{item_id}",
-    summary="Create or replace a catalogue item",
-    roles=OWNER,
-    body=CatalogueDocument,
-    response=CatalogueDocument,
-    refusals=[errors.NotFound],
-)
-def put_catalogue_item(ctx: Context, body: CatalogueDocument) -> CatalogueDocument:
-    return CatalogueDocument(catalogue.put_item(_kind(ctx), ctx.path_params["item_id"], body.root))
+for _kind in Kind:
+    _owner_routes(_kind)
 
 
-@api.route(
-    "DELETE",
-    "/catalogue/{kind}/{item_id}",
-    summary="Remove a catalogue item",
-    roles=OWNER,
-    refusals=[errors.NotFound],
-)
-def delete_catalogue_item(ctx: Context, _: None) -> None:
-    catalogue.delete_item(_kind(ctx), ctx.path_params["item_id"])
-
-
-@functions_framework.http
+@http_function(api)
 def clients_api(request: flask.Request) -> flask.Response:
     return api(request)

@@ -3,60 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, RootModel, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from shared.messaging.models import E164_PATTERN
-
-ID = r"^[A-Za-z0-9_-]{1,128}$"
-SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
-Text = Annotated[str, Field(max_length=5000)]
-
-
-class Strict(BaseModel):
-    """Request bodies: unknown fields are refused, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class Gender(StrEnum):
-    FEMALE = "female"
-    MALE = "male"
-    OTHER = "other"
-    UNKNOWN = "unknown"
-
-
-class Profile(Strict):
-    """Master data (stamdata)."""
-
-    name: str = Field(min_length=1, max_length=200)
-    birth_date: date | None = None
-    gender: Gender = Gender.UNKNOWN
-    institution: str | None = Field(default=None, max_length=200)
-    notes: Text | None = None
-
-    @model_validator(mode="after")
-    def _not_born_tomorrow(self) -> Self:
-        if self.birth_date is not None and self.birth_date > date.today():
-            raise ValueError("birth_date is in the future")
-        return self
-
-
-class ContactPerson(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    relation: str = Field(min_length=1, max_length=100, description="e.g. mor, far, værge")
-    email: EmailStr | None = None
-    phone: str | None = Field(default=None, pattern=E164_PATTERN.pattern)
-
-
-class Consent(Strict):
-    """The written consent: who gave it, when, and to what."""
-
-    given_by: str = Field(min_length=1, max_length=200)
-    given_at: date
-    scope: str = Field(min_length=1, max_length=1000)
+from shared.catalogue import (
+    CourseItem,
+    DocumentItem,
+    ExerciseItem,
+    FocusAreaItem,
+    VideoItem,
+)
+from shared.clients import Consent, ContactPerson, Identity, Profile
+from shared.models import ID, Patch, Strict
 
 
 class ClientCreate(Strict):
@@ -65,19 +24,12 @@ class ClientCreate(Strict):
     consent: Consent | None = None
 
 
-class ClientUpdate(Strict):
+class ClientUpdate(Patch):
+    keep: ClassVar[tuple[str, ...]] = ("profile", "contacts")
+
     profile: Profile | None = None
     contacts: list[ContactPerson] | None = Field(default=None, max_length=100)
     consent: Consent | None = Field(default=None, description="null withdraws the consent")
-
-    @model_validator(mode="after")
-    def _something(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("give at least one of profile, contacts, consent")
-        for name in ("profile", "contacts"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be removed")
-        return self
 
 
 class CourseSummary(BaseModel):
@@ -121,12 +73,11 @@ class ClientQuery(Strict):
     limit: int = Field(default=25, ge=1, le=100)
 
 
-class Identity(BaseModel):
-    """The original identifying data of a pseudonymised client."""
-
-    profile: Profile
-    contacts: list[ContactPerson]
-    consent: Consent | None = None
+class ExportedFile(BaseModel):
+    object: str
+    content_type: str | None
+    size: int | None
+    content_base64: str
 
 
 class Export(BaseModel):
@@ -135,11 +86,9 @@ class Export(BaseModel):
     exported_at: datetime
     client: dict[str, Any]
     identity: Identity | None
-    courses: list[dict[str, Any]]
-    calendar: list[dict[str, Any]]
-    events: list[dict[str, Any]]
-    files: list[dict[str, Any]]
-    remote_tasks: list[dict[str, Any]] = []
+    # Every record about the client, by collection (shared/client_data.py lists them).
+    records: dict[str, list[dict[str, Any]]]
+    files: list[ExportedFile]
 
 
 class FileUploadRequest(Strict):
@@ -197,28 +146,6 @@ class CourseAssign(Strict):
     course_id: str = Field(pattern=ID)
 
 
-class CourseItem(BaseModel):
-    id: str
-    module_id: str
-    exercise_id: str
-    status: Literal["pending", "scheduled", "performed", "sent"]
-    scheduled_for: date | None = None
-    answers: dict[str, Any] | None = None
-    performed_at: datetime | None = None
-    sent_at: datetime | None = None
-
-
-class ClientCourse(BaseModel):
-    id: str
-    course_id: str
-    title: str
-    focus_area: str
-    status: Literal["ongoing", "completed"]
-    assigned_by: str
-    assigned_at: datetime
-    items: list[CourseItem]
-
-
 class ExerciseChoice(Strict):
     exercise_id: str = Field(pattern=ID)
 
@@ -267,5 +194,14 @@ class DownloadUrl(BaseModel):
     url: str
 
 
-class CatalogueDocument(RootModel[dict[str, Any]]):
-    """A catalogue item or overview: its shape depends on the kind (see catalogue.py)."""
+class FocusAreaContent(FocusAreaItem):
+    """One licensed focus area with everything in it."""
+
+    courses: list[CourseItem]
+    exercises: list[ExerciseItem]
+    documents: list[DocumentItem]
+    videos: list[VideoItem]
+
+
+class CatalogueOverview(BaseModel):
+    focus_areas: list[FocusAreaContent]

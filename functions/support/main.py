@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import flask
-import functions_framework
 
+from functions.support.maintenance.runner import MaintenanceReport, run_nightly
 from shared.gcp import firestore_client
-from shared.http import Api, Context
-from shared.maintenance import MaintenanceReport, run_nightly
+from shared.http import Api, http_function
 
 # Internal: reachable only by Cloud Scheduler (IAM invoker), so no Firebase principal.
-maintenance = Api("nightly_maintenance", "Internal: nightly maintenance")
+maintenance = Api("Internal: nightly maintenance")
 
 
-@maintenance.route(
-    "POST",
-    "/",
-    summary="Run the nightly jobs until done or 03:00",
-    roles=None,
-    response=MaintenanceReport,
-)
-def run(ctx: Context, _: None) -> MaintenanceReport:
+@maintenance.route("POST", "/", summary="Run the nightly jobs until done or 03:00", roles=None)
+def run() -> MaintenanceReport:
     return run_nightly(firestore_client())
 
 
-@functions_framework.http
+@http_function(maintenance)
 def nightly_maintenance(request: flask.Request) -> flask.Response:
     return maintenance(request)

@@ -24,7 +24,6 @@ from google.cloud import firestore
 from shared.events import SYSTEM_ACTOR, record_event
 from shared.messaging.models import MESSAGES, Channel, MessageRecord, MessageRequest, MessageState
 from shared.messaging.providers import ProviderError, Providers
-from shared.messaging.templates import UnknownTemplate, render
 from shared.tenancy import TenantData
 
 if TYPE_CHECKING:
@@ -148,13 +147,9 @@ def deliver(
 
 
 def _send(request: MessageRequest, providers: Providers) -> str:
-    try:
-        message = render(request.template, request.channel, request.locale, request.params)
-    except (UnknownTemplate, KeyError) as exc:  # a template changed since it was requested
-        raise ProviderError(f"template: {exc}", permanent=True) from exc
     if request.channel is Channel.EMAIL:
-        return providers.email.send_email(request.to, message)
-    return providers.sms.send_sms(request.to, message.text)
+        return providers.email.send_email(request.to, request.subject, request.text, request.html)
+    return providers.sms.send_sms(request.to, request.text)
 
 
 def _record_failure(
@@ -192,6 +187,7 @@ def _log(tenant: TenantData, request: MessageRequest, action: str, details: dict
         actor=SYSTEM_ACTOR,
         action=action,
         subject=f"{MESSAGES}/{request.id}",
-        details={"channel": request.channel.value, "template": request.template, **details},
+        details={"channel": request.channel.value, "template": request.kind, **details},
         event_id=f"{request.id}-{action.replace('.', '-')}",
+        client_id=request.client_id,
     )

@@ -36,34 +36,32 @@ class MessageState(StrEnum):
 
 
 class MessageRequest(BaseModel, frozen=True):
-    """One e-mail or SMS to one recipient. `id` is the idempotency key."""
+    """One e-mail or SMS to one recipient, rendered when it was requested. `id` is the
+    idempotency key. The requesting area renders its own templates, so delivery needs
+    none and sends exactly what was asked for."""
 
     # At most 100 characters, so ids derived from it (event ids) stay valid path segments.
     id: str = Field(pattern=MESSAGE_ID_PATTERN)
     tenant_id: str = Field(pattern=TENANT_ID_PATTERN.pattern)
     channel: Channel
     to: str = Field(max_length=320)
-    template: str
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="the template's name")
     locale: Locale = Locale.DA
-    params: dict[str, str] = {}
+    subject: str = Field(default="", max_length=998)  # RFC 5322's line limit
+    text: str = Field(min_length=1, max_length=100_000)
+    html: str = Field(default="", max_length=500_000)
     requested_by: str = "system"
+    # Set when the message is about a client: GDPR export and erasure find it by this.
+    client_id: str | None = None
 
     @model_validator(mode="after")
     def _recipient_fits_channel(self) -> Self:
         pattern = EMAIL_PATTERN if self.channel is Channel.EMAIL else E164_PATTERN
         if not pattern.fullmatch(self.to):
             raise ValueError(f"'to' is not a valid {self.channel} recipient")
+        if self.channel is Channel.EMAIL and not (self.subject and self.html):
+            raise ValueError("an e-mail has a subject and an HTML part")
         return self
-
-
-def check_template(request: MessageRequest) -> None:
-    """At request time (not on every read, so stored records survive template changes)."""
-    from shared.messaging.templates import template_for
-
-    template = template_for(request.template, request.channel)
-    missing = sorted(set(template.params) - set(request.params))
-    if missing:
-        raise ValueError(f"template '{request.template}' needs params: {', '.join(missing)}")
 
 
 class ScheduledRelease(BaseModel, frozen=True):
@@ -89,6 +87,7 @@ class MessageRecord(BaseModel):
     provider_message_id: str | None = None
     last_error: str | None = None
     failure_reason: str | None = None
+    client_id: str | None = None  # copied from the request, for GDPR queries
 
     def to_firestore(self) -> dict[str, Any]:
         return self.model_dump(mode="python")

@@ -16,44 +16,75 @@ from shared.messaging.models import (
     MessageRequest,
     MessageState,
     ScheduledRelease,
-    check_template,
 )
 from shared.settings import get_settings
+from shared.templating import Rendered
 from shared.tenancy import TenantData
 
 PUBLISH_TIMEOUT_S = 30.0
-RELEASE_FUNCTION = "release_scheduled_message"
 
 
-def request_message(
+def email(
     tenant: TenantData,
     *,
     message_id: str,
-    channel: Channel,
     to: str,
-    template: str,
-    params: dict[str, str],
+    kind: str,
+    content: Rendered,
     locale: Locale = Locale.DA,
     requested_by: str = "system",
+    client_id: str | None = None,
     send_at: datetime | None = None,
 ) -> MessageRequest:
-    """Queue one message for delivery (at `send_at`, if given); safe to call again.
+    """Queue one rendered e-mail (at `send_at`, if given); safe to call again."""
+    request = MessageRequest(
+        id=message_id,
+        tenant_id=tenant.tenant_id,
+        channel=Channel.EMAIL,
+        to=to,
+        kind=kind,
+        locale=locale,
+        subject=content.subject,
+        text=content.text,
+        html=content.html,
+        requested_by=requested_by,
+        client_id=client_id,
+    )
+    return request_message(tenant, request, send_at=send_at)
+
+
+def sms(
+    tenant: TenantData,
+    *,
+    message_id: str,
+    to: str,
+    kind: str,
+    text: str,
+    locale: Locale = Locale.DA,
+    requested_by: str = "system",
+) -> MessageRequest:
+    request = MessageRequest(
+        id=message_id,
+        tenant_id=tenant.tenant_id,
+        channel=Channel.SMS,
+        to=to,
+        kind=kind,
+        locale=locale,
+        text=text,
+        requested_by=requested_by,
+    )
+    return request_message(tenant, request)
+
+
+def request_message(
+    tenant: TenantData, request: MessageRequest, *, send_at: datetime | None = None
+) -> MessageRequest:
+    """Queue one message for delivery; safe to call again.
 
     The record is created first so the message is visible as `queued` even if
     delivery is slow; publishing again with the same id is harmless because
     the delivery function sends each id at most once.
     """
-    request = MessageRequest(
-        id=message_id,
-        tenant_id=tenant.tenant_id,
-        channel=channel,
-        to=to,
-        template=template,
-        params=params,
-        locale=locale,
-        requested_by=requested_by,
-    )
-    check_template(request)
     now = datetime.now(UTC)
     later = send_at if send_at is not None and send_at > now else None
     record = MessageRecord(
@@ -62,6 +93,7 @@ def request_message(
         created_at=now,
         updated_at=now,
         scheduled_for=later,
+        client_id=request.client_id,
     )
     with contextlib.suppress(AlreadyExists):
         tenant.document(MESSAGES, request.id).create(record.to_firestore())
@@ -86,10 +118,5 @@ def publish(request: MessageRequest) -> str:
 def schedule_release(request: MessageRequest, send_at: datetime) -> None:
     """A Cloud Task that calls the release function at `send_at`; named by message id."""
     body = ScheduledRelease(tenant_id=request.tenant_id, message_id=request.id)
-    schedule_call(
-        get_settings().scheduled_message_queue,
-        RELEASE_FUNCTION,
-        body.model_dump_json().encode(),
-        send_at,
-        request.id,
-    )
+    queue = get_settings().queue("scheduled_message_queue")
+    schedule_call(queue, body.model_dump_json().encode(), send_at, request.id)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shared.messaging.templates import Rendered
-
 # SES/SNS error codes that no retry can fix.
 PERMANENT_CODES = frozenset(
     {
@@ -36,7 +34,7 @@ class ProviderError(Exception):
 
 
 class EmailProvider(Protocol):
-    def send_email(self, to: str, message: Rendered) -> str: ...
+    def send_email(self, to: str, subject: str, text: str, html: str) -> str: ...
 
 
 class SmsProvider(Protocol):
@@ -61,16 +59,16 @@ class SesEmailProvider:
     client: Any  # boto3 SES client
     sender: str
 
-    def send_email(self, to: str, message: Rendered) -> str:
+    def send_email(self, to: str, subject: str, text: str, html: str) -> str:
         try:
             reply = self.client.send_email(
                 Source=self.sender,
                 Destination={"ToAddresses": [to]},
                 Message={
-                    "Subject": {"Data": message.subject, "Charset": "UTF-8"},
+                    "Subject": {"Data": subject, "Charset": "UTF-8"},
                     "Body": {
-                        "Text": {"Data": message.text, "Charset": "UTF-8"},
-                        "Html": {"Data": message.html, "Charset": "UTF-8"},
+                        "Text": {"Data": text, "Charset": "UTF-8"},
+                        "Html": {"Data": html, "Charset": "UTF-8"},
                     },
                 },
             )

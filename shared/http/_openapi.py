@@ -1,30 +1,24 @@
-"""The OpenAPI 3.1 document of the HTTP functions, generated from their routes.
+"""The OpenAPI 3.1 document of an Api, generated from its routes.
 
-Request and response schemas come from the pydantic models; every route also
-documents the problem+json refusals it can give. `python -m shared.openapi`
-prints the document for all HTTP functions.
+Request and response schemas come from the handlers' pydantic models; every route
+documents every problem+json refusal it can give (Route.refusals, the same list the
+Api enforces against the emulators). infra/openapi.py joins every function's
+document into one.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, RootModel
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from shared import errors
-
 if TYPE_CHECKING:
-    from shared.http import Api, Route
+    from shared.http._api import Api, Route
 
 _REF = "#/components/schemas/{model}"
-
-
-class OpenApiDocument(RootModel[dict[str, Any]]):
-    pass
+SECURITY = {"firebaseIdToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 
 
 class Problem(BaseModel):
@@ -39,40 +33,15 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
-def _refusals(route: Route) -> list[type[errors.ApiError]]:
-    found: list[type[errors.ApiError]] = list(route.refusals)
-    if route.body is not None:
-        found += [
-            errors.MalformedRequest,
-            errors.UnsupportedMediaType,
-            errors.PayloadTooLarge,
-            errors.ValidationFailed,
-        ]
-    if route.query is not None:
-        found.append(errors.ValidationFailed)
-    if route.roles is not None:
-        found += [
-            errors.Unauthenticated,
-            errors.InvalidToken,
-            errors.TokenRevoked,
-            errors.AccountDisabled,
-            errors.TenantSuspended,
-            errors.TenantTerminated,
-            errors.SecondFactorRequired,
-            errors.Forbidden,
-        ]
-    return found
-
-
-def _operation(route: Route, schemas: Mapping[Any, dict[str, Any]], api: Api) -> dict[str, Any]:
-    operation: dict[str, Any] = {
-        "operationId": f"{api.name}.{route.handler.__name__}",
-        "summary": route.summary,
-        "tags": [api.name],
-    }
-    params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in re.findall(r"\{([a-z_]+)\}", route.path)
+def _parameters(route: Route) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,128}$"},
+        }
+        for name in route.parameters
     ]
     if route.query is not None:
         properties = route.query.model_json_schema(ref_template=_REF)["properties"]
@@ -85,8 +54,16 @@ def _operation(route: Route, schemas: Mapping[Any, dict[str, Any]], api: Api) ->
                     "schema": properties[name],
                 }
             )
-    if params:
-        operation["parameters"] = params
+    return params
+
+
+def _operation(route: Route, schemas: Mapping[Any, dict[str, Any]], prefix: str) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": prefix + route.handler.__name__,
+        "summary": route.summary,
+    }
+    if parameters := _parameters(route):
+        operation["parameters"] = parameters
     if route.body is not None:
         operation["requestBody"] = {
             "required": True,
@@ -100,7 +77,7 @@ def _operation(route: Route, schemas: Mapping[Any, dict[str, Any]], api: Api) ->
         }
     else:
         responses["204"] = {"description": "Done"}
-    for refusal in _refusals(route):
+    for refusal in route.refusals:
         entry = responses.setdefault(
             str(refusal.status),
             {
@@ -120,7 +97,9 @@ def _operation(route: Route, schemas: Mapping[Any, dict[str, Any]], api: Api) ->
     return operation
 
 
-def openapi_document(apis: list[Api], *, prefixed: bool = False) -> OpenApiDocument:
+def openapi_document(
+    apis: list[Api], *, title: str | None = None, prefixed: bool = False
+) -> dict[str, Any]:
     """One document for `apis`; `prefixed` puts each function's name before its paths."""
     models: set[tuple[type[BaseModel], Literal["validation", "serialization"]]] = {
         (Problem, "serialization")
@@ -136,28 +115,14 @@ def openapi_document(apis: list[Api], *, prefixed: bool = False) -> OpenApiDocum
     paths: dict[str, dict[str, Any]] = {}
     for api in apis:
         for route in api.routes:
-            path = f"/{api.name}{route.path}" if prefixed else route.path
-            paths.setdefault(path, {})[route.method.lower()] = _operation(route, schemas, api)
-    return OpenApiDocument(
-        {
-            "openapi": "3.1.0",
-            "info": {"title": "Trivsel" if prefixed else apis[0].title, "version": "1"},
-            "paths": paths,
-            "components": {
-                "schemas": definitions.get("$defs", {}),
-                "securitySchemes": {
-                    "firebaseIdToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-                },
-            },
-        }
-    )
-
-
-def main() -> None:
-    from infra.deployment import http_apis
-
-    print(json.dumps(openapi_document(http_apis(), prefixed=True).root, indent=2))
-
-
-if __name__ == "__main__":
-    main()
+            path = f"/{api.name}{route.openapi_path}" if prefixed else route.openapi_path
+            operation = _operation(route, schemas, f"{api.name}." if prefixed else "")
+            if prefixed:
+                operation["tags"] = [api.name]
+            paths.setdefault(path, {})[route.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title or apis[0].title, "version": "1"},
+        "paths": paths,
+        "components": {"schemas": definitions.get("$defs", {}), "securitySchemes": SECURITY},
+    }

@@ -1,0 +1,1 @@
+"""Message delivery: the functions that send what other areas requested (SPEC R-3)."""

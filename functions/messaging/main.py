@@ -1,0 +1,74 @@
+"""Message delivery: `deliver_message` (Pub/Sub) sends each requested e-mail or SMS once;
+`release_scheduled_message` (Cloud Tasks) publishes a message whose time has come."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+
+import flask
+from cloudevents.http.event import CloudEvent
+from pydantic import ValidationError
+
+from shared.gcp import firestore_client
+from shared.http import Api, cloud_event_function, http_function
+from shared.messaging.delivery import Outcome, deliver
+from shared.messaging.models import (
+    MESSAGES,
+    MessageRecord,
+    MessageRequest,
+    MessageState,
+    ScheduledRelease,
+)
+from shared.messaging.outbox import publish
+from shared.messaging.providers import default_providers
+from shared.settings import get_settings
+from shared.tenancy import TenantData
+
+log = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    """Raised so the platform answers non-2xx and Pub/Sub redelivers the message."""
+
+
+@cloud_event_function
+def deliver_message(event: CloudEvent) -> None:
+    try:
+        payload = base64.b64decode(event.data["message"]["data"], validate=True)
+        request = MessageRequest.model_validate_json(payload)
+    except (KeyError, TypeError, binascii.Error, ValidationError) as exc:
+        # Nothing can make this message valid: acknowledge it, loudly.
+        log.error("dropping invalid message request %s: %s", event["id"], exc)
+        return
+    outcome = deliver(
+        request,
+        db=firestore_client(),
+        providers=default_providers(),
+        settings=get_settings(),
+    )
+    log.info("message %s: %s", request.id, outcome)
+    if outcome is Outcome.RETRY_LATER:
+        raise RetryLater(f"message {request.id} will be retried")
+
+
+# Internal: reachable only by Cloud Tasks (IAM invoker), so no Firebase principal.
+releases = Api("Internal: release scheduled messages")
+
+
+@releases.route("POST", "/", summary="Publish a scheduled message", roles=None)
+def release(body: ScheduledRelease) -> None:
+    tenant = TenantData(firestore_client(), body.tenant_id)
+    snapshot = tenant.document(MESSAGES, body.message_id).get()
+    if not snapshot.exists:
+        log.warning("scheduled message %s no longer exists", body.message_id)
+        return  # erased in the meantime: nothing to send, do not retry
+    record = MessageRecord.model_validate(snapshot.to_dict())
+    if record.state is MessageState.QUEUED:
+        publish(record.request)  # the stored request, never one from the task body
+
+
+@http_function(releases)
+def release_scheduled_message(request: flask.Request) -> flask.Response:
+    return releases(request)

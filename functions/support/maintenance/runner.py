@@ -1,0 +1,53 @@
+"""The nightly maintenance runner: every job in turn, until done or 03:00 Copenhagen time.
+
+Cloud Scheduler calls `nightly_maintenance` at 00:00 Europe/Copenhagen. Each job is
+idempotent and checks the deadline between batches, so one cut off by the deadline
+continues the next night. The jobs live beside the data they own (shared/jobs.py).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from google.cloud import firestore
+from pydantic import BaseModel
+
+from shared.jobs import Clock, Job, JobResult
+from shared.messaging.retention import fail_stalled_messages, purge_old_messages
+from shared.ratelimit import purge_rate_limits
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+WINDOW_START, WINDOW_END = time(0, 0), time(3, 0)
+# A run started by operations staff outside the window gets this long.
+MANUAL_RUN_BUDGET = timedelta(hours=1)
+
+JOBS: tuple[Job, ...] = (fail_stalled_messages, purge_old_messages, purge_rate_limits)
+
+
+class MaintenanceReport(BaseModel):
+    started_at: datetime
+    deadline: datetime
+    jobs: list[JobResult]
+
+
+def run_deadline(now: datetime) -> datetime:
+    """03:00 Copenhagen time when inside the window, else the manual-run budget."""
+    local = now.astimezone(COPENHAGEN)
+    if WINDOW_START <= local.time() < WINDOW_END:
+        return datetime.combine(local.date(), WINDOW_END, COPENHAGEN).astimezone(UTC)
+    return now + MANUAL_RUN_BUDGET
+
+
+def run_nightly(
+    db: firestore.Client, clock: Clock = lambda: datetime.now(UTC)
+) -> MaintenanceReport:
+    started = clock()
+    deadline = run_deadline(started)
+    results = []
+    for job in JOBS:
+        if clock() >= deadline:
+            results.append(JobResult(name=job.__name__, processed=0, finished=False))
+            continue
+        results.append(job(db, deadline, clock))
+    return MaintenanceReport(started_at=started, deadline=deadline, jobs=results)

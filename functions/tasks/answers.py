@@ -1,0 +1,128 @@
+"""The contact person's side of a remote task: no sign-in, the link is the key (SPEC R-2).
+
+A link opens only its own task's exercise, and only while the task waits for its
+answer. The answer is saved exactly once, in a transaction, and is also performed
+on the client's course, where the first answer stays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+
+from google.cloud import firestore
+
+from functions.tasks import links
+from functions.tasks.models import LinkRefused, RemoteTask, Status
+from shared import errors, ratelimit
+from shared.catalogue import ExerciseItem, Kind, read, validate_answers
+from shared.client_data import REMOTE_TASKS
+from shared.courses import ItemRef, ItemStatus, get_course, perform
+from shared.events import record_event
+from shared.gcp import firestore_client
+from shared.tenancy import TenantData
+from shared.tenants import TenantStatus, from_snapshot
+
+# Opening a link: per token and per address, per hour.
+TOKEN_LIMIT, ADDRESS_LIMIT = 30, 300
+
+
+def resolve(token: str, address: str) -> tuple[TenantData, RemoteTask, ExerciseItem]:
+    """The task and exercise a link opens, or LinkRefused naming the page to show."""
+    if not ratelimit.allow(f"address-{links.fingerprint(address)}", ADDRESS_LIMIT):
+        raise LinkRefused("rate_limited")
+    try:
+        link = links.verify(token)
+    except links.BadLink as bad:
+        raise LinkRefused(bad.reason) from None
+    # Keyed on what the token names, not its spelling.
+    named = links.fingerprint(f"{link.tenant_id}/{link.task_id}/{link.version}")
+    if not ratelimit.allow(named, TOKEN_LIMIT):
+        raise LinkRefused("rate_limited")
+    data = TenantData(firestore_client(), link.tenant_id)
+    tenant = data.root.get()
+    if not tenant.exists or from_snapshot(tenant).status != TenantStatus.ACTIVE:
+        raise LinkRefused("unavailable")  # suspended or ended: nothing opens, nothing lost
+    snapshot = data.document(REMOTE_TASKS, link.task_id).get()
+    if not snapshot.exists:
+        raise LinkRefused("gone")
+    task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
+    if link.version != task.link_version:
+        raise LinkRefused("replaced")
+    if task.status is Status.CANCELLED:
+        raise LinkRefused("cancelled")
+    if task.status is Status.ANSWERED:
+        raise LinkRefused("answered")
+    # The exercise itself: the link was licensed when it was sent.
+    exercise = read(Kind.EXERCISES, task.exercise_id, ExerciseItem)
+    if exercise is None:
+        raise LinkRefused("gone")
+    return data, task, exercise
+
+
+def opened(data: TenantData, task: RemoteTask) -> None:
+    """The first opening is logged (sent, opened, answered: SPEC R-2)."""
+    ref = data.document(REMOTE_TASKS, task.id)
+
+    @firestore.transactional
+    def mark(transaction: firestore.Transaction) -> bool:
+        current = ref.get(transaction=transaction).to_dict() or {}
+        # Only a task still waiting for its answer becomes "opened", never one that a
+        # cancel or an answer changed a moment ago.
+        waiting = current.get("status") in (Status.SCHEDULED, Status.SENT)
+        if not waiting or current.get("link_version") != task.link_version:
+            return False
+        transaction.update(ref, {"opened_at": datetime.now(UTC), "status": Status.OPENED.value})
+        return True
+
+    if mark(data.db.transaction()):
+        record_event(
+            data,
+            actor=f"contact:{task.id}",
+            action="remote_task.opened",
+            subject=f"{REMOTE_TASKS}/{task.id}",
+            client_id=task.client_id,
+            exercise_id=task.exercise_id,
+        )
+
+
+def answer(
+    data: TenantData, task: RemoteTask, exercise: ExerciseItem, answers: dict[str, Any]
+) -> RemoteTask:
+    """Save the answer exactly once; a second answer changes nothing."""
+    checked = validate_answers(exercise, answers)
+    ref = data.document(REMOTE_TASKS, task.id)
+    now = datetime.now(UTC)
+
+    @firestore.transactional
+    def save(transaction: firestore.Transaction) -> None:
+        current = ref.get(transaction=transaction).to_dict() or {}
+        if current.get("status") == Status.ANSWERED:
+            raise LinkRefused("answered")
+        if current.get("status") == Status.CANCELLED:
+            raise LinkRefused("cancelled")
+        if current.get("link_version") != task.link_version:
+            raise LinkRefused("replaced")
+        transaction.update(
+            ref, {"status": Status.ANSWERED.value, "answer": checked, "answered_at": now}
+        )
+
+    save(data.db.transaction())
+    actor = f"contact:{task.id}"
+    record_event(
+        data,
+        actor=actor,
+        action="remote_task.answered",
+        subject=f"{REMOTE_TASKS}/{task.id}",
+        client_id=task.client_id,
+        exercise_id=task.exercise_id,
+    )
+    item_ref = ItemRef(task.client_id, task.course_ref, task.item_id)
+    with contextlib.suppress(errors.ApiError):  # the course may have changed meanwhile
+        item = get_course(data, task.client_id, task.course_ref).item(task.item_id)
+        if item.status is not ItemStatus.PERFORMED:  # the first answer stays on the course
+            perform(actor, data, item_ref, checked, exercise)
+    return task.model_copy(
+        update={"status": Status.ANSWERED, "answer": checked, "answered_at": now}
+    )

@@ -1,0 +1,92 @@
+"""What a remote task is: its record, the requests about it and why a link does not open."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
+
+from shared import errors
+from shared.messaging.models import Locale
+from shared.models import ID, SLUG, Strict
+
+# Cloud Tasks schedules at most 30 days ahead.
+MAX_DELAY = timedelta(days=25)
+
+
+class Status(StrEnum):
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    OPENED = "opened"
+    ANSWERED = "answered"
+    CANCELLED = "cancelled"
+
+
+OPEN = (Status.SCHEDULED, Status.SENT, Status.OPENED)
+
+
+class SendRequest(Strict):
+    contacts: list[int] | None = Field(default=None, description="indexes; default: all")
+    send_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _within_reach(self) -> Self:
+        if self.send_at is not None and self.send_at > datetime.now(UTC) + MAX_DELAY:
+            raise ValueError(f"send_at is more than {MAX_DELAY.days} days ahead")
+        return self
+
+
+class RemoteTask(BaseModel):
+    id: str
+    client_id: str
+    course_ref: str
+    item_id: str
+    exercise_id: str
+    exercise_title: str
+    contact_name: str
+    contact_email: str  # "" for a pseudonymised client: the address is sealed instead
+    contact_sealed: str | None = None
+    status: Status
+    locale: Locale = Locale.DA  # the language of the e-mail and of the page behind it
+    link_version: int
+    link_expires_at: datetime
+    created_by: str
+    created_at: datetime
+    send_at: datetime | None = None
+    opened_at: datetime | None = None
+    answered_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    reminded_at: datetime | None = None
+    answer: dict[str, Any] | None = None
+
+
+class RemoteTaskList(BaseModel):
+    remote_tasks: list[RemoteTask]
+
+
+class Reminder(Strict):
+    """The body of the Cloud Task that reminds one contact person: ids only."""
+
+    tenant_id: str = Field(pattern=SLUG)
+    task_id: str = Field(pattern=ID)
+    version: int = Field(ge=1)
+
+
+class NotRemote(errors.ApiError):
+    status, code = 422, "not_remote"
+    title = "This exercise cannot be sent as a remote task"
+
+
+class LinkRefused(Exception):
+    """Why a link does not open: one of the pages in page.py."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__(page)
+        self.page = page
+
+
+def message_id(task_id: str, version: int, *, reminder: bool = False) -> str:
+    """The e-mail of one link version (and its reminder): its idempotency key."""
+    return f"rt-{task_id}-v{version}" + ("-reminder" if reminder else "")

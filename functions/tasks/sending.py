@@ -1,0 +1,303 @@
+"""The professional's side of remote tasks: send, resend, cancel, list (SPEC R-1, R-4).
+
+One remote task per contact person, each with its own link and e-mail. Sending
+schedules a reminder (a Cloud Task named by task and link version); resending raises
+the link version, so older links stop working; cancelling or resending withdraws an
+e-mail that is not sent yet.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from google.cloud import firestore
+
+from functions.tasks import links
+from functions.tasks.models import OPEN, NotRemote, Reminder, RemoteTask, Status, message_id
+from shared import crypto, errors
+from shared.catalogue import VrFilm, licensed_exercise
+from shared.client_data import REMOTE_TASKS
+from shared.clients import HIDDEN, ContactPerson, contacts_of, load_document
+from shared.courses import ItemRef, get_course, mark_sent
+from shared.events import record_event
+from shared.gcp import schedule_call
+from shared.messaging import outbox
+from shared.messaging.models import MESSAGES, MessageState
+from shared.principal import Principal
+from shared.settings import get_settings
+from shared.templating import MailTemplates, long_date
+from shared.tenancy import TenantData
+from shared.tenants import RemoteTaskPreferences, load
+
+ZONE = ZoneInfo("Europe/Copenhagen")
+MAIL = MailTemplates(Path(__file__).with_name("templates"))
+
+
+def preferences(data: TenantData) -> RemoteTaskPreferences:
+    return load(data).remote_tasks
+
+
+def change_preferences(me: Principal, data: TenantData, body: RemoteTaskPreferences) -> None:
+    data.root.update({"remote_tasks": body.model_dump()})
+    record_event(
+        data,
+        actor=me.uid,
+        action="tenant.remote_task_settings_changed",
+        subject="tenant",
+        details=body.model_dump(),
+    )
+
+
+def get(data: TenantData, task_id: str) -> RemoteTask:
+    snapshot = data.document(REMOTE_TASKS, task_id).get()
+    if not snapshot.exists:
+        raise errors.NotFound("No such remote task")
+    return RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": task_id})
+
+
+def _contact_context(data: TenantData, task_id: str) -> str:
+    return f"{data.tenant_id}/{REMOTE_TASKS}/{task_id}"
+
+
+def _recipient(data: TenantData, task: RemoteTask) -> tuple[str, str]:
+    """Name and address; sealed for a pseudonymised client, opened only to send."""
+    if task.contact_sealed is None:
+        return task.contact_name, task.contact_email
+    contact = json.loads(
+        crypto.open_sealed(data, task.contact_sealed, _contact_context(data, task.id))
+    )
+    return str(contact["name"]), str(contact["email"])
+
+
+def end_of_day(moment: datetime) -> datetime:
+    """The link works through the date the e-mail names, in Copenhagen time."""
+    local = moment.astimezone(ZONE)
+    return datetime.combine(local.date(), time(23, 59, 59), ZONE).astimezone(UTC)
+
+
+def email(
+    data: TenantData,
+    task: RemoteTask,
+    tenant_name: str,
+    *,
+    reminder: bool = False,
+    send_at: datetime | None = None,
+) -> None:
+    """The task's e-mail (or its reminder) with the link of its current version."""
+    name, address = _recipient(data, task)
+    expires = int(task.link_expires_at.timestamp())
+    token = links.sign(links.Link(data.tenant_id, task.id, task.link_version, expires))
+    template = "remote_task_reminder" if reminder else "remote_task"
+    params = {
+        "name": name,
+        "tenant_name": tenant_name,
+        "exercise_title": task.exercise_title,
+        "link": get_settings().remote_task_page_url + token,
+        "expires": long_date(task.link_expires_at, task.locale),
+    }
+    outbox.email(
+        data,
+        message_id=message_id(task.id, task.link_version, reminder=reminder),
+        to=address,
+        kind=template,
+        content=MAIL.render(template, task.locale, params),
+        locale=task.locale,
+        requested_by=task.created_by,
+        client_id=task.client_id,
+        send_at=send_at,
+    )
+
+
+def schedule_reminder(
+    data: TenantData, task: RemoteTask, start: datetime, delay_days: int | None
+) -> None:
+    if delay_days is None:
+        return
+    body = Reminder(tenant_id=data.tenant_id, task_id=task.id, version=task.link_version)
+    schedule_call(
+        get_settings().queue("reminder_queue"),
+        body.model_dump_json().encode(),
+        start + timedelta(days=delay_days),
+        f"remind-{task.id}-v{task.link_version}",
+    )
+
+
+def send(
+    me: Principal,
+    data: TenantData,
+    ref: ItemRef,
+    chosen: list[int] | None,
+    send_at: datetime | None,
+) -> list[RemoteTask]:
+    """One remote task per chosen contact person, each with its own link and e-mail."""
+    item = get_course(data, ref.client_id, ref.course_ref).item(ref.item_id)
+    tenant = load(data)  # once for the whole fan-out
+    exercise = licensed_exercise(data, item.exercise_id, tenant.focus_areas)
+    if isinstance(exercise.content, VrFilm):
+        raise NotRemote("A VR film is shown with a headset, not sent by e-mail")
+    client = load_document(data, ref.client_id)
+    contacts = contacts_of(data, ref.client_id, client)
+    indexes = chosen if chosen is not None else list(range(len(contacts)))
+    if any(index < 0 or index >= len(contacts) for index in indexes):
+        raise errors.ValidationFailed(
+            "No such contact person", errors=[{"field": "contacts", "message": "unknown index"}]
+        )
+    recipients = [contacts[i] for i in dict.fromkeys(indexes) if contacts[i].email]
+    if not recipients:
+        raise errors.ValidationFailed(
+            "None of the chosen contact persons has an e-mail address",
+            errors=[{"field": "contacts", "message": "no e-mail"}],
+        )
+    now = datetime.now(UTC)
+    later = send_at if send_at is not None and send_at > now else None
+    start = later or now
+    prefs = tenant.remote_tasks
+    expires = end_of_day(start + timedelta(days=prefs.link_days))
+    hidden = bool(client.get("pseudonymised"))
+
+    def one(contact: ContactPerson) -> RemoteTask:
+        task_ref = data.collection(REMOTE_TASKS).document()
+        sealed = None
+        if hidden:  # the contact person identifies the client: keep them sealed too
+            plain = json.dumps({"name": contact.name, "email": str(contact.email)}).encode()
+            sealed = crypto.seal(data, plain, _contact_context(data, task_ref.id))
+        task = RemoteTask(
+            id=task_ref.id,
+            client_id=ref.client_id,
+            course_ref=ref.course_ref,
+            item_id=ref.item_id,
+            exercise_id=item.exercise_id,
+            exercise_title=exercise.title,
+            contact_name=HIDDEN if hidden else contact.name,
+            contact_email="" if hidden else str(contact.email),
+            contact_sealed=sealed,
+            status=Status.SCHEDULED if later else Status.SENT,
+            locale=tenant.locale,
+            link_version=1,
+            link_expires_at=expires,
+            created_by=me.uid,
+            created_at=now,
+            send_at=later,
+        )
+        task_ref.create(task.model_dump(exclude={"id"}))
+        email(data, task, tenant.display_name, send_at=later)
+        schedule_reminder(data, task, start, prefs.reminder_days)
+        record_event(
+            data,
+            actor=me.uid,
+            action="remote_task.sent",
+            subject=f"{REMOTE_TASKS}/{task.id}",
+            client_id=ref.client_id,
+            exercise_id=task.exercise_id,
+            details={"scheduled": later is not None},
+        )
+        return task
+
+    # Each contact person is independent: a class's worth of parents goes out in parallel.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        created = list(pool.map(one, recipients))
+    mark_sent(me.uid, data, ref)
+    return created
+
+
+def for_client(data: TenantData, client_id: str) -> list[RemoteTask]:
+    load_document(data, client_id)
+    query = data.collection(REMOTE_TASKS).where("client_id", "==", client_id)
+    return sorted(
+        (RemoteTask.model_validate({**(s.to_dict() or {}), "id": s.id}) for s in query.get()),
+        key=lambda t: t.created_at,
+    )
+
+
+def resend(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
+    """A new e-mail with a new link; the old link stops working."""
+    ref = data.document(REMOTE_TASKS, task_id)
+    tenant = load(data)
+    expires = end_of_day(datetime.now(UTC) + timedelta(days=tenant.remote_tasks.link_days))
+
+    @firestore.transactional
+    def bump(transaction: firestore.Transaction) -> RemoteTask:
+        task = RemoteTask.model_validate(
+            {**(ref.get(transaction=transaction).to_dict() or {}), "id": task_id}
+        )
+        if task.status not in OPEN:
+            raise errors.InvalidTransition(f"The task is {task.status}")
+        task.link_version += 1
+        task.link_expires_at = expires
+        task.status = Status.SENT if task.status is Status.SCHEDULED else task.status
+        transaction.update(
+            ref,
+            {
+                "link_version": task.link_version,
+                "link_expires_at": expires,
+                "status": task.status.value,
+            },
+        )
+        return task
+
+    get(data, task_id)
+    task: RemoteTask = bump(data.db.transaction())
+    withdraw(data, message_id(task.id, task.link_version - 1), "a newer link was sent")
+    email(data, task, tenant.display_name)
+    schedule_reminder(data, task, datetime.now(UTC), tenant.remote_tasks.reminder_days)
+    record_event(
+        data,
+        actor=me.uid,
+        action="remote_task.resent",
+        subject=f"{REMOTE_TASKS}/{task_id}",
+        client_id=task.client_id,
+        exercise_id=task.exercise_id,
+    )
+    return task
+
+
+def withdraw(data: TenantData, message: str, reason: str) -> None:
+    """A message not yet sent (e.g. a scheduled send) is not sent at all."""
+    ref = data.document(MESSAGES, message)
+
+    @firestore.transactional
+    def apply(transaction: firestore.Transaction) -> None:
+        snapshot = ref.get(transaction=transaction)
+        if snapshot.exists and (snapshot.to_dict() or {}).get("state") == MessageState.QUEUED:
+            transaction.update(
+                ref,
+                {
+                    "state": MessageState.FAILED.value,
+                    "failure_reason": f"withdrawn: {reason}",
+                    "updated_at": datetime.now(UTC),
+                },
+            )
+
+    apply(data.db.transaction())
+
+
+def cancel(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
+    ref = data.document(REMOTE_TASKS, task_id)
+
+    @firestore.transactional
+    def apply(transaction: firestore.Transaction) -> RemoteTask:
+        task = RemoteTask.model_validate(
+            {**(ref.get(transaction=transaction).to_dict() or {}), "id": task_id}
+        )
+        if task.status not in OPEN:
+            raise errors.InvalidTransition(f"The task is {task.status}")
+        task.status, task.cancelled_at = Status.CANCELLED, datetime.now(UTC)
+        transaction.update(ref, {"status": task.status.value, "cancelled_at": task.cancelled_at})
+        return task
+
+    get(data, task_id)
+    task: RemoteTask = apply(data.db.transaction())
+    withdraw(data, message_id(task.id, task.link_version), "the remote task was cancelled")
+    record_event(
+        data,
+        actor=me.uid,
+        action="remote_task.cancelled",
+        subject=f"{REMOTE_TASKS}/{task_id}",
+        client_id=task.client_id,
+        exercise_id=task.exercise_id,
+    )
+    return task

@@ -1,0 +1,113 @@
+"""A client's record as every area reads it: loading it and opening what is sealed (C-1, C-2).
+
+The clients area creates, edits and pseudonymises clients; remote tasks, VR and
+well-being read them through here, so "a client being erased is already gone for
+everyone" and "sealed data opens only with the tenant's key" hold in one place.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from enum import StrEnum
+from typing import Any, Self
+
+from cryptography.exceptions import InvalidTag
+from google.cloud import firestore
+from pydantic import BaseModel, EmailStr, Field, model_validator
+
+from shared import crypto, errors
+from shared.messaging.models import E164_PATTERN
+from shared.models import Strict
+from shared.tenancy import TenantData
+
+CLIENTS = "clients"
+COURSES = "courses"  # below each client: tenants/{t}/clients/{c}/courses/{k}
+# What a professional sees where a pseudonymised client's identifying data would be.
+HIDDEN = "(pseudonymiseret)"
+
+
+class Gender(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class Profile(Strict):
+    """Master data (stamdata)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    birth_date: date | None = None
+    gender: Gender = Gender.UNKNOWN
+    institution: str | None = Field(default=None, max_length=200)
+    notes: str | None = Field(default=None, max_length=5000)
+
+    @model_validator(mode="after")
+    def _not_born_tomorrow(self) -> Self:
+        if self.birth_date is not None and self.birth_date > date.today():
+            raise ValueError("birth_date is in the future")
+        return self
+
+
+class ContactPerson(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    relation: str = Field(min_length=1, max_length=100, description="e.g. mor, far, værge")
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, pattern=E164_PATTERN.pattern)
+
+
+class Consent(Strict):
+    """The written consent: who gave it, when, and to what."""
+
+    given_by: str = Field(min_length=1, max_length=200)
+    given_at: date
+    scope: str = Field(min_length=1, max_length=1000)
+
+
+class Identity(BaseModel):
+    """The original identifying data of a pseudonymised client."""
+
+    profile: Profile
+    contacts: list[ContactPerson]
+    consent: Consent | None = None
+
+
+def load_document(
+    tenant: TenantData, client_id: str, transaction: firestore.Transaction | None = None
+) -> dict[str, Any]:
+    """The client's document; a client being erased is already gone for everyone."""
+    snapshot = tenant.document(CLIENTS, client_id).get(transaction=transaction)
+    return checked_document(snapshot)
+
+
+def checked_document(snapshot: firestore.DocumentSnapshot[Any]) -> dict[str, Any]:
+    doc = snapshot.to_dict() if snapshot.exists else None
+    if doc is None or doc.get("erasing"):
+        raise errors.NotFound("No such client")
+    return doc
+
+
+def _context(tenant: TenantData, client_id: str) -> str:
+    return f"{tenant.tenant_id}/{CLIENTS}/{client_id}"
+
+
+def seal_identity(tenant: TenantData, client_id: str, identity: Identity) -> str:
+    return crypto.seal(tenant, identity.model_dump_json().encode(), _context(tenant, client_id))
+
+
+def open_identity(tenant: TenantData, client_id: str, doc: dict[str, Any]) -> Identity:
+    try:
+        plain = crypto.open_sealed(tenant, str(doc["sealed_identity"]), _context(tenant, client_id))
+    except InvalidTag:
+        raise crypto.KeyUnavailable(
+            "The sealed data does not open with this tenant's key"
+        ) from None
+    return Identity.model_validate(json.loads(plain))
+
+
+def contacts_of(tenant: TenantData, client_id: str, doc: dict[str, Any]) -> list[ContactPerson]:
+    """The client's contact persons, unsealed if the client is pseudonymised (server use)."""
+    if doc.get("pseudonymised"):
+        return open_identity(tenant, client_id, doc).contacts
+    return [ContactPerson.model_validate(c) for c in doc["contacts"]]

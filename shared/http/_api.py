@@ -1,0 +1,310 @@
+"""`Api`: a table of typed routes, matched with werkzeug's routing, answered as JSON.
+
+Route paths use werkzeug's syntax (`/clients/<client_id>`); every path parameter is an
+id of the tenant access layer's alphabet, so anything else simply does not match.
+Each route declares the refusals it can give; against the emulators (tests, `make
+up`) a refusal a route did not declare is itself an error, so the suite catches
+drift between the code and its OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import re
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import flask
+from google.api_core.exceptions import Aborted
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import BaseConverter, Map, Rule
+from werkzeug.routing import ValidationError as NoMatch
+
+from shared import errors
+from shared.principal import Principal, Role, bearer_token, verify_id_token
+from shared.settings import Settings, get_settings
+from shared.tenancy import SEGMENT_PATTERN, InvalidPath, is_reserved
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_000_000
+ALL_ROLES = frozenset(Role)
+M = TypeVar("M", bound=BaseModel)
+# What a handler may ask for besides its path parameters, by parameter name.
+SPECIAL = ("caller", "tenant", "body", "query", "request")
+
+# The refusals every route of a kind can give, whatever its handler does.
+AUTH_REFUSALS: tuple[type[errors.ApiError], ...] = (
+    errors.Unauthenticated,
+    errors.InvalidToken,
+    errors.TokenRevoked,
+    errors.AccountDisabled,
+    errors.TenantSuspended,
+    errors.TenantTerminated,
+    errors.SecondFactorRequired,
+    errors.Forbidden,
+)
+BODY_REFUSALS: tuple[type[errors.ApiError], ...] = (
+    errors.MalformedRequest,
+    errors.UnsupportedMediaType,
+    errors.PayloadTooLarge,
+    errors.ValidationFailed,
+)
+
+
+class _Id(BaseConverter):
+    """A path parameter: an id the tenant access layer accepts (Firestore's reserved
+    `__x__` ids included in what it refuses)."""
+
+    regex = SEGMENT_PATTERN.pattern.strip("^$")
+
+    def to_python(self, value: str) -> str:
+        if is_reserved(value):
+            raise NoMatch()
+        return value
+
+
+class UndeclaredRefusal(errors.ApiError):
+    status, code, title = 500, "undeclared_refusal", "A route gave a refusal it does not declare"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # werkzeug syntax
+    handler: Callable[..., BaseModel | None]
+    summary: str
+    roles: frozenset[Role] | None  # None: public, no token needed
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    parameters: tuple[str, ...]  # path parameters, in order
+    wants: frozenset[str]  # which of SPECIAL the handler takes
+    declared: tuple[type[errors.ApiError], ...]
+
+    @property
+    def openapi_path(self) -> str:
+        return re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", self.path)
+
+    @property
+    def refusals(self) -> tuple[type[errors.ApiError], ...]:
+        """Everything this route can refuse with: declared, and what its kind implies."""
+        found = list(self.declared)
+        if self.body is not None:
+            found += BODY_REFUSALS
+        if self.query is not None:
+            found.append(errors.ValidationFailed)
+        if self.parameters:
+            found.append(errors.NotFound)
+        if self.method != "GET":
+            found.append(errors.Conflict)  # a transaction lost to a concurrent one
+        if self.roles is not None:
+            found += AUTH_REFUSALS
+        return tuple(dict.fromkeys(found))
+
+
+def _model(hint: Any, what: str, handler: Callable[..., Any]) -> type[BaseModel]:
+    if not (inspect.isclass(hint) and issubclass(hint, BaseModel)):
+        raise TypeError(f"{handler.__name__}: `{what}` must be annotated with a pydantic model")
+    return hint
+
+
+class Api:
+    """One HTTP function: its routes and the WSGI-level entry point."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.name = ""  # set by the entry point that serves it (shared.http.http_function)
+        self.routes: list[Route] = []
+        self._map = Map(converters={"default": _Id}, strict_slashes=False)
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        roles: Iterable[Role] | None = ALL_ROLES,
+        status: int = 200,
+        refusals: Iterable[type[errors.ApiError]] = (),
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register a handler; body, query and response models come from its annotations."""
+
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            hints = typing.get_type_hints(handler)
+            names = list(inspect.signature(handler).parameters)
+            rule = Rule(path, endpoint=len(self.routes), methods=[method.upper()])
+            self._map.add(rule)
+            parameters = tuple(rule.arguments)
+            unknown = set(names) - set(SPECIAL) - set(parameters)
+            if unknown or set(parameters) - set(names):
+                raise TypeError(f"{handler.__name__}: parameters do not match {path}")
+            if roles is None and {"caller", "tenant"} & set(names):
+                raise TypeError(f"{handler.__name__}: a public route has no caller")
+            returned = hints.get("return")
+            self.routes.append(
+                Route(
+                    method=method.upper(),
+                    path=path,
+                    handler=handler,
+                    summary=summary,
+                    roles=frozenset(roles) if roles is not None else None,
+                    body=_model(hints["body"], "body", handler) if "body" in names else None,
+                    query=_model(hints["query"], "query", handler) if "query" in names else None,
+                    response=None if returned in (None, type(None)) else returned,
+                    status=status,
+                    parameters=tuple(n for n in names if n in parameters),
+                    wants=frozenset(n for n in names if n in SPECIAL),
+                    declared=tuple(refusals),
+                )
+            )
+            return handler
+
+        return register
+
+    def __call__(self, request: flask.Request) -> flask.Response:
+        origin = request.headers.get("Origin")
+        settings: Settings | None = None
+        try:
+            settings = get_settings()
+            if request.method == "OPTIONS":
+                response = self._preflight(request, settings)
+            else:
+                response = self._dispatch(request, settings)
+        except errors.ApiError as refusal:
+            response = problem_response(refusal, request.path)
+        except Exception:
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            response = problem_response(errors.InternalError(), request.path)
+        if settings is not None:
+            _add_cors(response, origin, settings)
+        return response
+
+    def _match(self, request: flask.Request) -> tuple[Route | None, dict[str, str]]:
+        try:
+            index, params = self._map.bind("", "").match(request.path or "/", request.method)
+        except MethodNotAllowed as wrong:
+            allowed = ", ".join(sorted(set(wrong.valid_methods or ()) - {"HEAD"}))
+            raise errors.MethodNotAllowed(f"Use {allowed} on {request.path}") from None
+        except NotFound:
+            if request.path.rstrip("/") == "/openapi.json" and request.method == "GET":
+                return None, {}
+            raise errors.NotFound(f"No route {request.path}") from None
+        return self.routes[int(index)], dict(params)
+
+    def _dispatch(self, request: flask.Request, settings: Settings) -> flask.Response:
+        route, params = self._match(request)
+        if route is None:  # the document of this function, at /openapi.json
+            from shared.http._openapi import openapi_document
+
+            return flask.jsonify(openapi_document([self]))
+        try:
+            result = route.handler(**self._arguments(route, request, params))
+        except errors.ApiError as refusal:
+            if settings.uses_emulators and not isinstance(refusal, route.refusals):
+                log.error("%s %s refused with undeclared %s", route.method, route.path, refusal)
+                raise UndeclaredRefusal(
+                    f"{route.method} {route.path} refused with '{refusal.code}', which it does "
+                    "not declare"
+                ) from refusal
+            raise
+        except InvalidPath:  # an id no tenant could hold: for the caller, simply not there
+            raise errors.NotFound() from None
+        except Aborted:  # a transaction lost to a concurrent one after its retries
+            raise errors.Conflict("Someone changed this at the same moment; try again") from None
+        if result is None:
+            return flask.Response(status=204)
+        return flask.Response(
+            result.model_dump_json(by_alias=True), status=route.status, mimetype="application/json"
+        )
+
+    def _arguments(
+        self, route: Route, request: flask.Request, params: dict[str, str]
+    ) -> dict[str, Any]:
+        arguments: dict[str, Any] = dict(params)
+        caller: Principal | None = None
+        if route.roles is not None:
+            caller = verify_id_token(bearer_token(request.headers.get("Authorization")))
+            if caller.role not in route.roles:
+                raise errors.Forbidden(f"The role '{caller.role}' may not do this")
+        if "caller" in route.wants:
+            arguments["caller"] = caller
+        if "tenant" in route.wants:
+            assert caller is not None
+            arguments["tenant"] = caller.tenant_data()
+        if route.query is not None:
+            arguments["query"] = _parse(route.query, request.args.to_dict())
+        if route.body is not None:
+            arguments["body"] = _parse(route.body, _json_body(request))
+        if "request" in route.wants:
+            arguments["request"] = request
+        return arguments
+
+    def _preflight(self, request: flask.Request, settings: Settings) -> flask.Response:
+        response = flask.Response(status=204)
+        if origin_allowed(request.headers.get("Origin"), settings):
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response.headers["Access-Control-Max-Age"] = "3600"
+        return response
+
+
+def _json_body(request: flask.Request) -> Any:
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        raise errors.PayloadTooLarge(f"At most {MAX_BODY_BYTES} bytes")
+    if not request.is_json:
+        raise errors.UnsupportedMediaType()
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_BODY_BYTES:
+        raise errors.PayloadTooLarge(f"At most {MAX_BODY_BYTES} bytes")
+    try:
+        return json.loads(raw or b"null")
+    except ValueError as exc:
+        raise errors.MalformedRequest(str(exc)) from None
+
+
+def _parse(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise errors.ValidationFailed(
+            f"{exc.error_count()} field(s) are not valid",
+            errors=errors.validation_errors(exc.errors()),
+        ) from None
+
+
+def problem_response(refusal: errors.ApiError, instance: str | None = None) -> flask.Response:
+    return flask.Response(
+        json.dumps(refusal.to_problem(instance)),
+        status=refusal.status,
+        mimetype="application/problem+json",
+    )
+
+
+def origin_allowed(origin: str | None, settings: Settings) -> bool:
+    """Exact origins, or "https://*.trivsel.dk" for every tenant's subdomain."""
+    if not origin:
+        return False
+    for allowed in settings.cors_origins:
+        if allowed in (origin, "*"):
+            return True
+        scheme, _, host_pattern = allowed.partition("://*.")
+        if (
+            host_pattern
+            and origin.startswith(f"{scheme}://")
+            and origin.endswith("." + host_pattern)
+        ):
+            return True
+    return False
+
+
+def _add_cors(response: flask.Response, origin: str | None, settings: Settings) -> None:
+    if origin and origin_allowed(origin, settings):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"

@@ -1,0 +1,139 @@
+"""The tenant document `tenants/{t}` as a typed model, and the one check of its status.
+
+Every area that needs the tenant (the principal, the link page, reminders, the
+catalogue's licence check) reads it through `load` or `load_active`, so an unknown
+status fails closed in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Self
+
+from pydantic import BaseModel, Field, model_validator
+
+from shared import errors
+from shared.messaging.models import Locale
+from shared.models import Strict
+from shared.tenancy import TENANT_ID_PATTERN
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+    from shared.tenancy import TenantData
+
+MAX_SEATS = 10_000
+
+
+class TenantStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+
+
+class AddOn(StrEnum):
+    VR = "vr"
+    SMS_MFA = "sms_mfa"
+    ENTRA_ID = "entra_id"
+
+
+class Licence(Strict):
+    seats: int = Field(ge=0, le=MAX_SEATS, description="professional seats")
+    period_start: date
+    period_end: date
+    focus_areas: list[str] = Field(default=[], max_length=100)
+    add_ons: list[AddOn] = Field(default_factory=list)
+    # An agreed ceiling on clients (SkoleRo): usage above it is reported, never blocked.
+    client_ceiling: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _period_and_areas(self) -> Self:
+        if self.period_end <= self.period_start:
+            raise ValueError("period_end must be after period_start")
+        for area in self.focus_areas:
+            if not TENANT_ID_PATTERN.fullmatch(area):
+                raise ValueError(f"focus area {area!r} is not a lower-case slug")
+        self.focus_areas = sorted(set(self.focus_areas))
+        self.add_ons = sorted(set(self.add_ons))
+        return self
+
+
+class SignInSettings(BaseModel):
+    mfa_required: bool = False
+    entra_provider_id: str | None = None  # "oidc.entra-<slug>" once configured
+
+
+class RemoteTaskPreferences(Strict):
+    """The tenant's choices for remote tasks (the administrator changes them)."""
+
+    link_days: int = Field(default=14, ge=1, le=60)
+    reminder_days: int | None = Field(default=3, ge=1, le=30)  # None: no reminders
+
+    @model_validator(mode="after")
+    def _remind_while_the_link_works(self) -> Self:
+        if self.reminder_days is not None and self.reminder_days >= self.link_days:
+            raise ValueError("reminder_days must be fewer than link_days")
+        return self
+
+
+class TenantDocument(BaseModel):
+    """What `tenants/{t}` holds; the slug is the document id."""
+
+    display_name: str = ""
+    status: str  # a TenantStatus; kept as text so an unknown state is refused, not a crash
+    licence: Licence | None = None
+    seats_used: int = 0
+    locale: Locale = Locale.DA
+    sign_in: SignInSettings = SignInSettings()
+    remote_tasks: RemoteTaskPreferences = RemoteTaskPreferences()
+    created_at: datetime | None = None
+    suspended_at: datetime | None = None
+    terminated_at: datetime | None = None
+    # T-4: after termination the administrator may export for 90 days; then it is erased.
+    export_available_until: datetime | None = None
+
+    @property
+    def focus_areas(self) -> set[str]:
+        return set(self.licence.focus_areas) if self.licence else set()
+
+    def has(self, add_on: AddOn) -> bool:
+        return self.licence is not None and add_on in self.licence.add_ons
+
+    def to_firestore(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=False) | {
+            "created_at": self.created_at,
+            "suspended_at": self.suspended_at,
+            "terminated_at": self.terminated_at,
+            "export_available_until": self.export_available_until,
+        }
+
+
+def from_snapshot(snapshot: firestore.DocumentSnapshot[Any]) -> TenantDocument:
+    if not snapshot.exists:
+        raise errors.NotFound("No such tenant")
+    return TenantDocument.model_validate(snapshot.to_dict() or {})
+
+
+def load(tenant: TenantData, transaction: firestore.Transaction | None = None) -> TenantDocument:
+    return from_snapshot(tenant.root.get(transaction=transaction))
+
+
+def check_active(document: TenantDocument) -> TenantDocument:
+    """The document, if the tenant's users may work now; else the refusal."""
+    if document.status == TenantStatus.SUSPENDED:
+        raise errors.TenantSuspended(
+            "Your organisation's access is suspended. Contact your administrator."
+        )
+    if document.status == TenantStatus.TERMINATED:
+        raise errors.TenantTerminated()
+    if document.status != TenantStatus.ACTIVE:  # an unknown state fails closed
+        raise errors.Forbidden("The organisation's account is not active")
+    return document
+
+
+def load_active(tenant: TenantData) -> TenantDocument:
+    snapshot = tenant.root.get()
+    if not snapshot.exists:
+        raise errors.Forbidden("The account's tenant does not exist")
+    return check_active(from_snapshot(snapshot))
