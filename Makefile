@@ -12,7 +12,7 @@ BROWSER := /usr/bin/chromedriver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS ?=
 
-.PHONY: setup doctor up test bench lint deploy-dry-run openapi clean
+.PHONY: setup doctor up test test-unit bench lint deploy-dry-run openapi clean
 
 setup: doctor $(STAMP_APP) $(STAMP_TASKS) $(STAMP_NODE)
 
@@ -35,7 +35,7 @@ $(STAMP_NODE): emulators/package.json emulators/package-lock.json
 	touch $@
 
 up: setup
-	$(PY) -m emulators.stack --profile dev up
+	$(PY) -m emulators --profile dev up
 
 $(BROWSER):
 	$(SUDO) apt-get update -qq
@@ -46,8 +46,12 @@ $(BROWSER):
 test: setup $(BROWSER)
 	$(PY) -m pytest $(ARGS)
 
+# The pure tests only: no emulator stack, no whole-tree checkers (seconds, not minutes).
+test-unit: setup
+	$(PY) -m pytest -m "not stack and not tooling" -p no:cacheprovider $(ARGS)
+
 bench: setup
-	$(PY) -m emulators.stack --profile test run -- $(PY) -m bench
+	$(PY) -m emulators --profile test run -- $(PY) -m bench
 
 lint: setup
 	$(PY) -m ruff check .

@@ -32,6 +32,7 @@ DEMO_CATALOGUE = HERE / "demo_catalogue.json"
 CATALOGUE_KINDS = ("focus-areas", "exercises", "courses", "documents", "videos")  # refs first
 MAIL_TIMEOUT_S = 60.0
 LINK = re.compile(r"https?://[^\s\"'<>]+/remote_task_page/[^\s\"'<>]+")
+SIGN_IN = "/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any"
 T = TypeVar("T")
 
 
@@ -50,11 +51,8 @@ class DemoUser:
     display_name: str
 
 
-DEMO_TENANT = DemoTenant(
-    DEMO_DATA["tenant"]["slug"],
-    DEMO_DATA["tenant"]["display_name"],
-    seats=DEMO_DATA["tenant"]["licence"]["seats"],
-)
+_TENANT = DEMO_DATA["tenant"]
+DEMO_TENANT = DemoTenant(_TENANT["slug"], _TENANT["display_name"], _TENANT["licence"]["seats"])
 DEMO_USERS = tuple(
     DemoUser(u["email"], u["password"], Role(u["role"]), u["display_name"])
     for u in DEMO_DATA["users"]
@@ -64,40 +62,26 @@ DEMO_USERS = tuple(
 class SeedError(RuntimeError):
     """The demo could not be seeded; the message says which step failed."""
 
-
-class HttpError(SeedError):
-    def __init__(self, method: str, url: str, status: int, body: str) -> None:
-        super().__init__(f"seeding the demo: {method} {url} answered {status}: {body[:500]}")
-        self.status = status
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(f"seeding the demo: {message}")
+        self.status = status  # of the HTTP answer that failed
 
 
-# -- HTTP -------------------------------------------------------------------------------------
-
-
-def _request(
-    method: str,
-    url: str,
-    *,
-    body: Any = None,
-    form: dict[str, str] | None = None,
-    token: str | None = None,
-) -> str:
-    """One call; the text of a 2xx answer, an HttpError for anything else."""
-    headers: dict[str, str] = {}
-    data: bytes | None = None
+def _request(method: str, url: str, body: Any = None, token: str = "", form: bool = False) -> str:
+    """One call; the text of a 2xx answer. The body goes as JSON, or as a browser posts a form."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = None
     if body is not None:
-        headers["Content-Type"], data = "application/json", json.dumps(body).encode()
-    if form is not None:  # as a browser posts a form
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-        data = urllib.parse.urlencode(form).encode()
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
+        kind = "x-www-form-urlencoded" if form else "json"
+        headers["Content-Type"] = f"application/{kind}"
+        data = (urllib.parse.urlencode(body) if form else json.dumps(body)).encode()
     request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 (loopback)
             return str(reply.read().decode())
     except urllib.error.HTTPError as error:
-        raise HttpError(method, url, error.code, error.read().decode(errors="replace")) from None
+        text = error.read().decode(errors="replace")[:500]
+        raise SeedError(f"{method} {url} answered {error.code}: {text}", error.code) from None
 
 
 @dataclass(frozen=True)
@@ -107,17 +91,13 @@ class Api:
     token: str
 
     def __call__(self, method: str, path: str, body: Any = None) -> Any:
-        url = os.environ["TRIVSEL_FUNCTIONS_URL"] + path
-        text = _request(method, url, body=body, token=self.token)
+        text = _request(method, os.environ["TRIVSEL_FUNCTIONS_URL"] + path, body, self.token)
         return json.loads(text) if text else None
 
 
 def sign_in(user: DemoUser) -> Api:
     """Sign in over REST against the Auth emulator, as the frontend does."""
-    url = (
-        f"http://{os.environ['FIREBASE_AUTH_EMULATOR_HOST']}/identitytoolkit.googleapis.com"
-        "/v1/accounts:signInWithPassword?key=any"
-    )
+    url = f"http://{os.environ['FIREBASE_AUTH_EMULATOR_HOST']}{SIGN_IN}"
     body = {"email": user.email, "password": user.password, "returnSecureToken": True}
     return Api(str(json.loads(_request("POST", url, body=body))["idToken"]))
 
@@ -126,7 +106,7 @@ def wait_for(check: Callable[[], T | None], what: str, timeout: float = MAIL_TIM
     deadline = time.monotonic() + timeout
     while (found := check()) is None:
         if time.monotonic() > deadline:
-            raise SeedError(f"seeding the demo: no {what} after {timeout:.0f} s")
+            raise SeedError(f"no {what} after {timeout:.0f} s")
         time.sleep(0.2)
     return found
 
@@ -135,8 +115,7 @@ def wait_for(check: Callable[[], T | None], what: str, timeout: float = MAIL_TIM
 
 
 def set_password(user: DemoUser) -> None:
-    """A known password (the API mails a reset link instead); the owner's account and role
-    too, which no API creates."""
+    """A known password (the API mails reset links); the owner's account, which no API creates."""
     from firebase_admin import auth
 
     from shared.gcp import firebase_app
@@ -157,7 +136,7 @@ def _exists_already(call: Callable[[], object]) -> None:
     """Create something unless it is there from an earlier run (409)."""
     try:
         call()
-    except HttpError as error:
+    except SeedError as error:
         if error.status != 409:
             raise
 
@@ -169,10 +148,7 @@ def seed_catalogue(owner: Api) -> None:
     from shared.gcp import storage_client
 
     catalogue = json.loads(DEMO_CATALOGUE.read_text(encoding="utf-8"))
-    bucket_name = os.environ.get("TRIVSEL_UPLOADS_BUCKET")  # the stack sets it, from infra/
-    if not bucket_name:
-        raise SeedError("seeding the demo: TRIVSEL_UPLOADS_BUCKET is not set")
-    bucket = storage_client().bucket(bucket_name)
+    bucket = storage_client().bucket(os.environ["TRIVSEL_UPLOADS_BUCKET"])  # set by the stack
     for name, text in catalogue["document_texts"].items():
         bucket.blob(name).upload_from_string(text.encode(), content_type="text/plain")
     for kind in CATALOGUE_KINDS:
@@ -216,8 +192,8 @@ def answer_by_link(link: str, form: dict[str, str]) -> None:
     page = _request("GET", link)
     missing = [name for name in form if f'name="{name}"' not in page]
     if '<form method="post">' not in page or missing:
-        raise SeedError(f"seeding the demo: the page at {link} has no form fields {missing}")
-    _request("POST", link, form=form)  # the form has no action: it posts to the page itself
+        raise SeedError(f"the page at {link} has no form fields {missing}")
+    _request("POST", link, form, form=True)  # the form has no action: it posts to the page itself
 
 
 def send_remote_task(pro: Api, item: str, task: dict[str, Any]) -> None:
@@ -255,9 +231,6 @@ def seed_client(pro: Api, spec: dict[str, Any]) -> None:
         pro("POST", f"/clients_api{path}/pseudonymise")
     for course in spec.get("courses", []):
         seed_course(pro, path, course)
-
-
-# -- all of it ---------------------------------------------------------------------------------
 
 
 def seed_demo(env: dict[str, str]) -> None:

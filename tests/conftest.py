@@ -2,7 +2,9 @@
 
 The stack runs on the test profile's own ports (emulators/stack.py), so it can
 run beside a developer's `make up`. Set TRIVSEL_STACK=external to reuse a stack
-whose environment is already exported (as `python -m emulators.stack run` does).
+whose environment is already exported (as `python -m emulators run` does).
+Every test that uses the stack, directly or through another fixture, is marked
+`stack`, so `pytest -m "not stack"` (`make test-unit`) runs the pure tests alone.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.stack)
+
+
 @pytest.fixture(scope="module")
 def owner(stack: dict[str, str]) -> str:
     """An ID token of the supplier's system owner."""
@@ -36,6 +44,23 @@ def tenant(owner: str) -> dict[str, Any]:
     from tests.accounts import active_tenant
 
     return active_tenant(owner)
+
+
+@pytest.fixture(scope="module")
+def catalogue(owner: str) -> dict[str, str]:
+    """A small catalogue of the module's own: a licensed area, and one not bought."""
+    from tests.content import make_catalogue
+
+    return make_catalogue(owner)
+
+
+@pytest.fixture
+def org(owner: str, catalogue: dict[str, str]) -> dict[str, Any]:
+    from tests.accounts import activate, active_tenant, add_professional
+
+    created = active_tenant(owner, seats=3, focus_areas=[catalogue["area"]])
+    pro = add_professional(created["admin_token"])
+    return {**created, "pro": pro, "pro_token": activate(pro["email"])}
 
 
 @pytest.fixture(scope="session")

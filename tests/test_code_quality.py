@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from infra.deployment import ROOT
+
+pytestmark = pytest.mark.tooling
 
 
 def run(*command: str) -> subprocess.CompletedProcess[str]:

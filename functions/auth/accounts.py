@@ -11,6 +11,7 @@ from typing import Any
 
 from firebase_admin import auth
 
+from functions.auth import errors as auth_errors
 from functions.auth.models import EntraConfig, Person, User, UserStatus
 from shared import errors
 from shared.events import record_event
@@ -36,7 +37,7 @@ def create_account(email: str, display_name: str, tenant_id: str, role: Role) ->
     try:
         record = auth.create_user(email=email, display_name=display_name, app=firebase_app())
     except auth.EmailAlreadyExistsError:
-        raise errors.EmailTaken() from None
+        raise auth_errors.EmailTaken() from None
     except (auth.InvalidArgumentError, ValueError) as exc:
         raise errors.ValidationFailed(f"Firebase refused the account: {exc}") from None
     claims = {TENANT_CLAIM: tenant_id, ROLE_CLAIM: role.value}
@@ -110,7 +111,7 @@ def update_account(uid: str, **changes: Any) -> None:
     try:
         auth.update_user(uid, app=firebase_app(), **changes)
     except auth.EmailAlreadyExistsError:
-        raise errors.EmailTaken() from None
+        raise auth_errors.EmailTaken() from None
     except auth.UserNotFoundError:
         raise errors.NotFound("No such user") from None
     except (auth.InvalidArgumentError, ValueError) as exc:

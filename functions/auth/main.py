@@ -6,6 +6,7 @@ from __future__ import annotations
 import flask
 from pydantic import BaseModel
 
+from functions.auth import errors as auth_errors
 from functions.auth import tenants, users
 from functions.auth.models import (
     Accepted,
@@ -71,7 +72,7 @@ def me(caller: Principal) -> Me:
     summary="Provision a tenant and its first administrator",
     roles=OWNER,
     status=201,
-    refusals=[errors.SlugTaken, errors.EmailTaken],
+    refusals=[auth_errors.SlugTaken, auth_errors.EmailTaken],
 )
 def provision(caller: Principal, body: TenantCreate) -> TenantCreated:
     return tenants.provision(caller, body)
@@ -165,7 +166,7 @@ def list_users(tenant: TenantData) -> UserList:
     summary="Create a user; they get a welcome e-mail",
     roles=ADMIN,
     status=201,
-    refusals=[errors.LicenceExhausted, errors.EmailTaken],
+    refusals=[auth_errors.LicenceExhausted, auth_errors.EmailTaken],
 )
 def create_user(caller: Principal, tenant: TenantData, body: UserCreate) -> User:
     return users.create_user(caller, tenant, body)
@@ -181,7 +182,7 @@ def get_user(tenant: TenantData, uid: str) -> User:
     USER,
     summary="Change a user's e-mail, name or phone",
     roles=ADMIN,
-    refusals=[errors.EmailTaken, errors.ReauthenticationRequired],
+    refusals=[auth_errors.EmailTaken, errors.ReauthenticationRequired],
 )
 def update_user(caller: Principal, tenant: TenantData, uid: str, body: UserUpdate) -> User:
     return users.update_user(caller, tenant, uid, body)
@@ -238,7 +239,7 @@ def my_profile(caller: Principal, tenant: TenantData) -> User:
     "/me/profile",
     summary="Change own e-mail, name, phone or password",
     roles=MEMBERS,
-    refusals=[errors.EmailTaken, errors.ReauthenticationRequired, errors.NotFound],
+    refusals=[auth_errors.EmailTaken, errors.ReauthenticationRequired, errors.NotFound],
 )
 def update_profile(caller: Principal, body: ProfileUpdate) -> User:
     return users.update_profile(caller, body)
@@ -267,7 +268,7 @@ def photo_upload(caller: Principal, body: PhotoUploadRequest) -> PhotoUpload:
     "/me/photo",
     summary="Check the uploaded picture and use it",
     roles=MEMBERS,
-    refusals=[errors.NotFound, errors.NotAnImage],
+    refusals=[errors.NotFound, auth_errors.NotAnImage],
 )
 def confirm_photo(caller: Principal) -> Photo:
     return users.confirm_photo(caller)

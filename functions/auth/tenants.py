@@ -9,6 +9,7 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from functions.auth import accounts
+from functions.auth import errors as auth_errors
 from functions.auth.models import (
     SignInChange,
     SignInConfig,
@@ -67,7 +68,7 @@ def provision(owner: Principal, body: TenantCreate) -> TenantCreated:
     try:
         data.root.create(to_document(tenant))
     except AlreadyExists:
-        raise errors.SlugTaken(f"The slug '{body.slug}' is taken") from None
+        raise auth_errors.SlugTaken(f"The slug '{body.slug}' is taken") from None
     try:
         admin = accounts.create_member(
             data,

@@ -9,6 +9,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from functions.auth import accounts, tenants
+from functions.auth import errors as auth_errors
 from functions.auth.models import (
     PHOTO_MAX_BYTES,
     Photo,
@@ -51,7 +52,7 @@ def _change_seats(data: TenantData, delta: int) -> None:
     def apply(transaction: firestore.Transaction) -> None:
         tenant = tenants.load(data, transaction)
         if delta > 0 and tenant.seats_used + delta > tenant.licence.seats:
-            raise errors.LicenceExhausted(
+            raise auth_errors.LicenceExhausted(
                 f"The licences are used up ({tenant.seats_used} of {tenant.licence.seats})"
                 " — contact the supplier to upgrade, or free a seat."
             )
@@ -251,7 +252,7 @@ def confirm_photo(me: Principal) -> Photo:
     is_webp = blob.content_type != "image/webp" or head[8:12] == b"WEBP"
     if (blob.size or 0) > PHOTO_MAX_BYTES or not head.startswith(signatures) or not is_webp:
         blob.delete()
-        raise errors.NotAnImage(
+        raise auth_errors.NotAnImage(
             f"Upload a JPEG, PNG or WebP image of at most {PHOTO_MAX_BYTES // 1024 // 1024} MB"
         )
     name = photo_object(data, me.uid)

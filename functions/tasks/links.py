@@ -53,14 +53,21 @@ def sign(link: Link) -> str:
 def verify(token: str, now: float | None = None) -> Link:
     if not TOKEN_SYNTAX.fullmatch(token):
         raise BadLink("tampered")
+    serializer = _serializer()
     try:
-        claims = _serializer().loads(token)
+        claims = serializer.loads(token)
+        # Base64 has spare bits: only the token we would have written is ours, so no other
+        # spelling of it opens anything (or counts against another key of a rate limit).
+        if serializer.dumps(claims) != token:
+            raise BadLink("tampered")
         link = Link(
             tenant_id=str(claims["t"]),
             task_id=str(claims["r"]),
             version=int(claims["v"]),
             expires=int(claims["x"]),
         )
+    except BadLink:
+        raise
     except (BadSignature, ValueError, KeyError, TypeError):
         raise BadLink("tampered") from None
     if (now if now is not None else time.time()) > link.expires:

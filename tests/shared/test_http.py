@@ -59,7 +59,7 @@ def taken() -> None:
 
 @api.route("GET", "/drifted", summary="Refuses with what it does not declare", roles=None)
 def drifted() -> None:
-    raise errors.LicenceExhausted()
+    raise errors.Forbidden()
 
 
 @api.route("POST", "/contended", summary="Loses a transaction race", roles=None)
@@ -177,7 +177,7 @@ def test_a_refusal_the_route_does_not_declare_is_an_error_against_the_emulators(
     assert reply.status_code == 500
     body = json.loads(reply.data)
     assert body["code"] == "undeclared_refusal"
-    assert "licence_exhausted" in body["detail"]
+    assert "forbidden" in body["detail"]
 
 
 def test_in_production_an_undeclared_refusal_still_reaches_the_caller(
@@ -188,8 +188,8 @@ def test_in_production_an_undeclared_refusal_still_reaches_the_caller(
     monkeypatch.delenv("FIRESTORE_EMULATOR_HOST")
     get_settings.cache_clear()
     reply = send("GET", "/drifted")
-    assert reply.status_code == 409
-    assert json.loads(reply.data)["code"] == "licence_exhausted"
+    assert reply.status_code == 403
+    assert json.loads(reply.data)["code"] == "forbidden"
 
 
 def test_reserved_firestore_ids_do_not_match_a_route() -> None:

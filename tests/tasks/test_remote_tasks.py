@@ -23,8 +23,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from functions.tasks import links
 from shared.gcp import queue_path, tasks_client
 from tests.accounts import activate, active_tenant, add_professional, problem
+from tests.content import new_client
 from tests.helpers import call, emails_to, unique, wait_until
-from tests.test_clients import catalogue, new_client, org  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.usefixtures("stack")
 API = "/remote_tasks_api"
@@ -32,7 +32,7 @@ CLIENTS = "/clients_api"
 
 
 @pytest.fixture
-def assigned(org: dict[str, Any], catalogue: dict[str, str]) -> dict[str, Any]:  # noqa: F811
+def assigned(org: dict[str, Any], catalogue: dict[str, str]) -> dict[str, Any]:
     """A client (with a contact person of their own) on the course: i0 reflection, i1 memory."""
     pro = org["pro_token"]
     email = f"{unique('mor')}@example.dk"
@@ -239,7 +239,7 @@ def test_resending_replaces_the_link(assigned: dict[str, Any]) -> None:
 def test_a_link_of_tenant_a_opens_nothing_of_tenant_b(
     assigned: dict[str, Any],
     owner: str,
-    catalogue: dict[str, str],  # noqa: F811
+    catalogue: dict[str, str],
 ) -> None:
     task = send(assigned, "i0")
     link = link_for(assigned["email"])
@@ -318,7 +318,7 @@ def test_the_reminder_is_scheduled_sent_once_and_not_after_an_answer(
 def test_sending_refuses_what_cannot_be_sent(
     assigned: dict[str, Any],
     owner: str,
-    catalogue: dict[str, str],  # noqa: F811
+    catalogue: dict[str, str],
 ) -> None:
     pro = assigned["pro_token"]
     problem(

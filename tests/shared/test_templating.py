@@ -12,6 +12,7 @@ import pytest
 from jinja2 import UndefinedError
 
 from functions.tasks import page
+from infra.deployment import ROOT
 from shared.messaging.models import Locale
 from shared.templating import (
     MailTemplates,
@@ -22,7 +23,7 @@ from shared.templating import (
     long_date,
 )
 
-FUNCTIONS = Path(__file__).resolve().parent.parent / "functions"
+FUNCTIONS = ROOT / "functions"
 MAILS = {
     "welcome": "auth",
     "password_reset": "auth",

@@ -1,4 +1,4 @@
-"""`make up` (emulators.stack up): ready, demo logins that work, clean stop, clear refusals."""
+"""`make up` (python -m emulators up): ready, demo logins that work, clean stop, clear refusals."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ from typing import Any
 import pytest
 import requests
 
-from emulators.stack import PROFILES, Stack, StackError, _port_free
+from emulators.stack import PROFILES, Stack, StackError, port_free
 from infra.deployment import ROOT
 
 SMOKE = PROFILES["smoke"]
+# These start stacks of their own (or the session's): never in `make test-unit`.
+pytestmark = pytest.mark.stack
 DEMO_DATA = json.loads((ROOT / "emulators" / "demo_data.json").read_text(encoding="utf-8"))
 
 
@@ -70,7 +72,7 @@ def _check_demo_tenant(professional: str) -> None:
 def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everything() -> None:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
     up = subprocess.Popen(
-        [sys.executable, "-m", "emulators.stack", "--profile", "smoke", "up"],
+        [sys.executable, "-m", "emulators", "--profile", "smoke", "up"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -117,14 +119,14 @@ def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everythi
         assert up.wait(timeout=60) == 0
 
     # Nothing is left behind: every port of the stack is free again.
-    assert [port for port in SMOKE.ports().values() if not _port_free(port)] == []
+    assert [port for port in SMOKE.ports().values() if not port_free(port)] == []
     assert not (SMOKE.state_dir / "stack.pid").exists()
 
 
 @pytest.mark.usefixtures("stack")
 def test_starting_a_second_stack_of_the_same_profile_is_refused_clearly() -> None:
     reply = subprocess.run(
-        [sys.executable, "-m", "emulators.stack", "--profile", "test", "up"],
+        [sys.executable, "-m", "emulators", "--profile", "test", "up"],
         cwd=ROOT,
         capture_output=True,
         text=True,
