@@ -66,6 +66,25 @@ def _client(client_id: str, doc: dict[str, Any], courses: list[CourseSummary]) -
     return Client.model_validate({**doc, "id": client_id, "courses": courses})
 
 
+def _changed(
+    me: Principal,
+    data: TenantData,
+    client_id: str,
+    action: str,
+    details: dict[str, Any] | None = None,
+) -> Client:
+    """Log a change of the client and show the client as it is now."""
+    record_event(
+        data,
+        actor=me.uid,
+        action=action,
+        subject=f"{CLIENTS}/{client_id}",
+        client_id=client_id,
+        details=details,
+    )
+    return _client(client_id, load_document(data, client_id), course_summaries(data, client_id))
+
+
 def course_summaries(data: TenantData, client_id: str) -> list[CourseSummary]:
     summaries = []
     for snapshot in data.collection(CLIENTS, client_id, COURSES).order_by("assigned_at").get():
@@ -187,15 +206,8 @@ def update(me: Principal, data: TenantData, client_id: str, body: ClientUpdate) 
         transaction.update(ref, changes)
 
     apply(data.db.transaction())
-    record_event(
-        data,
-        actor=me.uid,
-        action="client.updated",
-        subject=f"{CLIENTS}/{client_id}",
-        client_id=client_id,
-        details={"fields": sorted(body.model_fields_set)},
-    )
-    return _client(client_id, load_document(data, client_id), course_summaries(data, client_id))
+    fields = {"fields": sorted(body.model_fields_set)}
+    return _changed(me, data, client_id, "client.updated", fields)
 
 
 # -- pseudonymisation (C-2) ---------------------------------------------------------------------
@@ -239,14 +251,7 @@ def pseudonymise(me: Principal, data: TenantData, client_id: str) -> Client:
         )
 
     apply(data.db.transaction())
-    record_event(
-        data,
-        actor=me.uid,
-        action="client.pseudonymised",
-        subject=f"{CLIENTS}/{client_id}",
-        client_id=client_id,
-    )
-    return _client(client_id, load_document(data, client_id), course_summaries(data, client_id))
+    return _changed(me, data, client_id, "client.pseudonymised")
 
 
 def identity(me: Principal, data: TenantData, client_id: str) -> Identity:
@@ -286,11 +291,4 @@ def reverse(me: Principal, data: TenantData, client_id: str) -> Client:
         )
 
     apply(data.db.transaction())
-    record_event(
-        data,
-        actor=me.uid,
-        action="client.pseudonym_reversed",
-        subject=f"{CLIENTS}/{client_id}",
-        client_id=client_id,
-    )
-    return _client(client_id, load_document(data, client_id), course_summaries(data, client_id))
+    return _changed(me, data, client_id, "client.pseudonym_reversed")

@@ -12,6 +12,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
@@ -213,6 +214,17 @@ def for_client(data: TenantData, client_id: str) -> list[RemoteTask]:
     )
 
 
+def _open_task(ref: Any, transaction: firestore.Transaction) -> RemoteTask:
+    """The task, read in the transaction, if it still waits for its answer."""
+    snapshot = ref.get(transaction=transaction)
+    if not snapshot.exists:
+        raise errors.NotFound("No such remote task")
+    task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
+    if task.status not in OPEN:
+        raise errors.InvalidTransition(f"The task is {task.status}")
+    return task
+
+
 def resend(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
     """A new e-mail with a new link; the old link stops working."""
     ref = data.document(REMOTE_TASKS, task_id)
@@ -221,11 +233,7 @@ def resend(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
 
     @firestore.transactional
     def bump(transaction: firestore.Transaction) -> RemoteTask:
-        task = RemoteTask.model_validate(
-            {**(ref.get(transaction=transaction).to_dict() or {}), "id": task_id}
-        )
-        if task.status not in OPEN:
-            raise errors.InvalidTransition(f"The task is {task.status}")
+        task = _open_task(ref, transaction)
         task.link_version += 1
         task.link_expires_at = expires
         task.status = Status.SENT if task.status is Status.SCHEDULED else task.status
@@ -239,7 +247,6 @@ def resend(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
         )
         return task
 
-    get(data, task_id)
     task: RemoteTask = bump(data.db.transaction())
     withdraw(data, message_id(task.id, task.link_version - 1), "a newer link was sent")
     email(data, task, tenant.display_name)
@@ -280,16 +287,11 @@ def cancel(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
 
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> RemoteTask:
-        task = RemoteTask.model_validate(
-            {**(ref.get(transaction=transaction).to_dict() or {}), "id": task_id}
-        )
-        if task.status not in OPEN:
-            raise errors.InvalidTransition(f"The task is {task.status}")
+        task = _open_task(ref, transaction)
         task.status, task.cancelled_at = Status.CANCELLED, datetime.now(UTC)
         transaction.update(ref, {"status": task.status.value, "cancelled_at": task.cancelled_at})
         return task
 
-    get(data, task_id)
     task: RemoteTask = apply(data.db.transaction())
     withdraw(data, message_id(task.id, task.link_version), "the remote task was cancelled")
     record_event(
