@@ -73,7 +73,7 @@ PROFILES = {
             "TRIVSEL_MESSAGE_LEASE_S": "2",
         },
     ),
-    # Used by tests/test_stack.py to run `up` beside the test stack.
+    # Used by tests/emulators/test_stack.py to run `up` beside the test stack.
     "smoke": Profile(
         "smoke" + os.environ.get("TRIVSEL_PORT_OFFSET", ""),
         "demo-trivsel-smoke",

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import time
 
-from emulators.profiles import PROFILES, Profile, stack_env
+from emulators.profiles import Profile, stack_env
 from emulators.provision import provision
 from emulators.services import (
     Service,
@@ -27,8 +27,6 @@ from emulators.services import (
     port_free,
 )
 from infra.deployment import ROOT, Deployment, load
-
-__all__ = ["PROFILES", "Profile", "Stack", "StackError", "port_free", "stack_env"]
 
 
 class Stack:

@@ -1,6 +1,6 @@
 """The deployment description, loaded and checked: infra/deployment.toml as typed models.
 
-Both infra/deploy.py (gcloud commands) and emulators/stack.py (local stack)
+Both infra/deploy.py (gcloud commands) and emulators/ (the local stack)
 read it through `load()`, so the two cannot drift apart.
 """
 

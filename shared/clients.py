@@ -106,6 +106,21 @@ def open_identity(tenant: TenantData, client_id: str, doc: dict[str, Any]) -> Id
     return Identity.model_validate(json.loads(plain))
 
 
+def seal_contact(tenant: TenantData, context: str, name: str, email: str) -> str:
+    """A contact person copied onto another record (e.g. a remote task), sealed there too."""
+    plain = json.dumps({"name": name, "email": email}).encode()
+    return crypto.seal(tenant, plain, f"{tenant.tenant_id}/{context}")
+
+
+def open_contact(tenant: TenantData, context: str, sealed: str) -> tuple[str, str]:
+    """Name and address of a sealed contact person (server use: to send to them)."""
+    try:
+        contact = json.loads(crypto.open_sealed(tenant, sealed, f"{tenant.tenant_id}/{context}"))
+    except InvalidTag:
+        raise crypto.KeyUnavailable("The sealed contact does not open with this key") from None
+    return str(contact["name"]), str(contact["email"])
+
+
 def contacts_of(tenant: TenantData, client_id: str, doc: dict[str, Any]) -> list[ContactPerson]:
     """The client's contact persons, unsealed if the client is pseudonymised (server use)."""
     if doc.get("pseudonymised"):

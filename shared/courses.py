@@ -162,16 +162,17 @@ def perform(
     tenant: TenantData,
     ref: ItemRef,
     answers: Any,
-    exercise: catalogue.Exercise | None = None,
+    exercise: catalogue.ExerciseItem | None = None,
 ) -> ClientCourse:
     """Perform an exercise with answers checked against its kind, atomically.
 
-    The answers are checked against the exercise the item names at the time; if it is
-    replaced before the write, the write is refused rather than saving answers to
-    another exercise.
+    The answers are checked against `exercise` (a remote task's, answered by a link) or
+    else the one the item names now; if the item names another exercise at the write,
+    the write is refused rather than saving answers to another exercise.
     """
-    item = get_course(tenant, ref.client_id, ref.course_ref).item(ref.item_id)
-    exercise = exercise or catalogue.licensed_exercise(tenant, item.exercise_id)
+    if exercise is None:
+        item = get_course(tenant, ref.client_id, ref.course_ref).item(ref.item_id)
+        exercise = catalogue.licensed_exercise(tenant, item.exercise_id)
     checked = catalogue.validate_answers(exercise, answers)
     now = datetime.now(UTC)
 
@@ -185,7 +186,7 @@ def perform(
             }
         )
 
-    return _change(actor, tenant, ref, "perform", done, expected_exercise=item.exercise_id)
+    return _change(actor, tenant, ref, "perform", done, expected_exercise=exercise.id)
 
 
 def schedule(actor: str, tenant: TenantData, ref: ItemRef, day: date) -> ClientCourse:

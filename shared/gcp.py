@@ -93,6 +93,10 @@ def tasks_client() -> tasks_v2.CloudTasksClient:
 
 def queue_path(queue: str) -> str:
     settings = get_settings()
+    if not settings.region:
+        from shared.settings import ResourceMissing
+
+        raise ResourceMissing("TRIVSEL_REGION is not set: infra/deployment.toml names it")
     return f"projects/{settings.project_id}/locations/{settings.region}/queues/{queue}"
 
 

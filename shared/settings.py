@@ -44,7 +44,7 @@ class QueueBinding(BaseModel, frozen=True):
 class Settings(BaseModel, frozen=True):
     project_id: str
     environment: Literal["emulator", "production"]
-    region: str = "europe-west1"
+    region: str = ""  # TRIVSEL_REGION, from the deployment's description
     firestore_emulator_host: str | None = None
     pubsub_emulator_host: str | None = None
     auth_emulator_host: str | None = None

@@ -16,7 +16,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import (
-    BaseLoader,
     ChoiceLoader,
     DictLoader,
     Environment,
@@ -24,7 +23,6 @@ from jinja2 import (
     StrictUndefined,
     Template,
     TemplateNotFound,
-    meta,
     select_autoescape,
 )
 
@@ -100,8 +98,6 @@ class _MessageTemplates:
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.env = environment(folder)
-        self.loader: BaseLoader = self.env.loader  # type: ignore[assignment]
-        self._params: dict[str, frozenset[str]] = {}
 
     def template(self, name: str, locale: str) -> Template:
         try:  # Jinja refuses names that would leave the folder ("..")
@@ -114,17 +110,6 @@ class _MessageTemplates:
             kind = "e-mail" if self.mail else "text"
             raise UnknownTemplate(f"'{name}' is not an {kind} template")
         return template
-
-    def params(self, name: str) -> frozenset[str]:
-        """The parameters a template needs (in any language), to check before sending."""
-        if name not in self._params:
-            needed: set[str] = set()
-            for locale in LOCALES:
-                self.template(name, locale)  # refuses what is no template of this kind
-                source = self.loader.get_source(self.env, f"{name}.{locale}.txt")[0]
-                needed |= meta.find_undeclared_variables(self.env.parse(source))
-            self._params[name] = frozenset(needed - {"locale"})
-        return self._params[name]
 
 
 class MailTemplates(_MessageTemplates):

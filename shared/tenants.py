@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from shared import errors
 from shared.messaging.models import Locale
@@ -133,7 +133,20 @@ def check_active(document: TenantDocument) -> TenantDocument:
 
 
 def load_active(tenant: TenantData) -> TenantDocument:
+    """The tenant, if its users may work now; else the refusal a user is given."""
     snapshot = tenant.root.get()
     if not snapshot.exists:
         raise errors.Forbidden("The account's tenant does not exist")
-    return check_active(from_snapshot(snapshot))
+    try:
+        document = from_snapshot(snapshot)
+    except ValidationError:  # a document no code of ours writes: fail closed, not 500
+        raise errors.Forbidden("The organisation's account is not active") from None
+    return check_active(document)
+
+
+def active_or_none(tenant: TenantData) -> TenantDocument | None:
+    """For work without a signed-in user (a link, a reminder): the tenant if active."""
+    try:
+        return load_active(tenant)
+    except errors.ApiError:
+        return None

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from emulators.stack import PROFILES, Stack, stack_env
+from emulators.profiles import PROFILES, stack_env
+from emulators.stack import Stack
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

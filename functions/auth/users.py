@@ -281,7 +281,12 @@ def forgot_password(email: str) -> None:
         tenant = tenants.load(data)
     except errors.NotFound:
         return  # the same answer as for an unknown address
-    accounts.send_password_reset(data, email=email, locale=tenant.locale, requested_by=record.uid)
+    try:
+        accounts.send_password_reset(
+            data, email=email, locale=tenant.locale, requested_by=record.uid
+        )
+    except errors.NotFound:  # deleted a moment ago: the same answer as for any address
+        return
     record_event(
         data,
         actor=record.uid,

@@ -14,15 +14,15 @@ from typing import Any
 from google.cloud import firestore
 
 from functions.tasks import links
+from functions.tasks.log import contact_actor, log_task
 from functions.tasks.models import LinkRefused, RemoteTask, Status
 from shared import errors, ratelimit
 from shared.catalogue import ExerciseItem, Kind, read, validate_answers
 from shared.client_data import REMOTE_TASKS
 from shared.courses import ItemRef, ItemStatus, get_course, perform
-from shared.events import record_event
 from shared.gcp import firestore_client
 from shared.tenancy import TenantData
-from shared.tenants import TenantStatus, from_snapshot
+from shared.tenants import active_or_none
 
 # Opening a link: per token and per address, per hour.
 TOKEN_LIMIT, ADDRESS_LIMIT = 30, 300
@@ -41,8 +41,7 @@ def resolve(token: str, address: str) -> tuple[TenantData, RemoteTask, ExerciseI
     if not ratelimit.allow(named, TOKEN_LIMIT):
         raise LinkRefused("rate_limited")
     data = TenantData(firestore_client(), link.tenant_id)
-    tenant = data.root.get()
-    if not tenant.exists or from_snapshot(tenant).status != TenantStatus.ACTIVE:
+    if active_or_none(data) is None:
         raise LinkRefused("unavailable")  # suspended or ended: nothing opens, nothing lost
     snapshot = data.document(REMOTE_TASKS, link.task_id).get()
     if not snapshot.exists:
@@ -77,14 +76,7 @@ def opened(data: TenantData, task: RemoteTask) -> None:
         return True
 
     if mark(data.db.transaction()):
-        record_event(
-            data,
-            actor=f"contact:{task.id}",
-            action="remote_task.opened",
-            subject=f"{REMOTE_TASKS}/{task.id}",
-            client_id=task.client_id,
-            exercise_id=task.exercise_id,
-        )
+        log_task(data, task, "opened", contact_actor(task))
 
 
 def answer(
@@ -109,15 +101,8 @@ def answer(
         )
 
     save(data.db.transaction())
-    actor = f"contact:{task.id}"
-    record_event(
-        data,
-        actor=actor,
-        action="remote_task.answered",
-        subject=f"{REMOTE_TASKS}/{task.id}",
-        client_id=task.client_id,
-        exercise_id=task.exercise_id,
-    )
+    actor = contact_actor(task)
+    log_task(data, task, "answered", actor)
     item_ref = ItemRef(task.client_id, task.course_ref, task.item_id)
     with contextlib.suppress(errors.ApiError):  # the course may have changed meanwhile
         item = get_course(data, task.client_id, task.course_ref).item(task.item_id)

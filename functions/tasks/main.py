@@ -9,6 +9,7 @@ import flask
 
 from functions.tasks import answers, page, reminders, sending
 from functions.tasks.links import fingerprint
+from functions.tasks.log import log_task
 from functions.tasks.models import (
     LinkRefused,
     NotRemote,
@@ -18,9 +19,8 @@ from functions.tasks.models import (
     SendRequest,
 )
 from shared import crypto, errors
-from shared.client_data import REMOTE_TASKS
+from shared.catalogue import NotLicensed
 from shared.courses import ItemRef
-from shared.events import record_event
 from shared.http import Api, http_function
 from shared.messaging.models import Locale
 from shared.principal import Principal, Role
@@ -41,7 +41,7 @@ TASK = "/remote-tasks/<task_id>"
     summary="Send the exercise to contact persons (now or at send_at)",
     roles=MEMBERS,
     status=201,
-    refusals=[NotRemote, crypto.KeyUnavailable],
+    refusals=[NotRemote, NotLicensed, crypto.KeyUnavailable],
 )
 def send_remote_task(
     caller: Principal,
@@ -66,13 +66,7 @@ def client_remote_tasks(tenant: TenantData, client_id: str) -> RemoteTaskList:
 @api.route("GET", TASK, summary="One remote task, with its answer", roles=MEMBERS)
 def get_remote_task(caller: Principal, tenant: TenantData, task_id: str) -> RemoteTask:
     task = sending.get(tenant, task_id)
-    record_event(
-        tenant,
-        actor=caller.uid,
-        action="remote_task.read",  # the answer is personal data
-        subject=f"{REMOTE_TASKS}/{task.id}",
-        client_id=task.client_id,
-    )
+    log_task(tenant, task, "read", caller.uid)  # the answer is personal data
     return task
 
 
@@ -168,7 +162,11 @@ reminder_api = Api("Internal: remote-task reminders")
 
 
 @reminder_api.route(
-    "POST", "/", summary="Remind the contact person if still unanswered", roles=None
+    "POST",
+    "/",
+    summary="Remind the contact person if still unanswered",
+    roles=None,
+    refusals=[crypto.KeyUnavailable],
 )
 def remind(body: Reminder) -> None:
     reminders.remind(body)

@@ -90,3 +90,8 @@ class LinkRefused(Exception):
 def message_id(task_id: str, version: int, *, reminder: bool = False) -> str:
     """The e-mail of one link version (and its reminder): its idempotency key."""
     return f"rt-{task_id}-v{version}" + ("-reminder" if reminder else "")
+
+
+def reminded_event_id(task_id: str, version: int) -> str:
+    """The log entry of a reminder: once per link version, however often it is delivered."""
+    return message_id(task_id, version) + "-reminded"

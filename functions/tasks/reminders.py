@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from functions.tasks.models import OPEN, Reminder, RemoteTask
+from functions.tasks.log import log_task
+from functions.tasks.models import OPEN, Reminder, RemoteTask, reminded_event_id
 from functions.tasks.sending import email
 from shared.client_data import REMOTE_TASKS
-from shared.events import record_event
+from shared.events import SYSTEM_ACTOR
 from shared.gcp import firestore_client
 from shared.tenancy import TenantData
-from shared.tenants import TenantStatus, from_snapshot
+from shared.tenants import active_or_none
 
 
 def remind(reminder: Reminder) -> bool:
@@ -22,22 +23,17 @@ def remind(reminder: Reminder) -> bool:
     task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
     if task.status not in OPEN or task.link_version != reminder.version:
         return False  # answered, cancelled or resent since: nothing to remind of
-    tenant = data.root.get()
-    if not tenant.exists:
-        return False
-    document = from_snapshot(tenant)
-    if document.status != TenantStatus.ACTIVE:
+    document = active_or_none(data)
+    if document is None:  # suspended, ended or gone: nobody is reminded
         return False
     # The message id makes a reminder delivered twice send one e-mail.
     email(data, task, document.display_name, reminder=True)
     data.document(REMOTE_TASKS, task.id).update({"reminded_at": datetime.now(UTC)})
-    record_event(
+    log_task(
         data,
-        actor="system",
-        action="remote_task.reminded",
-        subject=f"{REMOTE_TASKS}/{task.id}",
-        client_id=task.client_id,
-        exercise_id=task.exercise_id,
-        event_id=f"rt-{task.id}-v{task.link_version}-reminded",  # once, however delivered
+        task,
+        "reminded",
+        SYSTEM_ACTOR,
+        event_id=reminded_event_id(task.id, task.link_version),
     )
     return True

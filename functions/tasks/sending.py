@@ -8,7 +8,6 @@ e-mail that is not sent yet.
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -18,11 +17,19 @@ from zoneinfo import ZoneInfo
 from google.cloud import firestore
 
 from functions.tasks import links
+from functions.tasks.log import log_task
 from functions.tasks.models import OPEN, NotRemote, Reminder, RemoteTask, Status, message_id
-from shared import crypto, errors
+from shared import errors
 from shared.catalogue import VrFilm, licensed_exercise
 from shared.client_data import REMOTE_TASKS
-from shared.clients import HIDDEN, ContactPerson, contacts_of, load_document
+from shared.clients import (
+    HIDDEN,
+    ContactPerson,
+    contacts_of,
+    load_document,
+    open_contact,
+    seal_contact,
+)
 from shared.courses import ItemRef, get_course, mark_sent
 from shared.events import record_event
 from shared.gcp import schedule_call
@@ -60,18 +67,11 @@ def get(data: TenantData, task_id: str) -> RemoteTask:
     return RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": task_id})
 
 
-def _contact_context(data: TenantData, task_id: str) -> str:
-    return f"{data.tenant_id}/{REMOTE_TASKS}/{task_id}"
-
-
 def _recipient(data: TenantData, task: RemoteTask) -> tuple[str, str]:
     """Name and address; sealed for a pseudonymised client, opened only to send."""
     if task.contact_sealed is None:
         return task.contact_name, task.contact_email
-    contact = json.loads(
-        crypto.open_sealed(data, task.contact_sealed, _contact_context(data, task.id))
-    )
-    return str(contact["name"]), str(contact["email"])
+    return open_contact(data, f"{REMOTE_TASKS}/{task.id}", task.contact_sealed)
 
 
 def end_of_day(moment: datetime) -> datetime:
@@ -164,8 +164,8 @@ def send(
         task_ref = data.collection(REMOTE_TASKS).document()
         sealed = None
         if hidden:  # the contact person identifies the client: keep them sealed too
-            plain = json.dumps({"name": contact.name, "email": str(contact.email)}).encode()
-            sealed = crypto.seal(data, plain, _contact_context(data, task_ref.id))
+            context = f"{REMOTE_TASKS}/{task_ref.id}"
+            sealed = seal_contact(data, context, contact.name, str(contact.email))
         task = RemoteTask(
             id=task_ref.id,
             client_id=ref.client_id,
@@ -187,15 +187,7 @@ def send(
         task_ref.create(task.model_dump(exclude={"id"}))
         email(data, task, tenant.display_name, send_at=later)
         schedule_reminder(data, task, start, prefs.reminder_days)
-        record_event(
-            data,
-            actor=me.uid,
-            action="remote_task.sent",
-            subject=f"{REMOTE_TASKS}/{task.id}",
-            client_id=ref.client_id,
-            exercise_id=task.exercise_id,
-            details={"scheduled": later is not None},
-        )
+        log_task(data, task, "sent", me.uid, details={"scheduled": later is not None})
         return task
 
     # Each contact person is independent: a class's worth of parents goes out in parallel.
@@ -251,14 +243,7 @@ def resend(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
     withdraw(data, message_id(task.id, task.link_version - 1), "a newer link was sent")
     email(data, task, tenant.display_name)
     schedule_reminder(data, task, datetime.now(UTC), tenant.remote_tasks.reminder_days)
-    record_event(
-        data,
-        actor=me.uid,
-        action="remote_task.resent",
-        subject=f"{REMOTE_TASKS}/{task_id}",
-        client_id=task.client_id,
-        exercise_id=task.exercise_id,
-    )
+    log_task(data, task, "resent", me.uid)
     return task
 
 
@@ -294,12 +279,5 @@ def cancel(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
 
     task: RemoteTask = apply(data.db.transaction())
     withdraw(data, message_id(task.id, task.link_version), "the remote task was cancelled")
-    record_event(
-        data,
-        actor=me.uid,
-        action="remote_task.cancelled",
-        subject=f"{REMOTE_TASKS}/{task_id}",
-        client_id=task.client_id,
-        exercise_id=task.exercise_id,
-    )
+    log_task(data, task, "cancelled", me.uid)
     return task

@@ -87,7 +87,12 @@ class MessageRecord(BaseModel):
     provider_message_id: str | None = None
     last_error: str | None = None
     failure_reason: str | None = None
-    client_id: str | None = None  # copied from the request, for GDPR queries
+    client_id: str | None = None  # always the request's, so GDPR queries find every record
+
+    @model_validator(mode="after")
+    def _client_of_the_request(self) -> Self:
+        self.client_id = self.request.client_id
+        return self
 
     def to_firestore(self) -> dict[str, Any]:
         return self.model_dump(mode="python")

@@ -93,7 +93,6 @@ def request_message(
         created_at=now,
         updated_at=now,
         scheduled_for=later,
-        client_id=request.client_id,
     )
     with contextlib.suppress(AlreadyExists):
         tenant.document(MESSAGES, request.id).create(record.to_firestore())

@@ -84,14 +84,18 @@ def purge_old_messages(db: firestore.Client, deadline: datetime, clock: Clock) -
 
 
 def fail_stalled_messages(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
-    """A message still queued or sending a day after its last change was lost on the way
-    (a publish that failed, a dead-lettered push): record it as failed, with why."""
+    """A message still queued or sending a day after its last change (or after its send
+    time, for a scheduled one) was lost on the way (a publish that failed, a dead-lettered
+    push): record it as failed, with why. A message scheduled for later is waiting."""
     stalled = {MessageState.QUEUED.value, MessageState.SENDING.value}
     failed: Counter[str] = Counter()
     reason = f"not delivered within {STALLED_AFTER.days} day; check the delivery function"
     for page in _old_messages(db, STALLED_AFTER, deadline, clock):
         batch = db.batch()
         for snapshot in page:
+            due = snapshot.to_dict().get("scheduled_for") if snapshot.exists else None
+            if due is not None and due + STALLED_AFTER > clock():
+                continue
             if snapshot.get("state") in stalled:
                 batch.update(
                     snapshot.reference,

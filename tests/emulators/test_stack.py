@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 import requests
 
-from emulators.stack import PROFILES, Stack, StackError, port_free
+from emulators.profiles import PROFILES
+from emulators.services import StackError, port_free
+from emulators.stack import Stack
 from infra.deployment import ROOT
 
 SMOKE = PROFILES["smoke"]

@@ -288,10 +288,16 @@ def test_every_binding_the_code_reads_is_declared_and_the_reverse() -> None:
 
 
 def test_the_stack_and_the_deployment_hand_the_same_bindings_to_the_code() -> None:
+    from emulators.profiles import PROFILES, stack_env
     from infra.deploy import runtime_env
-    from shared.settings import settings_from_env
+    from shared.settings import RESOURCE_VARIABLES, settings_from_env
 
     env = runtime_env(load(), "trivsel-prod")
+    local = stack_env(PROFILES["test"])
+    bound = {name for name in env if name.startswith("TRIVSEL_") and name in local}
+    for variable in RESOURCE_VARIABLES.values():
+        assert variable in bound
+    assert set(settings_from_env(local).bindings) == set(settings_from_env(env).bindings)
     settings = settings_from_env(env)
     assert settings.message_topic == "message-requests"
     assert settings.uploads_bucket == "trivsel-prod-uploads"
@@ -308,24 +314,43 @@ def test_a_missing_binding_is_named_when_the_code_needs_it() -> None:
         _ = settings.message_topic
 
 
-def test_every_location_is_in_the_eu() -> None:
-    deployment = load()
-    assert deployment.project.region in EU_REGIONS
-    assert deployment.project.firestore_location in EU_FIRESTORE
-    assert deployment.project.aws_region in EU_AWS
+def outside_the_eu(deployment: Deployment) -> list[str]:
+    """Every location of the deployment (and of its gcloud commands) not in the EU."""
+    found = []
+    if deployment.project.region not in EU_REGIONS:
+        found.append(f"region {deployment.project.region}")
+    if deployment.project.firestore_location not in EU_FIRESTORE:
+        found.append(f"Firestore {deployment.project.firestore_location}")
+    if deployment.project.aws_region not in EU_AWS:
+        found.append(f"SES/SNS {deployment.project.aws_region}")
     script = "\n".join(commands(deployment, "p1"))
     for line in script.splitlines():
         for flag in ("--location", "--region", "--message-storage-policy-allowed-regions"):
             if f"{flag} " in line:
                 value = line.split(f"{flag} ", 1)[1].split()[0]
-                assert value in EU_FIRESTORE, line
-    assert script.count("--message-storage-policy-allowed-regions") == len(deployment.topics)
+                if value not in EU_FIRESTORE:
+                    found.append(f"{flag} {value}")
+    if script.count("--message-storage-policy-allowed-regions") != len(deployment.topics):
+        found.append("a topic without a message storage policy")
+    return found
 
 
-def test_a_location_outside_the_eu_is_caught() -> None:
+def test_every_location_is_in_the_eu() -> None:
+    assert outside_the_eu(load()) == []
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("project", "region", "us-central1"),
+        ("project", "firestore_location", "nam5"),
+        ("project", "aws_region", "us-east-1"),
+    ],
+)
+def test_a_location_outside_the_eu_is_caught(section: str, key: str, value: str) -> None:
     data = raw()
-    data["project"]["region"] = "us-central1"
-    assert Deployment.model_validate(data).project.region not in EU_REGIONS
+    data[section][key] = value
+    assert outside_the_eu(Deployment.model_validate(data)) != []
 
 
 def test_each_function_gets_only_the_secrets_it_names() -> None:

@@ -128,17 +128,6 @@ def test_an_unknown_template_language_or_channel_is_refused() -> None:
         TextTemplates(FUNCTIONS / "auth" / "templates").render("welcome", Locale.DA, PARAMS)
 
 
-def test_each_template_lists_the_parameters_a_caller_must_give() -> None:
-    assert mail("welcome").params("welcome") == {"name", "tenant_name", "link"}
-    assert mail("password_reset").params("password_reset") == {"link"}
-    task = {"name", "tenant_name", "exercise_title", "link", "expires"}
-    assert mail("remote_task").params("remote_task") == task
-    assert mail("remote_task_reminder").params("remote_task_reminder") == task
-    assert sms().params("incident_alert") == {"summary"}
-    with pytest.raises(UnknownTemplate):
-        mail("welcome").params("nope")
-
-
 def test_a_template_may_use_its_locale_without_the_caller_giving_it(tmp_path: Path) -> None:
     for locale in Locale:
         (tmp_path / f"note.{locale}.txt").write_text(
@@ -146,7 +135,6 @@ def test_a_template_may_use_its_locale_without_the_caller_giving_it(tmp_path: Pa
             "{% block body %}Sprog: {{ locale }}{% endblock %}\n"
         )
     templates = MailTemplates(tmp_path)
-    assert templates.params("note") == {"name"}
     rendered = templates.render("note", Locale.EN, {"name": "Ida"})
     assert rendered.text == f"Sprog: en\n\n{FOOTERS[Locale.EN]}"
 

@@ -32,7 +32,9 @@ def test_the_deadline_is_03_00_copenhagen_inside_the_window(
     assert run_deadline(now) == deadline
 
 
-def _message(tenant: TenantData, state: MessageState, age: timedelta) -> str:
+def _message(
+    tenant: TenantData, state: MessageState, age: timedelta, send_at: datetime | None = None
+) -> str:
     message_id = unique("msg")
     when = datetime.now(UTC) - age
     request = MessageRequest(
@@ -45,7 +47,9 @@ def _message(tenant: TenantData, state: MessageState, age: timedelta) -> str:
         text="l",
         html="<p>l</p>",
     )
-    record = MessageRecord(request=request, state=state, created_at=when, updated_at=when)
+    record = MessageRecord(
+        request=request, state=state, created_at=when, updated_at=when, scheduled_for=send_at
+    )
     tenant.document(MESSAGES, message_id).set(record.to_firestore())
     return message_id
 
@@ -142,3 +146,18 @@ def test_spent_rate_limit_counters_are_purged() -> None:
     assert jobs["purge_rate_limits"].finished
     assert not db.collection("rate_limits").document(spent).get().exists
     assert db.collection("rate_limits").document(live).get().exists
+
+
+@pytest.mark.usefixtures("stack")
+def test_a_message_scheduled_for_later_is_waiting_not_stalled() -> None:
+    db = firestore_client()
+    tenant = TenantData(db, create_tenant())
+    later = datetime.now(UTC) + timedelta(days=10)
+    waiting = _message(tenant, MessageState.QUEUED, timedelta(days=2), send_at=later)
+    overdue_at = datetime.now(UTC) - timedelta(days=2)
+    overdue = _message(tenant, MessageState.QUEUED, timedelta(days=3), send_at=overdue_at)
+
+    run_nightly(db)
+
+    assert tenant.document(MESSAGES, waiting).get().get("state") == "queued"
+    assert tenant.document(MESSAGES, overdue).get().get("state") == "failed"

@@ -490,3 +490,33 @@ def test_reminders_come_before_the_link_expires(assigned: dict[str, Any]) -> Non
         json={"link_days": 10, "reminder_days": 2},
     )
     assert changed.json() == {"link_days": 10, "reminder_days": 2}
+
+
+def test_an_answer_to_an_exercise_replaced_since_is_kept_on_the_task_not_the_course(
+    assigned: dict[str, Any], catalogue: dict[str, str]
+) -> None:
+    task = send(assigned, "i0")  # the reflection
+    link = link_for(assigned["email"])
+    replaced = call(
+        "PUT",
+        f"{CLIENTS}{assigned['item']}/i0",
+        assigned["pro_token"],
+        json={"exercise_id": catalogue["memory"]},
+    )
+    assert replaced.status_code == 200, replaced.text
+
+    done = requests.post(link, data={"a_hvad": "Fremlæggelser", "a_hjaelp": "Ro"}, timeout=10)
+
+    assert done.status_code == 200
+    assert task_of(assigned, task["id"])["answer"] == {
+        "answers": {"hvad": "Fremlæggelser", "hjaelp": "Ro"}
+    }
+    course = call(
+        "GET",
+        f"{CLIENTS}/clients/{assigned['client']['id']}/courses/{assigned['course_ref']}",
+        assigned["pro_token"],
+    ).json()
+    item = next(i for i in course["items"] if i["id"] == "i0")
+    assert item["exercise_id"] == catalogue["memory"]
+    assert item["status"] != "performed"  # reflection answers never perform the memory game
+    assert item["answers"] is None
