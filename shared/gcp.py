@@ -46,14 +46,19 @@ def firebase_app() -> firebase_admin.App:
     return firebase_admin.initialize_app(options=options, name="trivsel")
 
 
+def _project_options() -> dict[str, Any]:
+    """A Google client's project, and anonymous credentials against the emulators."""
+    settings = get_settings()
+    if settings.uses_emulators:
+        return {"project": settings.project_id, "credentials": _anonymous()}
+    return {"project": settings.project_id}
+
+
 @lru_cache(maxsize=1)
 def firestore_client() -> firestore.Client:
     from google.cloud import firestore
 
-    settings = get_settings()
-    if settings.uses_emulators:
-        return firestore.Client(project=settings.project_id, credentials=_anonymous())
-    return firestore.Client(project=settings.project_id)
+    return firestore.Client(**_project_options())
 
 
 @lru_cache(maxsize=1)
@@ -71,10 +76,7 @@ def topic_path(topic: str) -> str:
 def storage_client() -> storage.Client:
     import google.cloud.storage as storage
 
-    settings = get_settings()
-    if settings.uses_emulators:
-        return storage.Client(project=settings.project_id, credentials=_anonymous())
-    return storage.Client(project=settings.project_id)
+    return storage.Client(**_project_options())
 
 
 @lru_cache(maxsize=1)
