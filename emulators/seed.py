@@ -128,7 +128,10 @@ def set_password(user: DemoUser) -> None:
             raise
         uid = auth.create_user(email=user.email, display_name=user.display_name, app=app).uid
     if user.role is Role.OWNER:
+        from shared.members import register_staff
+
         auth.set_custom_user_claims(uid, {"role": Role.OWNER.value}, app=app)
+        register_staff(uid, user.email, granted_by="demo seed")
     auth.update_user(uid, password=user.password, app=app)
 
 

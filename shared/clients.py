@@ -76,9 +76,14 @@ class Identity(BaseModel):
 def load_document(
     tenant: TenantData, client_id: str, transaction: firestore.Transaction | None = None
 ) -> dict[str, Any]:
-    """The client's document; a client being erased is already gone for everyone."""
-    snapshot = tenant.document(CLIENTS, client_id).get(transaction=transaction)
-    return checked_document(snapshot)
+    """The client's document; a client being erased is already gone for everyone.
+
+    Outside a transaction it is the snapshot read with the caller's authority, if the
+    route asked for it (one round trip for both)."""
+    ref = tenant.document(CLIENTS, client_id)
+    if transaction is not None:
+        return checked_document(ref.get(transaction=transaction))
+    return checked_document(tenant.read(ref))
 
 
 def checked_document(snapshot: firestore.DocumentSnapshot[Any]) -> dict[str, Any]:

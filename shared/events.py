@@ -8,6 +8,7 @@ idempotent, so a redelivered Pub/Sub message or task logs once.
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -60,3 +61,12 @@ def record_event(
     with contextlib.suppress(AlreadyExists):
         ref.create(data)
     return str(ref.id)
+
+
+_WRITER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="events")
+
+
+def record_event_soon(tenant: TenantData, **event: Any) -> Future[str]:
+    """Start recording an event while the caller does its other reads; the caller waits
+    for the future before it answers (an audit trail that can lose a read is not one)."""
+    return _WRITER.submit(record_event, tenant, **event)

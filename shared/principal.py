@@ -1,22 +1,26 @@
 """The request principal: who is calling, for which tenant, in which role.
 
-The ID token is verified by firebase-admin (signature, expiry, audience). The
-user record is then read once: it is the authority for disabled accounts,
-revoked sessions and the current tenant and role, so a deactivation or a role
-change takes effect on the next call rather than when the token expires.
+The ID token is verified by firebase-admin (signature, expiry, audience; its public
+keys are cached). Then one Firestore round trip reads, together, the caller's member
+record (shared/members.py), their tenant's document and any documents the route asked
+for: the record is the authority for deactivated accounts, revoked sessions and the
+current role, and the tenant's status refuses every user of a suspended or ended
+tenant, on the very next call. No Auth admin call is made on the request path.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from shared import errors
 from shared.gcp import firebase_app, firestore_client
+from shared.members import MemberStatus, member_ref, sessions_ended_at
 from shared.tenancy import TENANT_ID_PATTERN, TenantData
-from shared.tenants import load_active
+from shared.tenants import TenantDocument, active_document
 
 
 class Role(StrEnum):
@@ -30,6 +34,8 @@ TENANT_CLAIM = "tenant_id"
 ROLE_CLAIM = "role"
 CLOCK_SKEW_S = 5
 RECENT_SIGN_IN_S = 300
+# What a route may read in the same round trip as the caller's authority.
+Prefetch = Callable[[TenantData], list[Any]]
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,9 @@ class Principal:
     tenant_id: str | None  # None only for the system owner
     email: str | None = None
     auth_time: int = 0  # when the user last entered their password (epoch seconds)
+    # The caller's tenant as read with their record (None for the owner).
+    tenant: TenantDocument | None = field(default=None, compare=False, repr=False)
+    _data: TenantData | None = field(default=None, compare=False, repr=False)
 
     def require_recent_sign_in(self, within_s: int = RECENT_SIGN_IN_S) -> None:
         """Changing a password (or e-mail) needs a fresh sign-in, as Firebase advises."""
@@ -62,10 +71,11 @@ class Principal:
         return tenant
 
     def tenant_data(self) -> TenantData:
-        """The caller's own tenant; the owner has none and must ask explicitly."""
+        """The caller's own tenant (with what was read for the request); the owner has none
+        and must ask explicitly."""
         if self.tenant_id is None:
             raise errors.Forbidden("This operation belongs to a tenant's users")
-        return TenantData(firestore_client(), self.tenant_id)
+        return self._data or TenantData(firestore_client(), self.tenant_id)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -77,64 +87,90 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def _claims_principal(
-    uid: str, email: str | None, claims: dict[str, Any], auth_time: int = 0
-) -> Principal:
+def _role(value: Any) -> Role:
     try:
-        role = Role(claims.get(ROLE_CLAIM, ""))
+        return Role(value or "")
     except ValueError:
         raise errors.Forbidden("The account has no Trivsel role") from None
-    tenant_id = claims.get(TENANT_CLAIM)
-    if role is Role.OWNER:
-        return Principal(uid=uid, role=role, tenant_id=None, email=email, auth_time=auth_time)
-    if not isinstance(tenant_id, str) or not TENANT_ID_PATTERN.fullmatch(tenant_id):
-        raise errors.Forbidden("The account belongs to no tenant")
-    return Principal(uid=uid, role=role, tenant_id=tenant_id, email=email, auth_time=auth_time)
 
 
-def verify_id_token(token: str) -> Principal:
-    """Verify a Firebase ID token and return the principal, or raise an ApiError."""
+def _token_claims(token: str) -> dict[str, Any]:
     from firebase_admin import auth
 
-    app = firebase_app()
     try:
-        claims = auth.verify_id_token(token, app=app, clock_skew_seconds=CLOCK_SKEW_S)
+        claims = auth.verify_id_token(token, app=firebase_app(), clock_skew_seconds=CLOCK_SKEW_S)
     except auth.ExpiredIdTokenError:
         raise errors.InvalidToken("The ID token has expired; refresh it") from None
     except (auth.InvalidIdTokenError, ValueError):
         raise errors.InvalidToken() from None
     _check_token_times(claims)
+    return dict(claims)
+
+
+def verify_id_token(token: str, prefetch: Prefetch | None = None) -> Principal:
+    """Verify a Firebase ID token and return the principal, or raise an ApiError.
+
+    `prefetch` names documents of the caller's tenant that the route will read; they are
+    read in the same round trip and kept on the principal's TenantData.
+    """
+    claims = _token_claims(token)
     uid = str(claims["uid"])
-    try:
-        user = auth.get_user(uid, app=app)
-    except auth.UserNotFoundError:
-        raise errors.InvalidToken("The account no longer exists") from None
-    if user.disabled:
+    _role(claims.get(ROLE_CLAIM))  # the token must say it is one of ours
+    tenant_id = claims.get(TENANT_CLAIM)
+    if _role(claims.get(ROLE_CLAIM)) is Role.OWNER:
+        tenant_id = None
+    elif not isinstance(tenant_id, str) or not TENANT_ID_PATTERN.fullmatch(tenant_id):
+        raise errors.Forbidden("The account belongs to no tenant")
+    data = TenantData(firestore_client(), tenant_id) if tenant_id is not None else None
+    record_ref = member_ref(tenant_id, uid)
+    refs = [record_ref]
+    if data is not None:
+        refs += [data.root, *(prefetch(data) if prefetch else [])]
+    found = {s.reference.path: s for s in firestore_client().get_all(refs)}
+    member = found[record_ref.path]
+    if not member.exists:  # never a member of this tenant (or a token made for another)
+        raise errors.InvalidToken("The ID token is not for an account of this organisation")
+    record = member.to_dict() or {}
+    if record.get("status") != MemberStatus.ACTIVE:
         raise errors.AccountDisabled(
             "Your account is deactivated. Contact your administrator to have it reactivated."
         )
-    valid_after_ms = user.tokens_valid_after_timestamp or 0
-    if int(claims.get("iat", 0)) * 1000 < valid_after_ms:
+    if float(claims.get("iat", 0)) < sessions_ended_at(record):
         raise errors.TokenRevoked()
-    record_claims: dict[str, Any] = dict(user.custom_claims or {})
-    # A token minted for another tenant (or before a move) never passes as this one.
-    if claims.get(TENANT_CLAIM) != record_claims.get(TENANT_CLAIM):
-        raise errors.InvalidToken("The ID token was not issued for this account's tenant")
-    principal = _claims_principal(uid, user.email, record_claims, int(claims.get("auth_time", 0)))
-    if principal.tenant_id is not None:
-        sign_in = load_active(principal.tenant_data()).sign_in
-        firebase = claims.get("firebase") or {}
-        # Providers are project-wide: only password and the tenant's own Entra ID count.
-        providers = {"password", sign_in.entra_provider_id}
-        if firebase.get("sign_in_provider") not in providers:
-            raise errors.Forbidden("This sign-in method is not enabled for your organisation")
-        second_factor = firebase.get("sign_in_second_factor")
-        if sign_in.mfa_required and not second_factor:
-            raise errors.SecondFactorRequired(
-                "Your organisation requires an SMS code at sign-in. Enrol a phone number "
-                "and sign in again."
-            )
-    return principal
+    role = _role(record.get("role"))  # the record's role: a change applies at once
+    email = claims.get("email")
+    auth_time = int(claims.get("auth_time", 0))
+    if data is None:
+        if role is not Role.OWNER:
+            raise errors.Forbidden("The account has no Trivsel role")
+        return Principal(uid=uid, role=role, tenant_id=None, email=email, auth_time=auth_time)
+    if role is Role.OWNER:
+        raise errors.Forbidden("A tenant's account cannot act as the system owner")
+    tenant = active_document(found[data.root.path])
+    data.keep({path: s for path, s in found.items() if path not in (record_ref.path,)})
+    _check_sign_in(tenant, claims)
+    return Principal(
+        uid=uid,
+        role=role,
+        tenant_id=tenant_id,
+        email=email,
+        auth_time=auth_time,
+        tenant=tenant,
+        _data=data,
+    )
+
+
+def _check_sign_in(tenant: TenantDocument, claims: dict[str, Any]) -> None:
+    firebase = claims.get("firebase") or {}
+    # Providers are project-wide: only password and the tenant's own Entra ID count.
+    providers = {"password", tenant.sign_in.entra_provider_id}
+    if firebase.get("sign_in_provider") not in providers:
+        raise errors.Forbidden("This sign-in method is not enabled for your organisation")
+    if tenant.sign_in.mfa_required and not firebase.get("sign_in_second_factor"):
+        raise errors.SecondFactorRequired(
+            "Your organisation requires an SMS code at sign-in. Enrol a phone number "
+            "and sign in again."
+        )
 
 
 def _check_token_times(claims: dict[str, Any], skew_s: int = CLOCK_SKEW_S) -> None:

@@ -9,7 +9,7 @@ id cannot climb out of, or reach across, that subtree.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -55,6 +55,17 @@ class TenantData:
     def __init__(self, db: firestore.Client, tenant_id: str) -> None:
         self._db = db
         self.tenant_id = check_tenant_id(tenant_id)
+        self._kept: dict[str, Any] = {}
+
+    def keep(self, snapshots: dict[str, Any]) -> None:
+        """Documents read already for this request (with the caller's authority)."""
+        self._kept.update(snapshots)
+
+    def read(self, ref: firestore.DocumentReference) -> Any:
+        """A document's snapshot: the one read for this request if there is one (once:
+        a second read, e.g. after a write, goes to Firestore), else a fresh read."""
+        kept = self._kept.pop(ref.path, None)
+        return kept if kept is not None else ref.get()
 
     @property
     def db(self) -> firestore.Client:

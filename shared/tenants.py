@@ -116,7 +116,11 @@ def from_snapshot(snapshot: firestore.DocumentSnapshot[Any]) -> TenantDocument:
 
 
 def load(tenant: TenantData, transaction: firestore.Transaction | None = None) -> TenantDocument:
-    return from_snapshot(tenant.root.get(transaction=transaction))
+    """The tenant's document; outside a transaction the one read with the caller's
+    authority, if this request has it."""
+    if transaction is not None:
+        return from_snapshot(tenant.root.get(transaction=transaction))
+    return from_snapshot(tenant.read(tenant.root))
 
 
 def check_active(document: TenantDocument) -> TenantDocument:
@@ -132,9 +136,8 @@ def check_active(document: TenantDocument) -> TenantDocument:
     return document
 
 
-def load_active(tenant: TenantData) -> TenantDocument:
-    """The tenant, if its users may work now; else the refusal a user is given."""
-    snapshot = tenant.root.get()
+def active_document(snapshot: firestore.DocumentSnapshot[Any]) -> TenantDocument:
+    """The tenant read in `snapshot`, if its users may work now; else their refusal."""
     if not snapshot.exists:
         raise errors.Forbidden("The account's tenant does not exist")
     try:
@@ -142,6 +145,11 @@ def load_active(tenant: TenantData) -> TenantDocument:
     except ValidationError:  # a document no code of ours writes: fail closed, not 500
         raise errors.Forbidden("The organisation's account is not active") from None
     return check_active(document)
+
+
+def load_active(tenant: TenantData) -> TenantDocument:
+    """The tenant, if its users may work now; else the refusal a user is given."""
+    return active_document(tenant.root.get())
 
 
 def active_or_none(tenant: TenantData) -> TenantDocument | None:

@@ -87,6 +87,7 @@ def create_user(tenant_id: str | None, role: Role = Role.PROFESSIONAL) -> User:
     from firebase_admin import auth
 
     from shared.gcp import firebase_app
+    from shared.members import member_ref, register_staff
 
     email = f"{unique('u')}@example.dk"
     record = auth.create_user(email=email, password=PASSWORD, app=firebase_app())
@@ -94,6 +95,12 @@ def create_user(tenant_id: str | None, role: Role = Role.PROFESSIONAL) -> User:
     if tenant_id is not None:
         claims[TENANT_CLAIM] = tenant_id
     auth.set_custom_user_claims(record.uid, claims, app=firebase_app())
+    if role is Role.OWNER:
+        register_staff(record.uid, email, granted_by="tests")
+    else:  # the member record a real user gets from auth_api
+        member_ref(tenant_id, record.uid).set(
+            {"email": email, "role": role.value, "status": "active", "display_name": "Test"}
+        )
     return User(record.uid, email, tenant_id, role)
 
 

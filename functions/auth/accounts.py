@@ -118,15 +118,6 @@ def update_account(uid: str, **changes: Any) -> None:
         raise errors.ValidationFailed(f"Firebase refused the change: {exc}") from None
 
 
-def set_disabled(uid: str, disabled: bool) -> None:
-    update_account(uid, disabled=disabled)
-    if disabled:  # sessions end at once, not when their tokens expire
-        try:
-            auth.revoke_refresh_tokens(uid, app=firebase_app())
-        except auth.UserNotFoundError:  # deleted by a concurrent request
-            raise errors.NotFound("No such user") from None
-
-
 def reset_link(email: str) -> str:
     """Firebase's one-time link to choose a password."""
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
+from firebase_admin import auth
 from google.api_core.exceptions import NotFound as GoogleNotFound
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
@@ -23,7 +24,7 @@ from functions.auth.models import (
     UserStatus,
     UserUpdate,
 )
-from shared import errors
+from shared import errors, members
 from shared.events import record_event
 from shared.gcp import firebase_app, firestore_client
 from shared.messaging.models import MESSAGES
@@ -153,9 +154,11 @@ def set_active(admin: Principal, data: TenantData, uid: str, active: bool) -> Us
         raise errors.InvalidTransition(f"The user is {user.status} already")
     if not active:
         _keep_an_administrator(data, uid, user)
-    accounts.set_disabled(uid, not active)
+    try:
+        members.set_active(data.tenant_id, uid, active)  # the record first, then Auth
+    except auth.UserNotFoundError:  # deleted by a concurrent request
+        raise errors.NotFound("No such user") from None
     status = UserStatus.ACTIVE if active else UserStatus.DEACTIVATED
-    data.document(USERS, uid).update({"status": status.value})
     record_event(data, actor=admin.uid, action=f"user.{status.value}", subject=f"users/{uid}")
     return user.model_copy(update={"status": status})
 
@@ -167,7 +170,6 @@ def remove_user(actor: Principal, data: TenantData, uid: str) -> None:
     """
     user = get_user(data, uid)
     _keep_an_administrator(data, uid, user)
-    accounts.set_disabled(uid, True)  # no session survives while the rest goes
 
     @firestore.transactional
     def remove_profile(transaction: firestore.Transaction) -> bool:
@@ -180,6 +182,7 @@ def remove_user(actor: Principal, data: TenantData, uid: str) -> None:
             transaction.update(data.root, {"seats_used": max(tenant.seats_used - 1, 0)})
         return True
 
+    # Without its record the account is refused at once; Auth follows.
     if not remove_profile(data.db.transaction(max_attempts=CONTENDED_ATTEMPTS)):
         raise errors.NotFound("No such user in this tenant")
     accounts.delete_account(uid)
@@ -212,6 +215,8 @@ def update_profile(me: Principal, body: ProfileUpdate) -> User:
     if body.password is not None or body.email is not None:
         me.require_recent_sign_in()
     if body.password is not None:
+        # A new password ends every session, ours first (as Firebase does its own).
+        members.revoke_sessions(data.tenant_id, me.uid)
         accounts.update_account(me.uid, password=body.password.get_secret_value())
         record_event(data, actor=me.uid, action="user.password_changed", subject=f"users/{me.uid}")
     profile = UserUpdate.model_construct(
@@ -265,8 +270,6 @@ def confirm_photo(me: Principal) -> Photo:
 
 def forgot_password(email: str) -> None:
     """Send a reset link if an active account has this address; never tell whether it has."""
-    from firebase_admin import auth
-
     from shared.principal import TENANT_CLAIM
 
     try:

@@ -32,7 +32,7 @@ from shared.clients import (
     open_identity,
     seal_identity,
 )
-from shared.events import record_event
+from shared.events import record_event, record_event_soon
 from shared.paging import page
 from shared.principal import Principal, Role
 from shared.tenancy import TenantData
@@ -127,14 +127,16 @@ def create(me: Principal, data: TenantData, body: ClientCreate) -> Client:
 def read(me: Principal, data: TenantData, client_id: str) -> Client:
     """The client overview, with courses; every read is in the access audit trail (C-7)."""
     doc = load_document(data, client_id)
-    record_event(
+    audit = record_event_soon(
         data,
         actor=me.uid,
         action="client.read",
         subject=f"{CLIENTS}/{client_id}",
         client_id=client_id,
     )
-    return _client(client_id, doc, course_summaries(data, client_id))
+    courses = course_summaries(data, client_id)
+    audit.result()  # answered only once the read is in the trail
+    return _client(client_id, doc, courses)
 
 
 def search(data: TenantData, query: ClientQuery) -> ClientPage:

@@ -28,7 +28,7 @@ from werkzeug.routing import ValidationError as NoMatch
 from shared import errors
 from shared.principal import Principal, Role, bearer_token, verify_id_token
 from shared.settings import Settings, get_settings
-from shared.tenancy import SEGMENT_PATTERN, InvalidPath, is_reserved
+from shared.tenancy import SEGMENT_PATTERN, InvalidPath, TenantData, is_reserved
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,8 @@ class Route:
     parameters: tuple[str, ...]  # path parameters, in order
     wants: frozenset[str]  # which of SPECIAL the handler takes
     declared: tuple[type[errors.ApiError], ...]
+    # Documents read in the same round trip as the caller's authority (GET routes only).
+    prefetch: Callable[[TenantData, dict[str, str]], list[Any]] | None = None
 
     @property
     def openapi_path(self) -> str:
@@ -133,8 +135,16 @@ class Api:
         roles: Iterable[Role] | None = ALL_ROLES,
         status: int = 200,
         refusals: Iterable[type[errors.ApiError]] = (),
+        prefetch: Callable[[TenantData, dict[str, str]], list[Any]] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register a handler; body, query and response models come from its annotations."""
+        """Register a handler; body, query and response models come from its annotations.
+
+        `prefetch` names documents (from the path parameters) that the handler reads; they
+        are read with the caller's authority, in one round trip. Only for GET: a route that
+        writes could otherwise read back what it read before its own write.
+        """
+        if prefetch is not None and method.upper() != "GET":
+            raise TypeError(f"{path}: only a GET route prefetches")
 
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             hints = typing.get_type_hints(handler)
@@ -162,6 +172,7 @@ class Api:
                     parameters=tuple(n for n in names if n in parameters),
                     wants=frozenset(n for n in names if n in SPECIAL),
                     declared=tuple(refusals),
+                    prefetch=prefetch,
                 )
             )
             return handler
@@ -230,7 +241,11 @@ class Api:
         arguments: dict[str, Any] = dict(params)
         caller: Principal | None = None
         if route.roles is not None:
-            caller = verify_id_token(bearer_token(request.headers.get("Authorization")))
+            reads = route.prefetch
+            caller = verify_id_token(
+                bearer_token(request.headers.get("Authorization")),
+                (lambda data: reads(data, params)) if reads is not None else None,
+            )
             if caller.role not in route.roles:
                 raise errors.Forbidden(f"The role '{caller.role}' may not do this")
         if "caller" in route.wants:

@@ -6,11 +6,14 @@ expired, revoked, disabled account, suspended tenant, and CORS.
 
 from __future__ import annotations
 
+import os
 import time
+from typing import Any
 
 import pytest
 from firebase_admin import auth
 
+from shared import members
 from shared.gcp import firebase_app
 from shared.principal import Role
 from shared.tenants import TenantStatus
@@ -107,7 +110,7 @@ def test_disabled_account_is_refused_at_once_with_a_message_to_contact_the_admin
     user = create_user(create_tenant())
     token = user.sign_in()  # issued before the deactivation
     assert call("GET", "/auth_api/me", token).status_code == 200
-    auth.update_user(user.uid, disabled=True, app=firebase_app())
+    members.set_active(user.tenant_id, user.uid, False)
     body = assert_problem(call("GET", "/auth_api/me", token), 403, "account_disabled")
     assert "administrator" in str(body["detail"])
 
@@ -116,8 +119,60 @@ def test_revoked_session_is_refused() -> None:
     user = create_user(create_tenant())
     token = user.sign_in()
     time.sleep(1.1)  # revocation has one-second resolution
-    auth.revoke_refresh_tokens(user.uid, app=firebase_app())
+    members.revoke_sessions(user.tenant_id, user.uid)
     assert_problem(call("GET", "/auth_api/me", token), 401, "token_revoked")
+    assert call("GET", "/auth_api/me", user.sign_in()).status_code == 200  # a new session
+
+
+def test_an_auth_write_that_fails_after_the_record_changed_leaves_the_user_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user = create_user(create_tenant())
+    token = user.sign_in()
+
+    def auth_down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("Identity Toolkit is unreachable")
+
+    monkeypatch.setattr(auth, "update_user", auth_down)
+    with pytest.raises(ConnectionError):
+        members.set_active(user.tenant_id, user.uid, False)
+    assert_problem(call("GET", "/auth_api/me", token), 403, "account_disabled")
+
+
+def test_no_auth_admin_call_is_made_on_the_request_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The request is served in this process with every Identity Toolkit call refused:
+    the principal needs only the token and one Firestore read."""
+    import flask
+    import requests
+
+    from functions.clients.main import api
+
+    tenant = create_tenant()
+    user = create_user(tenant, Role.PROFESSIONAL)
+    token = user.sign_in()
+    auth_host = os.environ["FIREBASE_AUTH_EMULATOR_HOST"]
+    real_send = requests.Session.send
+    sent: list[str] = []
+
+    def refuse_auth(self: requests.Session, request: requests.PreparedRequest, **kw: Any) -> object:
+        if auth_host in str(request.url):
+            sent.append(str(request.url))
+            raise AssertionError(f"an Auth call on the request path: {request.url}")
+        return real_send(self, request, **kw)
+
+    monkeypatch.setattr(requests.Session, "send", refuse_auth)
+
+    def refused(name: str) -> object:
+        return lambda *args, **kwargs: pytest.fail(f"auth.{name} was called")
+
+    for name in ("get_user", "get_users", "get_user_by_email", "verify_session_cookie"):
+        monkeypatch.setattr(auth, name, refused(name))
+    app = flask.Flask(__name__)
+    headers = {"Authorization": f"Bearer {token}"}
+    with app.test_request_context("/clients", method="GET", headers=headers):
+        reply = api(flask.request)
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    assert sent == []
 
 
 def test_suspended_tenant_is_refused_and_reactivation_restores_access() -> None:
