@@ -45,6 +45,34 @@ def record_event(
     exercise_id: str | None = None,
 ) -> str:
     """Append an event to the tenant's log and return its id."""
+    ref, data = new_event(
+        tenant,
+        actor=actor,
+        action=action,
+        subject=subject,
+        details=details,
+        event_id=event_id,
+        client_id=client_id,
+        exercise_id=exercise_id,
+    )
+    # An AlreadyExists means an earlier delivery recorded this very event.
+    with contextlib.suppress(AlreadyExists):
+        ref.create(data)
+    return str(ref.id)
+
+
+def new_event(
+    tenant: TenantData,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    details: dict[str, Any] | None = None,
+    event_id: str | None = None,
+    client_id: str | None = None,
+    exercise_id: str | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """An event's reference and data, to create in a batch with the writes it records."""
     events = tenant.collection(EVENTS)
     ref = tenant.document(EVENTS, event_id) if event_id else events.document()
     event = Event(
@@ -56,11 +84,7 @@ def record_event(
         client_id=client_id,
         exercise_id=exercise_id,
     )
-    data = event.model_dump()
-    # An AlreadyExists means an earlier delivery recorded this very event.
-    with contextlib.suppress(AlreadyExists):
-        ref.create(data)
-    return str(ref.id)
+    return ref, event.model_dump()
 
 
 _WRITER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="events")

@@ -1,6 +1,6 @@
 """Delivering one message: at-least-once underneath, once as the recipient sees it.
 
-Each delivery first claims the message in a Firestore transaction: a message
+Each delivery first claims the message with one conditional write: a message
 already `sent` or `failed` is not sent again; one held by a live attempt (its
 lease) or waiting out a backoff is handed back for a later redelivery. Only
 the claim holder calls the provider, and its outcome is written only if it
@@ -19,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition
 from google.cloud import firestore
 
-from shared.events import SYSTEM_ACTOR, record_event
+from shared.events import SYSTEM_ACTOR, new_event
 from shared.messaging.models import MESSAGES, Channel, MessageRecord, MessageRequest, MessageState
 from shared.messaging.providers import ProviderError, Providers
 from shared.tenancy import TenantData
@@ -45,6 +46,11 @@ class _Claim:
     request: MessageRequest
     attempt: int  # 0 when not claimed
     outcome: Outcome | None = None
+    claimed_at: datetime | None = None  # the claim write's update time
+
+
+# A claim lost to a concurrent delivery is tried again this often, then handed back.
+CLAIM_ATTEMPTS = 3
 
 
 def backoff(attempt: int, settings: Settings) -> timedelta:
@@ -60,9 +66,10 @@ def _claim(
     settings: Settings,
     now: datetime,
 ) -> _Claim:
-    @firestore.transactional
-    def run(transaction: firestore.Transaction) -> _Claim:
-        snapshot = ref.get(transaction=transaction)
+    """Read the record and write the decision in one conditional write (two round trips,
+    where a transaction takes three): the write holds only if nobody wrote in between."""
+    for _ in range(CLAIM_ATTEMPTS):
+        snapshot = ref.get()
         if snapshot.exists:
             record = MessageRecord.model_validate(snapshot.to_dict())
         else:  # published without a record (e.g. straight to the topic): adopt it
@@ -83,31 +90,53 @@ def _claim(
             record.next_attempt_at = None
             record.updated_at = now
             claim = _Claim(record.request, record.attempts)
-        transaction.set(ref, record.to_firestore())
-        return claim
-
-    result: _Claim = run(db.transaction())
-    return result
+        try:
+            if snapshot.exists:
+                option = db.write_option(last_update_time=snapshot.update_time)
+                written = ref.update(record.to_firestore(), option=option)
+            else:
+                written = ref.create(record.to_firestore())
+        except (FailedPrecondition, AlreadyExists):  # another delivery wrote first: look again
+            continue
+        return _Claim(claim.request, claim.attempt, claim.outcome, written.update_time)
+    return _Claim(request, 0, Outcome.RETRY_LATER)
 
 
 def _finish(
-    db: firestore.Client, ref: firestore.DocumentReference, attempt: int, update: dict[str, Any]
+    db: firestore.Client,
+    ref: firestore.DocumentReference,
+    claim: _Claim,
+    update: dict[str, Any],
+    event: tuple[Any, dict[str, Any]] | None = None,
 ) -> bool:
-    """Write an attempt's outcome, only if that attempt still holds the claim."""
+    """Write an attempt's outcome (and its log entry), only if that attempt still holds
+    the claim. Usually one write, conditional on nobody having written since the claim;
+    if somebody did (a redelivery counting itself, or a takeover after the lease), the
+    record decides, in a transaction."""
+    batch = db.batch()
+    batch.update(ref, update, option=db.write_option(last_update_time=claim.claimed_at))
+    if event is not None:
+        batch.create(*event)
+    try:
+        batch.commit()
+        return True
+    except FailedPrecondition:
+        pass
 
     @firestore.transactional
     def run(transaction: firestore.Transaction) -> bool:
-        snapshot = ref.get(transaction=transaction)
-        current = snapshot.to_dict() or {}
-        if current.get("state") != MessageState.SENDING or current.get("attempts") != attempt:
+        current = ref.get(transaction=transaction).to_dict() or {}
+        if current.get("state") != MessageState.SENDING or current.get("attempts") != claim.attempt:
             return False
         transaction.update(ref, update)
+        if event is not None:
+            transaction.create(*event)
         return True
 
     done: bool = run(db.transaction())
     if not done:
         log.warning(
-            "message %s: attempt %d was superseded; its outcome is dropped", ref.id, attempt
+            "message %s: attempt %d was superseded; its outcome is dropped", ref.id, claim.attempt
         )
     return done
 
@@ -130,7 +159,7 @@ def deliver(
     try:
         provider_id = _send(stored, providers)
     except ProviderError as error:
-        return _record_failure(tenant, ref, stored, claim.attempt, error, settings)
+        return _record_failure(tenant, ref, stored, claim, error, settings)
     finished = datetime.now(UTC)
     update = {
         "state": MessageState.SENT.value,
@@ -140,9 +169,9 @@ def deliver(
         "lease_until": None,
         "last_error": None,
     }
-    if not _finish(db, ref, claim.attempt, update):
+    sent = _event(tenant, stored, "message.sent", {"attempts": claim.attempt})
+    if not _finish(db, ref, claim, update, sent):
         return Outcome.SUPERSEDED
-    _log(tenant, stored, "message.sent", {"attempts": claim.attempt})
     return Outcome.SENT
 
 
@@ -156,10 +185,11 @@ def _record_failure(
     tenant: TenantData,
     ref: firestore.DocumentReference,
     request: MessageRequest,
-    attempt: int,
+    claim: _Claim,
     error: ProviderError,
     settings: Settings,
 ) -> Outcome:
+    attempt = claim.attempt
     now = datetime.now(UTC)
     update: dict[str, Any] = {"updated_at": now, "lease_until": None, "last_error": error.reason}
     if error.permanent or attempt >= settings.message_max_attempts:
@@ -169,20 +199,23 @@ def _record_failure(
             else f"{error.reason} (gave up after {attempt} attempts)"
         )
         update |= {"state": MessageState.FAILED.value, "failure_reason": reason}
-        if not _finish(tenant.db, ref, attempt, update):
+        failed = _event(tenant, request, "message.failed", {"attempts": attempt, "reason": reason})
+        if not _finish(tenant.db, ref, claim, update, failed):
             return Outcome.SUPERSEDED
-        _log(tenant, request, "message.failed", {"attempts": attempt, "reason": reason})
         return Outcome.FAILED
     update |= {
         "state": MessageState.QUEUED.value,
         "next_attempt_at": now + backoff(attempt, settings),
     }
-    _finish(tenant.db, ref, attempt, update)
+    _finish(tenant.db, ref, claim, update)
     return Outcome.RETRY_LATER
 
 
-def _log(tenant: TenantData, request: MessageRequest, action: str, details: dict[str, Any]) -> None:
-    record_event(
+def _event(
+    tenant: TenantData, request: MessageRequest, action: str, details: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    """The log entry of an outcome, written in the same commit as the outcome."""
+    return new_event(
         tenant,
         actor=SYSTEM_ACTOR,
         action=action,

@@ -8,6 +8,7 @@ transient (worth retrying with backoff).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 # SES/SNS error codes that no retry can fix.
@@ -103,7 +104,9 @@ class Providers:
     sms: SmsProvider
 
 
+@lru_cache(maxsize=1)
 def default_providers() -> Providers:
+    """The SES and SNS providers, created once per process."""
     from shared.gcp import aws_client
     from shared.settings import get_settings
 

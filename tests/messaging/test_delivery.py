@@ -405,3 +405,34 @@ def test_the_longest_message_id_is_delivered_and_logged(tenant: TenantData) -> N
     request = reset_email(tenant, f"{unique('r')}@example.dk", message_id)
     wait_state(tenant, request.id, MessageState.SENT)
     assert tenant.document("events", f"{message_id}-message-sent").get().exists
+
+
+class RedeliveredWhileSending:
+    """Wraps the real SES provider; while the first attempt sends, Pub/Sub delivers the
+    message again (that delivery finds it held and only counts itself)."""
+
+    def __init__(self, real: SesEmailProvider, again: Any) -> None:
+        self.real, self.again = real, again
+
+    def send_email(self, to: str, subject: str, text: str, html: str) -> str:
+        assert self.again() is Outcome.RETRY_LATER
+        return self.real.send_email(to, subject, text, html)
+
+
+def test_a_redelivery_while_sending_does_not_supersede_the_sender(tenant: TenantData) -> None:
+    settings, db = get_settings(), firestore_client()
+    to = f"{unique('r')}@example.dk"
+    message = reset_request(tenant, to)
+    real = real_providers()
+
+    def again() -> Outcome:
+        return deliver(message, db=db, providers=real, settings=settings)
+
+    providers = Providers(email=RedeliveredWhileSending(real.email, again), sms=real.sms)  # type: ignore[arg-type]
+
+    assert deliver(message, db=db, providers=providers, settings=settings) is Outcome.SENT
+    final = record(tenant, message.id)
+    assert final is not None
+    assert (final.state, final.attempts, final.received) == (MessageState.SENT, 1, 2)
+    assert len(emails_to(to)) == 1
+    assert tenant.document("events", f"{message.id}-message-sent").get().exists
