@@ -51,7 +51,17 @@ def _open(key: AESGCM, sealed: str, context: str) -> bytes:
 
 
 def tenant_key(tenant: TenantData) -> AESGCM:
-    """The tenant's data key, created (and wrapped) on first use."""
+    """The tenant's data key, created (and wrapped) on first use; read once per request
+    (a fan-out to a class's parents seals each contact without reading it again)."""
+    cached = tenant.memo.get(CLIENT_DATA_KEY)
+    if isinstance(cached, AESGCM):
+        return cached
+    key = _tenant_key(tenant)
+    tenant.memo[CLIENT_DATA_KEY] = key
+    return key
+
+
+def _tenant_key(tenant: TenantData) -> AESGCM:
     ref = tenant.document(KEYS, CLIENT_DATA_KEY)
     context = f"{tenant.tenant_id}/{CLIENT_DATA_KEY}"
     snapshot = ref.get()

@@ -56,6 +56,8 @@ class TenantData:
         self._db = db
         self.tenant_id = check_tenant_id(tenant_id)
         self._kept: dict[str, Any] = {}
+        # What one request works out once about this tenant (e.g. its data key).
+        self.memo: dict[str, Any] = {}
 
     def keep(self, snapshots: dict[str, Any]) -> None:
         """Documents read already for this request (with the caller's authority)."""

@@ -21,7 +21,7 @@ from shared.messaging.models import (
     MessageState,
     ScheduledRelease,
 )
-from shared.messaging.outbox import publish
+from shared.messaging.outbox import dispatch
 from shared.messaging.providers import default_providers
 from shared.settings import get_settings
 from shared.tenancy import TenantData
@@ -57,16 +57,19 @@ def deliver_message(event: CloudEvent) -> None:
 releases = Api("Internal: release scheduled messages")
 
 
-@releases.route("POST", "/", summary="Publish a scheduled message", roles=None)
+@releases.route("POST", "/", summary="Publish scheduled messages", roles=None)
 def release(body: ScheduledRelease) -> None:
     tenant = TenantData(firestore_client(), body.tenant_id)
-    snapshot = tenant.document(MESSAGES, body.message_id).get()
-    if not snapshot.exists:
-        log.warning("scheduled message %s no longer exists", body.message_id)
-        return  # erased in the meantime: nothing to send, do not retry
-    record = MessageRecord.model_validate(snapshot.to_dict())
-    if record.state is MessageState.QUEUED:
-        publish(record.request)  # the stored request, never one from the task body
+    refs = [tenant.document(MESSAGES, message_id) for message_id in body.message_ids]
+    due = []
+    for snapshot in firestore_client().get_all(refs):
+        if not snapshot.exists:  # erased in the meantime: nothing to send, do not retry
+            log.warning("scheduled message %s no longer exists", snapshot.id)
+            continue
+        record = MessageRecord.model_validate(snapshot.to_dict())
+        if record.state is MessageState.QUEUED:
+            due.append(record.request)  # the stored request, never one from the task body
+    dispatch(due)
 
 
 @http_function(releases)

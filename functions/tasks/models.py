@@ -66,12 +66,16 @@ class RemoteTaskList(BaseModel):
     remote_tasks: list[RemoteTask]
 
 
-class Reminder(Strict):
-    """The body of the Cloud Task that reminds one contact person: ids only."""
-
-    tenant_id: str = Field(pattern=SLUG)
+class TaskVersion(Strict):
     task_id: str = Field(pattern=ID)
     version: int = Field(ge=1)
+
+
+class Reminder(Strict):
+    """The body of the Cloud Task that reminds the contact persons of one send: ids only."""
+
+    tenant_id: str = Field(pattern=SLUG)
+    tasks: list[TaskVersion] = Field(min_length=1, max_length=500)
 
 
 class NotRemote(errors.ApiError):

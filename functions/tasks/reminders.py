@@ -6,34 +6,42 @@ from datetime import UTC, datetime
 
 from functions.tasks.log import log_task
 from functions.tasks.models import OPEN, Reminder, RemoteTask, reminded_event_id
-from functions.tasks.sending import email
+from functions.tasks.sending import message
 from shared.client_data import REMOTE_TASKS
 from shared.events import SYSTEM_ACTOR
 from shared.gcp import firestore_client
+from shared.messaging import outbox
 from shared.tenancy import TenantData
 from shared.tenants import active_or_none
 
 
-def remind(reminder: Reminder) -> bool:
-    """Remind once if the task is still unanswered; True if an e-mail was requested."""
+def remind(reminder: Reminder) -> int:
+    """Remind each contact person whose task is still unanswered; returns how many.
+
+    A task answered, cancelled or resent since (its link version moved on) is left
+    alone; each reminder's message id makes a Cloud Task delivered twice send once.
+    """
     data = TenantData(firestore_client(), reminder.tenant_id)
-    snapshot = data.document(REMOTE_TASKS, reminder.task_id).get()
-    if not snapshot.exists:
-        return False
-    task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
-    if task.status not in OPEN or task.link_version != reminder.version:
-        return False  # answered, cancelled or resent since: nothing to remind of
     document = active_or_none(data)
     if document is None:  # suspended, ended or gone: nobody is reminded
-        return False
-    # The message id makes a reminder delivered twice send one e-mail.
-    email(data, task, document.display_name, reminder=True)
-    data.document(REMOTE_TASKS, task.id).update({"reminded_at": datetime.now(UTC)})
-    log_task(
-        data,
-        task,
-        "reminded",
-        SYSTEM_ACTOR,
-        event_id=reminded_event_id(task.id, task.link_version),
-    )
-    return True
+        return 0
+    refs = [data.document(REMOTE_TASKS, t.task_id) for t in reminder.tasks]
+    versions = {t.task_id: t.version for t in reminder.tasks}
+    due = []
+    for snapshot in data.db.get_all(refs):
+        if not snapshot.exists:
+            continue
+        task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
+        if task.status in OPEN and task.link_version == versions[task.id]:
+            due.append(task)
+    for task in due:
+        outbox.request_message(data, message(data, task, document.display_name, reminder=True))
+        data.document(REMOTE_TASKS, task.id).update({"reminded_at": datetime.now(UTC)})
+        log_task(
+            data,
+            task,
+            "reminded",
+            SYSTEM_ACTOR,
+            event_id=reminded_event_id(task.id, task.link_version),
+        )
+    return len(due)

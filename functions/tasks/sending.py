@@ -8,7 +8,6 @@ e-mail that is not sent yet.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,19 @@ from zoneinfo import ZoneInfo
 from google.cloud import firestore
 
 from functions.tasks import links
-from functions.tasks.log import log_task
-from functions.tasks.models import OPEN, NotRemote, Reminder, RemoteTask, Status, message_id
+from functions.tasks.log import log_task, task_event
+from functions.tasks.models import (
+    OPEN,
+    NotRemote,
+    Reminder,
+    RemoteTask,
+    Status,
+    TaskVersion,
+    message_id,
+)
 from shared import errors
 from shared.catalogue import VrFilm, licensed_exercise
-from shared.client_data import REMOTE_TASKS
+from shared.client_data import BATCH_WRITES, REMOTE_TASKS
 from shared.clients import (
     HIDDEN,
     ContactPerson,
@@ -34,7 +41,7 @@ from shared.courses import ItemRef, get_course, mark_sent
 from shared.events import record_event
 from shared.gcp import schedule_call
 from shared.messaging import outbox
-from shared.messaging.models import MESSAGES, MessageState
+from shared.messaging.models import MESSAGES, Channel, MessageRequest, MessageState
 from shared.principal import Principal
 from shared.settings import get_settings
 from shared.templating import MailTemplates, long_date
@@ -80,50 +87,56 @@ def end_of_day(moment: datetime) -> datetime:
     return datetime.combine(local.date(), time(23, 59, 59), ZONE).astimezone(UTC)
 
 
-def email(
-    data: TenantData,
-    task: RemoteTask,
-    tenant_name: str,
-    *,
-    reminder: bool = False,
-    send_at: datetime | None = None,
-) -> None:
-    """The task's e-mail (or its reminder) with the link of its current version."""
+def message(
+    data: TenantData, task: RemoteTask, tenant_name: str, *, reminder: bool = False
+) -> MessageRequest:
+    """The task's e-mail (or its reminder) with the link of its current version, rendered."""
     name, address = _recipient(data, task)
     expires = int(task.link_expires_at.timestamp())
     token = links.sign(links.Link(data.tenant_id, task.id, task.link_version, expires))
     template = "remote_task_reminder" if reminder else "remote_task"
-    params = {
-        "name": name,
-        "tenant_name": tenant_name,
-        "exercise_title": task.exercise_title,
-        "link": get_settings().remote_task_page_url + token,
-        "expires": long_date(task.link_expires_at, task.locale),
-    }
-    outbox.email(
-        data,
-        message_id=message_id(task.id, task.link_version, reminder=reminder),
+    content = MAIL.render(
+        template,
+        task.locale,
+        {
+            "name": name,
+            "tenant_name": tenant_name,
+            "exercise_title": task.exercise_title,
+            "link": get_settings().remote_task_page_url + token,
+            "expires": long_date(task.link_expires_at, task.locale),
+        },
+    )
+    return MessageRequest(
+        id=message_id(task.id, task.link_version, reminder=reminder),
+        tenant_id=data.tenant_id,
+        channel=Channel.EMAIL,
         to=address,
         kind=template,
-        content=MAIL.render(template, task.locale, params),
         locale=task.locale,
+        subject=content.subject,
+        text=content.text,
+        html=content.html,
         requested_by=task.created_by,
         client_id=task.client_id,
-        send_at=send_at,
     )
 
 
 def schedule_reminder(
-    data: TenantData, task: RemoteTask, start: datetime, delay_days: int | None
+    data: TenantData, tasks: list[RemoteTask], start: datetime, delay_days: int | None
 ) -> None:
-    if delay_days is None:
+    """One Cloud Task reminds every contact person of a send (named by its first task)."""
+    if delay_days is None or not tasks:
         return
-    body = Reminder(tenant_id=data.tenant_id, task_id=task.id, version=task.link_version)
+    body = Reminder(
+        tenant_id=data.tenant_id,
+        tasks=[TaskVersion(task_id=t.id, version=t.link_version) for t in tasks],
+    )
+    first = tasks[0]
     schedule_call(
         get_settings().queue("reminder_queue"),
         body.model_dump_json().encode(),
         start + timedelta(days=delay_days),
-        f"remind-{task.id}-v{task.link_version}",
+        f"remind-{first.id}-v{first.link_version}",
     )
 
 
@@ -134,7 +147,13 @@ def send(
     chosen: list[int] | None,
     send_at: datetime | None,
 ) -> list[RemoteTask]:
-    """One remote task per chosen contact person, each with its own link and e-mail."""
+    """One remote task per chosen contact person, each with its own link and e-mail.
+
+    The tasks, their e-mails' records and their log entries are written in batched
+    commits, then every e-mail is published at once (or released together at `send_at`)
+    and one reminder is scheduled for them all: a class's worth of parents costs a few
+    round trips, not a few per parent.
+    """
     item = get_course(data, ref.client_id, ref.course_ref).item(ref.item_id)
     tenant = load(data)  # once for the whole fan-out
     exercise = licensed_exercise(data, item.exercise_id, tenant.focus_areas)
@@ -160,14 +179,14 @@ def send(
     expires = end_of_day(start + timedelta(days=prefs.link_days))
     hidden = bool(client.get("pseudonymised"))
 
-    def one(contact: ContactPerson) -> RemoteTask:
-        task_ref = data.collection(REMOTE_TASKS).document()
+    def task_for(contact: ContactPerson) -> RemoteTask:
+        task_id = data.collection(REMOTE_TASKS).document().id
         sealed = None
         if hidden:  # the contact person identifies the client: keep them sealed too
-            context = f"{REMOTE_TASKS}/{task_ref.id}"
+            context = f"{REMOTE_TASKS}/{task_id}"
             sealed = seal_contact(data, context, contact.name, str(contact.email))
-        task = RemoteTask(
-            id=task_ref.id,
+        return RemoteTask(
+            id=task_id,
             client_id=ref.client_id,
             course_ref=ref.course_ref,
             item_id=ref.item_id,
@@ -184,17 +203,25 @@ def send(
             created_at=now,
             send_at=later,
         )
-        task_ref.create(task.model_dump(exclude={"id"}))
-        email(data, task, tenant.display_name, send_at=later)
-        schedule_reminder(data, task, start, prefs.reminder_days)
-        log_task(data, task, "sent", me.uid, details={"scheduled": later is not None})
-        return task
 
-    # Each contact person is independent: a class's worth of parents goes out in parallel.
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        created = list(pool.map(one, recipients))
+    tasks = [task_for(contact) for contact in recipients]
+    mails = [message(data, task, tenant.display_name) for task in tasks]
+    writes: list[tuple[Any, dict[str, Any]]] = []
+    for task, mail in zip(tasks, mails, strict=True):
+        writes.append((data.document(REMOTE_TASKS, task.id), task.model_dump(exclude={"id"})))
+        writes.append((data.document(MESSAGES, mail.id), outbox.queued(mail, later)))
+        writes.append(
+            task_event(data, task, "sent", me.uid, details={"scheduled": later is not None})
+        )
+    for first in range(0, len(writes), BATCH_WRITES):
+        batch = data.db.batch()
+        for target, fields in writes[first : first + BATCH_WRITES]:
+            batch.create(target, fields)
+        batch.commit()
+    outbox.dispatch(mails, later)
+    schedule_reminder(data, tasks, start, prefs.reminder_days)
     mark_sent(me.uid, data, ref)
-    return created
+    return tasks
 
 
 def for_client(data: TenantData, client_id: str) -> list[RemoteTask]:
@@ -241,8 +268,8 @@ def resend(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
 
     task: RemoteTask = bump(data.db.transaction())
     withdraw(data, message_id(task.id, task.link_version - 1), "a newer link was sent")
-    email(data, task, tenant.display_name)
-    schedule_reminder(data, task, datetime.now(UTC), tenant.remote_tasks.reminder_days)
+    outbox.request_message(data, message(data, task, tenant.display_name))
+    schedule_reminder(data, [task], datetime.now(UTC), tenant.remote_tasks.reminder_days)
     log_task(data, task, "resent", me.uid)
     return task
 

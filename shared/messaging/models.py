@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -65,10 +65,12 @@ class MessageRequest(BaseModel, frozen=True):
 
 
 class ScheduledRelease(BaseModel, frozen=True):
-    """The body of a Cloud Task that releases a scheduled message: ids only."""
+    """The body of a Cloud Task that releases scheduled messages: ids only."""
 
     tenant_id: str = Field(pattern=TENANT_ID_PATTERN.pattern)
-    message_id: str = Field(pattern=MESSAGE_ID_PATTERN)
+    message_ids: list[Annotated[str, Field(pattern=MESSAGE_ID_PATTERN)]] = Field(
+        min_length=1, max_length=500
+    )
 
 
 class MessageRecord(BaseModel):

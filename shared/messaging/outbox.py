@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime
+from typing import Any
 
 from google.api_core.exceptions import AlreadyExists
 
@@ -85,37 +86,60 @@ def request_message(
     delivery is slow; publishing again with the same id is harmless because
     the delivery function sends each id at most once.
     """
+    later = _later(send_at)
+    with contextlib.suppress(AlreadyExists):
+        tenant.document(MESSAGES, request.id).create(queued(request, later))
+    dispatch([request], later)
+    return request
+
+
+def _later(send_at: datetime | None) -> datetime | None:
+    return send_at if send_at is not None and send_at > datetime.now(UTC) else None
+
+
+def queued(request: MessageRequest, send_at: datetime | None = None) -> dict[str, Any]:
+    """The record of a message just requested, as stored (to create it in a batch)."""
     now = datetime.now(UTC)
-    later = send_at if send_at is not None and send_at > now else None
-    record = MessageRecord(
+    return MessageRecord(
         request=request,
         state=MessageState.QUEUED,
         created_at=now,
         updated_at=now,
-        scheduled_for=later,
-    )
-    with contextlib.suppress(AlreadyExists):
-        tenant.document(MESSAGES, request.id).create(record.to_firestore())
-    if later is None:
-        publish(request)
-    else:
-        schedule_release(request, later)
-    return request
+        scheduled_for=_later(send_at),
+    ).to_firestore()
 
 
-def publish(request: MessageRequest) -> str:
-    """Publish a request to the message topic and wait for Pub/Sub's message id."""
-    future = publisher().publish(
+def dispatch(requests: list[MessageRequest], send_at: datetime | None = None) -> None:
+    """Hand recorded messages on: published now (every publish under way at once, in the
+    client's batches), or one Cloud Task that releases them all at `send_at`."""
+    if not requests:
+        return
+    later = _later(send_at)
+    if later is not None:
+        schedule_release(requests, later)
+        return
+    futures = [_publish(request) for request in requests]
+    for future in futures:
+        future.result(timeout=PUBLISH_TIMEOUT_S)
+
+
+def _publish(request: MessageRequest) -> Any:
+    return publisher().publish(
         topic_path(get_settings().message_topic),
         request.model_dump_json().encode(),
         tenant_id=request.tenant_id,
         message_id=request.id,
     )
-    return str(future.result(timeout=PUBLISH_TIMEOUT_S))
 
 
-def schedule_release(request: MessageRequest, send_at: datetime) -> None:
-    """A Cloud Task that calls the release function at `send_at`; named by message id."""
-    body = ScheduledRelease(tenant_id=request.tenant_id, message_id=request.id)
+def publish(request: MessageRequest) -> str:
+    """Publish a request to the message topic and wait for Pub/Sub's message id."""
+    return str(_publish(request).result(timeout=PUBLISH_TIMEOUT_S))
+
+
+def schedule_release(requests: list[MessageRequest], send_at: datetime) -> None:
+    """A Cloud Task that calls the release function at `send_at`; named by the first
+    message's id, so scheduling the same messages again is harmless."""
+    body = ScheduledRelease(tenant_id=requests[0].tenant_id, message_ids=[r.id for r in requests])
     queue = get_settings().queue("scheduled_message_queue")
-    schedule_call(queue, body.model_dump_json().encode(), send_at, request.id)
+    schedule_call(queue, body.model_dump_json().encode(), send_at, requests[0].id)

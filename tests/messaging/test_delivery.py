@@ -355,7 +355,7 @@ def test_a_release_for_an_erased_or_finished_message_sends_nothing(tenant: Tenan
     gone = call(
         "POST",
         "/release_scheduled_message/",
-        json={"tenant_id": tenant.tenant_id, "message_id": unique("msg")},
+        json={"tenant_id": tenant.tenant_id, "message_ids": [unique("msg")]},
     )
     assert gone.status_code == 204
     to = f"{unique('r')}@example.dk"
@@ -364,7 +364,7 @@ def test_a_release_for_an_erased_or_finished_message_sends_nothing(tenant: Tenan
     again = call(
         "POST",
         "/release_scheduled_message/",
-        json={"tenant_id": tenant.tenant_id, "message_id": request.id},
+        json={"tenant_id": tenant.tenant_id, "message_ids": [request.id]},
     )
     assert again.status_code == 204
     final = record(tenant, request.id)

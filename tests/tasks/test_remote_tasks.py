@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -282,7 +283,7 @@ def test_the_reminder_is_scheduled_sent_once_and_not_after_an_answer(
     due = queued[0].schedule_time
     assert timedelta(days=2) < due - datetime.now(UTC) < timedelta(days=4)
 
-    reminder = {"tenant_id": assigned["slug"], "task_id": task["id"], "version": 1}
+    reminder = {"tenant_id": assigned["slug"], "tasks": [{"task_id": task["id"], "version": 1}]}
     for _ in range(2):  # Cloud Tasks delivers at least once
         assert call("POST", "/remind_remote_task/", json=reminder).status_code == 204
     message_id = f"rt-{task['id']}-v1-reminder"
@@ -308,7 +309,10 @@ def test_the_reminder_is_scheduled_sent_once_and_not_after_an_answer(
         call(
             "POST",
             "/remind_remote_task/",
-            json={"tenant_id": assigned["slug"], "task_id": second["id"], "version": 1},
+            json={
+                "tenant_id": assigned["slug"],
+                "tasks": [{"task_id": second["id"], "version": 1}],
+            },
         ).status_code
         == 204
     )
@@ -520,3 +524,48 @@ def test_an_answer_to_an_exercise_replaced_since_is_kept_on_the_task_not_the_cou
     assert item["exercise_id"] == catalogue["memory"]
     assert item["status"] != "performed"  # reflection answers never perform the memory game
     assert item["answers"] is None
+
+
+def test_a_fan_out_to_a_class_sends_every_mail_and_schedules_one_reminder(
+    org: dict[str, Any], catalogue: dict[str, str]
+) -> None:
+    pro = org["pro_token"]
+    tag = unique("klasse")
+    contacts = [
+        {"name": f"Forælder {n}", "relation": "forælder", "email": f"{tag}-{n}@example.dk"}
+        for n in range(30)
+    ]
+    client = call(
+        "POST",
+        f"{CLIENTS}/clients",
+        pro,
+        json={"profile": {"name": "Klasse 4.b"}, "contacts": contacts},
+    ).json()
+    course = call(
+        "POST",
+        f"{CLIENTS}/clients/{client['id']}/courses",
+        pro,
+        json={"course_id": catalogue["course"]},
+    ).json()
+    item = f"/clients/{client['id']}/courses/{course['id']}/items/i0/remote-tasks"
+
+    reply = call("POST", f"{API}{item}", pro, json={})
+
+    assert reply.status_code == 201, reply.text
+    tasks = reply.json()["remote_tasks"]
+    assert len(tasks) == 30
+    assert {t["contact_email"] for t in tasks} == {c["email"] for c in contacts}
+    for address in (c["email"] for c in contacts):  # every parent gets exactly one e-mail
+        wait_until(partial(lambda to: len(emails_to(to)) == 1, address))
+    reminders = [
+        t
+        for t in tasks_client().list_tasks(parent=queue_path("remote-task-reminders"))
+        if json.loads(t.http_request.body).get("tenant_id") == org["slug"]
+        and {x["task_id"] for x in json.loads(t.http_request.body)["tasks"]}
+        & {t["id"] for t in tasks}
+    ]
+    assert len(reminders) == 1
+    listed = json.loads(reminders[0].http_request.body)["tasks"]
+    assert sorted(x["task_id"] for x in listed) == sorted(t["id"] for t in tasks)
+    log = call("GET", f"{CLIENTS}/clients/{client['id']}/log", pro, params={"limit": 200}).json()
+    assert sum(e["action"] == "remote_task.sent" for e in log["entries"]) == 30
