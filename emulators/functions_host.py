@@ -7,12 +7,17 @@ way Cloud Functions does. Pub/Sub push subscriptions point at these paths.
 /docs/ is an interactive API reference: Swagger UI (npm package swagger-ui-dist,
 served from emulators/node_modules by this process, no CDN) for the OpenAPI
 document each public HTTP API function serves at /<name>/openapi.json.
+
+Only with TRIVSEL_ROUNDTRIPS=1 (the benchmark's own hosts, never the stack's) the host
+counts its round trips, serves /_bench/ and the bench's baseline functions
+(emulators/roundtrips.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -50,7 +55,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-RESERVED = {"docs", "healthz"}
+RESERVED = {"docs", "healthz", "_bench"}
 
 log = logging.getLogger("functions_host")
 
@@ -103,6 +108,11 @@ def _send(directory: Path, filename: str) -> flask.Response:
 
 
 def build_app() -> Any:
+    bench = os.environ.get("TRIVSEL_ROUNDTRIPS") == "1"
+    if bench:
+        from emulators import roundtrips
+
+        roundtrips.install()  # before any function creates its clients
     deployment = load()
     mounts: dict[str, Any] = {}
     for fn in deployment.functions:
@@ -120,7 +130,12 @@ def build_app() -> Any:
     def healthz() -> dict[str, object]:
         return {"ok": True, "functions": sorted(mounts)}
 
-    return DispatcherMiddleware(root, mounts)
+    if not bench:
+        return DispatcherMiddleware(root, mounts)
+    mounts.update(roundtrips.baseline_mounts())
+    probe = roundtrips.MemoryProbe(DispatcherMiddleware(root, mounts))
+    root.register_blueprint(roundtrips.blueprint(probe))
+    return probe
 
 
 def main() -> None:
