@@ -62,19 +62,18 @@ def courses_of(tenant: TenantData, client_id: str) -> firestore.CollectionRefere
     return tenant.collection(CLIENTS, client_id, COURSES)
 
 
-def export_records(tenant: TenantData, client_id: str) -> dict[str, list[dict[str, Any]]]:
-    """Every registered record of the client, by collection, as JSON values."""
-    found = {
-        COURSES: [
-            {"id": s.id, **plain(s.to_dict())} for s in courses_of(tenant, client_id).stream()
-        ]
-    }
+def export_records(
+    tenant: TenantData, client_id: str
+) -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:
+    """Every registered record of the client, by collection, as JSON values, streamed
+    (a client with years of log entries is exported with bounded memory)."""
+
+    def as_json(snapshots: Iterator[Any]) -> Iterator[dict[str, Any]]:
+        return ({"id": s.id, **plain(s.to_dict())} for s in snapshots)
+
+    yield COURSES, as_json(courses_of(tenant, client_id).stream())
     for records in CLIENT_RECORDS:
-        found[records.collection] = [
-            {"id": s.id, **plain(s.to_dict())}
-            for s in _records(tenant, records.collection, client_id)
-        ]
-    return found
+        yield records.collection, as_json(_records(tenant, records.collection, client_id))
 
 
 def erase_records(tenant: TenantData, client_id: str) -> int:

@@ -5,19 +5,15 @@ registry in shared/client_data.py, so records of other areas go with the client.
 from __future__ import annotations
 
 import base64
+import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from google.cloud import firestore
 
 from functions.clients import clients
-from functions.clients.models import (
-    ErasureReceipt,
-    Export,
-    ExportedFile,
-    FileUpload,
-    FileUploadRequest,
-)
+from functions.clients.models import ErasureReceipt, ExportedFile, FileUpload, FileUploadRequest
 from shared.client_data import erase_records, export_records, plain
 from shared.clients import CLIENTS, load_document
 from shared.events import record_event
@@ -59,19 +55,14 @@ def file_upload(
     return FileUpload(id=file_id, upload_url=upload.url, headers=upload.headers)
 
 
-def export(me: Principal, data: TenantData, client_id: str) -> Export:
+def export(me: Principal, data: TenantData, client_id: str) -> Iterator[str]:
+    """Everything stored about the client as the JSON text of an `Export`, in chunks.
+
+    The export is in the access trail before its first byte is sent; records and files
+    are read as they are written out, so memory stays bounded however long the log.
+    """
     doc = load_document(data, client_id)
     identity = clients.identity(me, data, client_id) if doc.get("pseudonymised") else None
-    records = export_records(data, client_id)
-    files = [
-        ExportedFile(
-            object=blob.name,
-            content_type=blob.content_type,
-            size=blob.size,
-            content_base64=base64.b64encode(blob.download_as_bytes()).decode(),
-        )
-        for blob in uploads_bucket().list_blobs(prefix=files_prefix(data, client_id))
-    ]
     record_event(
         data,
         actor=me.uid,
@@ -79,13 +70,33 @@ def export(me: Principal, data: TenantData, client_id: str) -> Export:
         subject=f"{CLIENTS}/{client_id}",
         client_id=client_id,
     )
-    return Export(
-        exported_at=datetime.now(UTC),
-        client={"id": client_id, **plain(doc)},
-        identity=identity,
-        records=records,
-        files=files,
-    )
+    head = {
+        "exported_at": datetime.now(UTC).isoformat(),
+        "client": {"id": client_id, **plain(doc)},
+        "identity": identity.model_dump(mode="json") if identity else None,
+    }
+    return _export_text(data, client_id, head)
+
+
+def _export_text(data: TenantData, client_id: str, head: dict[str, object]) -> Iterator[str]:
+    """The export's JSON text after its head, written out as it is read."""
+    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "records": {'
+    for number, (collection, records) in enumerate(export_records(data, client_id)):
+        yield (", " if number else "") + json.dumps(collection) + ": ["
+        for index, record in enumerate(records):
+            yield (", " if index else "") + json.dumps(record, ensure_ascii=False)
+        yield "]"
+    yield '}, "files": ['
+    blobs = uploads_bucket().list_blobs(prefix=files_prefix(data, client_id))
+    for index, blob in enumerate(blobs):
+        file = ExportedFile(
+            object=blob.name,
+            content_type=blob.content_type,
+            size=blob.size,
+            content_base64=base64.b64encode(blob.download_as_bytes()).decode(),
+        )
+        yield (", " if index else "") + file.model_dump_json()
+    yield "]}"
 
 
 def erase(me: Principal, data: TenantData, client_id: str) -> ErasureReceipt:

@@ -45,7 +45,7 @@ from shared.catalogue import (
 from shared.clients import CLIENTS, Identity, load_document
 from shared.courses import ClientCourse, ItemRef
 from shared.events import record_event
-from shared.http import Api, http_function
+from shared.http import Api, JsonStream, http_function
 from shared.principal import Principal, Role
 from shared.tenancy import TenantData
 
@@ -156,8 +156,8 @@ def reverse_pseudonym(caller: Principal, tenant: TenantData, client_id: str) -> 
     roles=ADMIN,
     refusals=SEALED,
 )
-def export_client(caller: Principal, tenant: TenantData, client_id: str) -> Export:
-    return gdpr.export(caller, tenant, client_id)
+def export_client(caller: Principal, tenant: TenantData, client_id: str) -> JsonStream[Export]:
+    return JsonStream(gdpr.export(caller, tenant, client_id))
 
 
 @api.route(

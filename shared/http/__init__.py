@@ -8,13 +8,21 @@ that, answers refusals as RFC 9457 problems and builds the OpenAPI document from
 the same declarations, so the code and its document cannot drift apart.
 """
 
-from shared.http._api import MAX_BODY_BYTES, Api, Route, origin_allowed, problem_response
+from shared.http._api import (
+    MAX_BODY_BYTES,
+    Api,
+    JsonStream,
+    Route,
+    origin_allowed,
+    problem_response,
+)
 from shared.http._entry import cloud_event_function, entry_points, http_function
 from shared.http._openapi import openapi_document
 
 __all__ = [
     "MAX_BODY_BYTES",
     "Api",
+    "JsonStream",
     "Route",
     "cloud_event_function",
     "entry_points",

@@ -14,9 +14,9 @@ import json
 import logging
 import re
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import flask
 from google.api_core.exceptions import Aborted
@@ -69,6 +69,14 @@ class _Id(BaseConverter):
         return value
 
 
+class JsonStream(Generic[M]):
+    """A response too large to hold in memory (an export): JSON text in chunks, documented
+    as the model `M` it spells. A handler returns `JsonStream[Export](chunks)`."""
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self.chunks = chunks
+
+
 class UndeclaredRefusal(errors.ApiError):
     status, code, title = 500, "undeclared_refusal", "A route gave a refusal it does not declare"
 
@@ -77,7 +85,7 @@ class UndeclaredRefusal(errors.ApiError):
 class Route:
     method: str
     path: str  # werkzeug syntax
-    handler: Callable[..., BaseModel | None]
+    handler: Callable[..., Any]
     summary: str
     roles: frozenset[Role] | None  # None: public, no token needed
     body: type[BaseModel] | None
@@ -158,6 +166,8 @@ class Api:
             if roles is None and {"caller", "tenant"} & set(names):
                 raise TypeError(f"{handler.__name__}: a public route has no caller")
             returned = hints.get("return")
+            if typing.get_origin(returned) is JsonStream:  # documented as what it streams
+                returned = typing.get_args(returned)[0]
             self.routes.append(
                 Route(
                     method=method.upper(),
@@ -231,6 +241,9 @@ class Api:
             raise errors.Conflict("Someone changed this at the same moment; try again") from None
         if result is None:
             return flask.Response(status=204)
+        if isinstance(result, JsonStream):
+            body = (chunk.encode() for chunk in result.chunks)
+            return flask.Response(body, status=route.status, mimetype="application/json")
         return flask.Response(
             result.model_dump_json(by_alias=True), status=route.status, mimetype="application/json"
         )

@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from shared import errors
-from shared.http import MAX_BODY_BYTES, Api, openapi_document
+from shared.http import MAX_BODY_BYTES, Api, JsonStream, openapi_document
 
 app = flask.Flask(__name__)
 
@@ -210,3 +210,27 @@ def test_the_api_serves_its_own_openapi_document() -> None:
     reply = send("GET", "/openapi.json")
     assert reply.status_code == 200
     assert "/greet/{item_id}" in reply.get_json()["paths"]
+
+
+@api.route("GET", "/stream/<count>", summary="Streams a reply", roles=None)
+def stream(count: str) -> JsonStream[Reply]:
+    if count == "0":
+        raise errors.NotFound("Nothing to stream")
+    return JsonStream(iter(['{"text": "', "a" * int(count), '"}']))
+
+
+def test_a_streamed_reply_is_sent_in_chunks_and_documented_as_its_model() -> None:
+    reply = send("GET", "/stream/3")
+    assert reply.status_code == 200
+    assert reply.is_streamed
+    assert Reply.model_validate_json(reply.get_data()) == Reply(text="aaa")
+    operation = openapi_document([api])["paths"]["/stream/{count}"]["get"]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/Reply"
+    )
+
+
+def test_a_refusal_before_a_stream_starts_is_a_problem() -> None:
+    reply = send("GET", "/stream/0")
+    assert reply.status_code == 404
+    assert json.loads(reply.data)["code"] == "not_found"
