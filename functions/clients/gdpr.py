@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from google.cloud import firestore
 
@@ -78,7 +79,7 @@ def export(me: Principal, data: TenantData, client_id: str) -> Iterator[str]:
     return _export_text(data, client_id, head)
 
 
-def _export_text(data: TenantData, client_id: str, head: dict[str, object]) -> Iterator[str]:
+def _export_text(data: TenantData, client_id: str, head: dict[str, Any]) -> Iterator[str]:
     """The export's JSON text after its head, written out as it is read."""
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "records": {'
     for number, (collection, records) in enumerate(export_records(data, client_id)):
