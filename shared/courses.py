@@ -61,6 +61,11 @@ class ClientCourse(BaseModel):
         return found
 
 
+class AlreadyPerformed(errors.ApiError):
+    status, code = 409, "already_performed"
+    title = "The exercise is performed already; its answers are documentation and stay"
+
+
 @dataclass(frozen=True)
 class ItemRef:
     """One exercise of one of a client's courses."""
@@ -177,6 +182,9 @@ def perform(
     now = datetime.now(UTC)
 
     def done(transaction: firestore.Transaction, item: Any, items: Any, planned: Any) -> None:
+        # Decided in the transaction: of two answers at once, the first one stays.
+        if item["status"] == ItemStatus.PERFORMED:
+            raise AlreadyPerformed()
         item.update(
             {
                 "status": ItemStatus.PERFORMED.value,

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
 from shared.tenancy import SEGMENT_PATTERN, TENANT_ID_PATTERN
 
 # An id below a tenant (a path segment) and a slug (a tenant id, focus area, field id).
 ID = SEGMENT_PATTERN.pattern
 SLUG = TENANT_ID_PATTERN.pattern
+
+
+# The moments a request may name: well inside what Firestore and every client can store.
+EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, tzinfo=UTC)
+
+
+def _bounded_utc(moment: datetime) -> datetime:
+    """A moment without a time zone is UTC, like every time the platform stores."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if not EARLIEST <= aware <= LATEST:
+        raise ValueError(f"must be between {EARLIEST.year} and {LATEST.year}")
+    return aware.astimezone(UTC)
+
+
+Moment = Annotated[datetime, AfterValidator(_bounded_utc)]
 
 
 class Strict(BaseModel):

@@ -8,7 +8,7 @@ Later issues add their collections to the tables in test_rules.py.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -29,11 +29,14 @@ class Browser:
     uid: str | None = None
     tenant_id: str | None = None
     role: str | None = None
+    # Claims that differ from a fresh password sign-in (e.g. an old auth_time).
+    claims: dict[str, Any] = field(default_factory=dict)
 
     def _headers(self) -> dict[str, str]:
         if self.uid is None:
             return {}
-        token = unsigned_token(rules_claims(self.uid, self.tenant_id, self.role or ""))
+        claims = rules_claims(self.uid, self.tenant_id, self.role or "") | self.claims
+        token = unsigned_token(claims)
         return {"Authorization": f"Bearer {token}"}
 
     def get(self, path: str) -> requests.Response:

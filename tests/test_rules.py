@@ -78,3 +78,34 @@ def test_the_event_log_and_messages_are_not_browser_readable_or_writable(tenant_
     for path in (f"{TENANTS}/{tenant_a}/events/e1", f"{TENANTS}/{tenant_a}/messages/m1"):
         assert not allowed(admin.get(path))
         assert not allowed(admin.write(path))
+
+
+def test_a_session_ended_since_it_began_reads_nothing(tenant_a: str) -> None:
+    """A token from before a password change or a sign-out everywhere: refused by the
+    rules as by the functions (the member record's tokens_valid_after)."""
+    import time
+    from datetime import UTC, datetime
+
+    db = firestore_client()
+    ended = datetime.fromtimestamp(int(time.time()) - 60, tz=UTC)
+    db.collection(TENANTS).document(tenant_a).collection("users").document("alice").update(
+        {"tokens_valid_after": ended}
+    )
+    before = Browser("alice", tenant_a, "admin", {"auth_time": int(ended.timestamp()) - 600})
+    after = Browser("alice", tenant_a, "admin", {"auth_time": int(ended.timestamp()) + 1})
+    for path in (f"{TENANTS}/{tenant_a}", f"{TENANTS}/{tenant_a}/users/alice"):
+        assert not allowed(before.get(path)), path
+        assert allowed(after.get(path)), path
+
+
+def test_without_the_required_second_factor_a_user_reads_nothing(tenant_a: str) -> None:
+    firestore_client().collection(TENANTS).document(tenant_a).update(
+        {"sign_in": {"mfa_required": True}}
+    )
+    plain = Browser("alice", tenant_a, "admin")
+    second = {"sign_in_provider": "password", "identities": {}, "sign_in_second_factor": "phone"}
+    with_code = Browser("alice", tenant_a, "admin", {"firebase": second})
+    for path in (f"{TENANTS}/{tenant_a}", f"{TENANTS}/{tenant_a}/users/bob"):
+        assert not allowed(plain.get(path)), path
+        assert allowed(with_code.get(path)), path
+    assert not allowed(plain.get(f"{TENANTS}/{tenant_a}/users"))  # nor lists the users

@@ -43,7 +43,7 @@ from shared.catalogue import (
     validate_answers,
 )
 from shared.clients import CLIENTS, Identity, load_document
-from shared.courses import ClientCourse, ItemRef
+from shared.courses import AlreadyPerformed, ClientCourse, ItemRef
 from shared.events import record_event
 from shared.http import Api, JsonStream, http_function
 from shared.principal import Principal, Role
@@ -256,7 +256,7 @@ def remove_item(
     ITEM + "/perform",
     summary="Perform the exercise: answers are checked, saved",
     roles=MEMBERS,
-    refusals=[NotLicensed],
+    refusals=[NotLicensed, AlreadyPerformed],
 )
 def perform_item(
     caller: Principal,

@@ -15,7 +15,7 @@ from shared.catalogue import (
     VideoItem,
 )
 from shared.clients import Consent, ContactPerson, Identity, Profile
-from shared.models import ID, Patch, Strict
+from shared.models import ID, Moment, Patch, Strict
 
 
 class ClientCreate(Strict):
@@ -105,8 +105,8 @@ class FileUpload(BaseModel):
 
 class LogQuery(Strict):
     action: str | None = Field(default=None, max_length=100, description="e.g. client.updated")
-    since: datetime | None = None
-    until: datetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
     exercise_id: str | None = Field(default=None, pattern=ID)
     cursor: str | None = Field(default=None, pattern=ID)
     limit: int = Field(default=50, ge=1, le=200)

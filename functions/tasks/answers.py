@@ -19,7 +19,7 @@ from functions.tasks.models import LinkRefused, RemoteTask, Status
 from shared import errors, ratelimit
 from shared.catalogue import ExerciseItem, Kind, read, validate_answers
 from shared.client_data import REMOTE_TASKS
-from shared.courses import ItemRef, ItemStatus, get_course, perform
+from shared.courses import ItemRef, perform
 from shared.gcp import firestore_client
 from shared.tenancy import TenantData
 from shared.tenants import active_or_none
@@ -104,10 +104,10 @@ def answer(
     actor = contact_actor(task)
     log_task(data, task, "answered", actor)
     item_ref = ItemRef(task.client_id, task.course_ref, task.item_id)
-    with contextlib.suppress(errors.ApiError):  # the course may have changed meanwhile
-        item = get_course(data, task.client_id, task.course_ref).item(task.item_id)
-        if item.status is not ItemStatus.PERFORMED:  # the first answer stays on the course
-            perform(actor, data, item_ref, checked, exercise)
+    # The first answer stays on the course (AlreadyPerformed); the course may also have
+    # changed meanwhile (the exercise replaced or removed): the task keeps its answer.
+    with contextlib.suppress(errors.ApiError):
+        perform(actor, data, item_ref, checked, exercise)
     return task.model_copy(
         update={"status": Status.ANSWERED, "answer": checked, "answered_at": now}
     )

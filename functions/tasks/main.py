@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import flask
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from functions.tasks import answers, page, reminders, sending
 from functions.tasks.links import fingerprint
@@ -129,6 +130,9 @@ def remote_task_page(request: flask.Request) -> flask.Response:
     try:
         if request.method not in ("GET", "POST"):
             return flask.Response(status=405, headers={"Allow": "GET, POST"})
+        if (request.content_length or 0) > page.MAX_ANSWER_BYTES:
+            raise LinkRefused("too_large")
+        request.max_content_length = page.MAX_ANSWER_BYTES  # also for a body without a length
         data, task, exercise = answers.resolve(token, address.strip())
         locale = task.locale  # the page speaks the e-mail's language
         shown = exercise.model_dump()
@@ -145,6 +149,9 @@ def remote_task_page(request: flask.Request) -> flask.Response:
         return _html(page.thanks(locale, nonce), 200, nonce)
     except LinkRefused as refused:
         body, status = page.refusal(refused.page, locale, nonce)
+        return _html(body, status, nonce)
+    except RequestEntityTooLarge:
+        body, status = page.refusal("too_large", locale, nonce)
         return _html(body, status, nonce)
     except Exception:
         # Whatever happened, the contact person gets a page in their language, not a trace.

@@ -41,6 +41,7 @@ TEXTS: dict[Locale, dict[str, str]] = {
         "error_title": "Opgaven kan ikke åbnes",
         "unavailable": "Opgaven kan ikke åbnes lige nu. Kontakt den fagperson, der sendte den.",
         "failed": "Noget gik galt hos os. Dit svar er ikke gemt. Prøv igen om lidt.",
+        "too_large": "Svaret er for langt til at blive gemt. Gør det kortere, og prøv igen.",
         "card": "Kort",
         "matched": "Par fundet",
         "no_match": "Ikke et par",
@@ -68,6 +69,7 @@ TEXTS: dict[Locale, dict[str, str]] = {
         "error_title": "The task cannot be opened",
         "unavailable": "The task cannot be opened now. Contact the professional who sent it.",
         "failed": "Something went wrong on our side. Your answer is not saved. Try again soon.",
+        "too_large": "The answer is too long to be saved. Make it shorter and try again.",
         "card": "Card",
         "matched": "Pair found",
         "no_match": "Not a pair",
@@ -86,7 +88,11 @@ STATUS = {
     "replaced": 410,
     "gone": 404,
     "rate_limited": 429,
+    "too_large": 413,
 }
+# An answer is at most a few text fields of 5,000 characters: anything larger is refused
+# before the form is parsed.
+MAX_ANSWER_BYTES = 200_000
 
 
 def headers(nonce: str) -> dict[str, str]:

@@ -33,6 +33,8 @@ from shared.tenancy import SEGMENT_PATTERN, InvalidPath, TenantData, is_reserved
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
+# Deeper JSON than any of our models is a mistake or an attack; refused before parsing.
+MAX_JSON_DEPTH = 32
 ALL_ROLES = frozenset(Role)
 M = TypeVar("M", bound=BaseModel)
 # What a handler may ask for besides its path parameters, by parameter name.
@@ -239,6 +241,11 @@ class Api:
             raise errors.NotFound() from None
         except Aborted:  # a transaction lost to a concurrent one after its retries
             raise errors.Conflict("Someone changed this at the same moment; try again") from None
+        except ValueError as exc:
+            # google-cloud-firestore's way of saying its transaction retries ran out.
+            if not str(exc).startswith("Failed to commit transaction"):
+                raise
+            raise errors.Conflict("Someone changed this at the same moment; try again") from None
         if result is None:
             return flask.Response(status=204)
         if isinstance(result, JsonStream):
@@ -291,10 +298,37 @@ def _json_body(request: flask.Request) -> Any:
     raw = request.get_data(cache=False)
     if len(raw) > MAX_BODY_BYTES:
         raise errors.PayloadTooLarge(f"At most {MAX_BODY_BYTES} bytes")
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise errors.ValidationFailed(
+            f"The body is nested deeper than {MAX_JSON_DEPTH} levels",
+            errors=[{"field": "(body)", "message": "nested too deeply", "type": "depth"}],
+        )
     try:
         return json.loads(raw or b"null")
     except ValueError as exc:
         raise errors.MalformedRequest(str(exc)) from None
+
+
+def json_depth(raw: bytes) -> int:
+    """How deeply arrays and objects nest in JSON text (strings skipped), in one pass."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
 
 
 def _parse(model: type[M], data: Any) -> M:

@@ -349,7 +349,9 @@ def test_a_course_is_assigned_performed_scheduled_and_completed(
     assert [(c["status"], c["done"], c["total"]) for c in overview["courses"]] == [
         ("completed", 2, 2)
     ]
-    # A performed exercise is documentation: it stays.
+    # A performed exercise is documentation: it stays, answers and all.
+    again = {"answers": {"answers": {"hvad": "Noget andet", "hjaelp": "Intet"}}}
+    problem(call("POST", f"{item}/i0/perform", pro, json=again), 409, "already_performed")
     problem(call("DELETE", f"{item}/i0", pro), 409, "invalid_transition")
     problem(
         call("PUT", f"{item}/i0", pro, json={"exercise_id": catalogue["memory"]}),

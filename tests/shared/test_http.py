@@ -234,3 +234,30 @@ def test_a_refusal_before_a_stream_starts_is_a_problem() -> None:
     reply = send("GET", "/stream/0")
     assert reply.status_code == 404
     assert json.loads(reply.data)["code"] == "not_found"
+
+
+@pytest.mark.parametrize("depth", [33, 1000, 100_000])
+def test_deeply_nested_json_is_refused_before_parsing(depth: int) -> None:
+    body = "[" * depth + "]" * depth
+    reply = send("POST", "/greet/abc", data=body, content_type="application/json")
+    assert reply.status_code == 422
+    assert json.loads(reply.data)["errors"][0]["message"] == "nested too deeply"
+
+
+def test_json_depth_skips_brackets_inside_strings() -> None:
+    from shared.http._api import json_depth
+
+    assert json_depth(b'{"a": [1, {"b": "[[[[\\"]]]]"}]}') == 3
+    assert json_depth(b"[]") == 1
+    assert json_depth(b'"just text ["') == 0
+
+
+@api.route("POST", "/exhausted", summary="Runs out of transaction retries", roles=None)
+def exhausted() -> None:
+    raise ValueError("Failed to commit transaction in 5 attempts.")
+
+
+def test_a_transaction_out_of_retries_is_a_conflict_not_a_crash() -> None:
+    reply = send("POST", "/exhausted")
+    assert reply.status_code == 409
+    assert json.loads(reply.data)["code"] == "conflict"

@@ -288,6 +288,7 @@ REFUSALS = {
     "replaced": (410, "Der er sendt et nyere link", "A newer link has been sent"),
     "gone": (404, "Opgaven findes ikke længere.", "This task no longer exists."),
     "rate_limited": (429, "Linket er åbnet for mange gange", "The link was opened too often"),
+    "too_large": (413, "Svaret er for langt", "The answer is too long"),
     "unavailable": (403, "Opgaven kan ikke åbnes lige nu.", "The task cannot be opened now."),
     "failed": (500, "Noget gik galt hos os.", "Something went wrong on our side."),
 }

@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -569,3 +571,71 @@ def test_a_fan_out_to_a_class_sends_every_mail_and_schedules_one_reminder(
     assert sorted(x["task_id"] for x in listed) == sorted(t["id"] for t in tasks)
     log = call("GET", f"{CLIENTS}/clients/{client['id']}/log", pro, params={"limit": 200}).json()
     assert sum(e["action"] == "remote_task.sent" for e in log["entries"]) == 30
+
+
+def test_an_oversized_answer_gets_a_clear_page_and_changes_nothing(
+    assigned: dict[str, Any],
+) -> None:
+    task = send(assigned, "i0")
+    link = link_for(assigned["email"])
+    huge = {"a_hvad": "x" * 700_000, "a_hjaelp": "y"}
+    as_form = requests.post(link, data=huge, timeout=30)
+    as_multipart = requests.post(link, files={"a_hvad": ("a.txt", b"x" * 700_000)}, timeout=30)
+    for reply in (as_form, as_multipart):
+        assert reply.status_code == 413
+        assert "Svaret er for langt" in reply.text
+    assert task_of(assigned, task["id"])["answer"] is None
+
+
+def test_two_contact_persons_answering_at_once_leave_the_first_answer_on_the_course(
+    org: dict[str, Any], catalogue: dict[str, str]
+) -> None:
+    """Both answers are kept on their own tasks; the course keeps the first, every round."""
+    pro = org["pro_token"]
+    for round_number in range(4):
+        tag = unique(f"par{round_number}")
+        contacts = [
+            {"name": f"Forælder {n}", "relation": "forælder", "email": f"{tag}-{n}@example.dk"}
+            for n in range(2)
+        ]
+        client = call(
+            "POST",
+            f"{CLIENTS}/clients",
+            pro,
+            json={"profile": {"name": "Par"}, "contacts": contacts},
+        ).json()
+        course = call(
+            "POST",
+            f"{CLIENTS}/clients/{client['id']}/courses",
+            pro,
+            json={"course_id": catalogue["course"]},
+        ).json()
+        item = f"/clients/{client['id']}/courses/{course['id']}/items/i0"
+        assert call("POST", f"{API}{item}/remote-tasks", pro, json={}).status_code == 201
+        links_ = [link_for(c["email"]) for c in contacts]
+        together = threading.Barrier(2)
+
+        def answer(link: str, text: str, barrier: threading.Barrier = together) -> int:
+            barrier.wait()
+            return requests.post(
+                link, data={"a_hvad": text, "a_hjaelp": text}, timeout=30
+            ).status_code
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            codes = list(pool.map(answer, links_, ["mor", "far"]))
+        assert codes == [200, 200]
+        tasks = call("GET", f"{API}/clients/{client['id']}/remote-tasks", pro).json()[
+            "remote_tasks"
+        ]
+        kept = call("GET", f"{CLIENTS}{item.rsplit('/items', 1)[0]}", pro).json()["items"][0]
+        # One answer reached the course first and stayed: performed once, never replaced.
+        log = call(
+            "GET",
+            f"{CLIENTS}/clients/{client['id']}/log",
+            pro,
+            params={"action": "exercise.perform"},
+        ).json()["entries"]
+        assert len(log) == 1, round_number
+        first = next(t for t in tasks if log[0]["actor"] == f"contact:{t['id']}")
+        assert kept["answers"] == first["answer"], round_number
+        assert {t["status"] for t in tasks} == {"answered"}
