@@ -11,7 +11,7 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
-from google.cloud import firestore
+from google.api_core.exceptions import FailedPrecondition
 
 from functions.tasks import links
 from functions.tasks.log import contact_actor, log_task
@@ -26,6 +26,8 @@ from shared.tenants import active_or_none
 
 # Opening a link: per token and per address, per hour.
 TOKEN_LIMIT, ADDRESS_LIMIT = 30, 300
+# A save that loses to another write this often gives up (the page says: try again).
+SAVE_ATTEMPTS = 5
 
 
 def resolve(token: str, address: str) -> tuple[TenantData, RemoteTask, ExerciseItem]:
@@ -64,19 +66,21 @@ def opened(data: TenantData, task: RemoteTask) -> None:
     """The first opening is logged (sent, opened, answered: SPEC R-2)."""
     ref = data.document(REMOTE_TASKS, task.id)
 
-    @firestore.transactional
-    def mark(transaction: firestore.Transaction) -> bool:
-        current = ref.get(transaction=transaction).to_dict() or {}
-        # Only a task still waiting for its answer becomes "opened", never one that a
-        # cancel or an answer changed a moment ago.
-        waiting = current.get("status") in (Status.SCHEDULED, Status.SENT)
-        if not waiting or current.get("link_version") != task.link_version:
-            return False
-        transaction.update(ref, {"opened_at": datetime.now(UTC), "status": Status.OPENED.value})
-        return True
-
-    if mark(data.db.transaction()):
-        log_task(data, task, "opened", contact_actor(task))
+    snapshot = ref.get()
+    current = snapshot.to_dict() or {}
+    # Only a task still waiting for its answer becomes "opened", never one that a cancel
+    # or an answer changed a moment ago (the write holds only if nobody wrote since).
+    waiting = current.get("status") in (Status.SCHEDULED, Status.SENT)
+    if not waiting or current.get("link_version") != task.link_version:
+        return
+    try:
+        ref.update(
+            {"opened_at": datetime.now(UTC), "status": Status.OPENED.value},
+            option=data.db.write_option(last_update_time=snapshot.update_time),
+        )
+    except FailedPrecondition:  # opened (or answered) by another request meanwhile
+        return
+    log_task(data, task, "opened", contact_actor(task))
 
 
 def answer(
@@ -87,20 +91,26 @@ def answer(
     ref = data.document(REMOTE_TASKS, task.id)
     now = datetime.now(UTC)
 
-    @firestore.transactional
-    def save(transaction: firestore.Transaction) -> None:
-        current = ref.get(transaction=transaction).to_dict() or {}
+    answered = {"status": Status.ANSWERED.value, "answer": checked, "answered_at": now}
+    # Read, decide, then write only if nobody wrote in between (no transaction: a dozen
+    # answers at once must not queue on a lock): the first write wins, every other one
+    # reads again and finds the task answered.
+    for _ in range(SAVE_ATTEMPTS):
+        snapshot = ref.get()
+        current = snapshot.to_dict() or {}
         if current.get("status") == Status.ANSWERED:
             raise LinkRefused("answered")
         if current.get("status") == Status.CANCELLED:
             raise LinkRefused("cancelled")
         if current.get("link_version") != task.link_version:
             raise LinkRefused("replaced")
-        transaction.update(
-            ref, {"status": Status.ANSWERED.value, "answer": checked, "answered_at": now}
-        )
-
-    save(data.db.transaction())
+        try:
+            ref.update(answered, option=data.db.write_option(last_update_time=snapshot.update_time))
+            break
+        except FailedPrecondition:
+            continue
+    else:
+        raise LinkRefused("failed")  # kept changing under us: nothing saved, try again
     actor = contact_actor(task)
     log_task(data, task, "answered", actor)
     item_ref = ItemRef(task.client_id, task.course_ref, task.item_id)

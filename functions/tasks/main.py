@@ -22,7 +22,7 @@ from functions.tasks.models import (
 from shared import crypto, errors
 from shared.catalogue import NotLicensed
 from shared.courses import ItemRef
-from shared.http import Api, http_function
+from shared.http import Api, caller_address, http_function
 from shared.messaging.models import Locale
 from shared.principal import Principal, Role
 from shared.tenancy import TenantData
@@ -124,16 +124,14 @@ def remote_task_page(request: flask.Request) -> flask.Response:
     nonce = page.new_nonce()
     locale = _locale(request)
     token = (request.path or "/").strip("/")
-    # The platform appends the caller's address last; earlier entries are the caller's word.
-    forwarded = (request.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
-    address = forwarded or request.remote_addr or ""
+    address = caller_address(request.headers.get("X-Forwarded-For"), request.remote_addr)
     try:
         if request.method not in ("GET", "POST"):
             return flask.Response(status=405, headers={"Allow": "GET, POST"})
         if (request.content_length or 0) > page.MAX_ANSWER_BYTES:
             raise LinkRefused("too_large")
         request.max_content_length = page.MAX_ANSWER_BYTES  # also for a body without a length
-        data, task, exercise = answers.resolve(token, address.strip())
+        data, task, exercise = answers.resolve(token, address)
         locale = task.locale  # the page speaks the e-mail's language
         shown = exercise.model_dump()
         if request.method == "GET":

@@ -13,6 +13,7 @@ from shared.http._api import (
     Api,
     JsonStream,
     Route,
+    caller_address,
     origin_allowed,
     problem_response,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "Api",
     "JsonStream",
     "Route",
+    "caller_address",
     "cloud_event_function",
     "entry_points",
     "http_function",

@@ -349,6 +349,13 @@ def problem_response(refusal: errors.ApiError, instance: str | None = None) -> f
     )
 
 
+def caller_address(forwarded_for: str | None, remote_addr: str | None) -> str:
+    """The caller's address as the platform saw it: Google's front end appends it last to
+    X-Forwarded-For; every earlier entry is the caller's own word and is ignored."""
+    appended = (forwarded_for or "").split(",")[-1].strip()
+    return appended or (remote_addr or "").strip()
+
+
 def origin_allowed(origin: str | None, settings: Settings) -> bool:
     """Exact origins, or "https://*.trivsel.dk" for every tenant's subdomain."""
     if not origin:

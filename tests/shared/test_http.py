@@ -261,3 +261,21 @@ def test_a_transaction_out_of_retries_is_a_conflict_not_a_crash() -> None:
     reply = send("POST", "/exhausted")
     assert reply.status_code == 409
     assert json.loads(reply.data)["code"] == "conflict"
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "remote", "address"),
+    [
+        ("203.0.113.7", "10.1.1.1", "203.0.113.7"),
+        ("10.0.0.1, 10.0.0.2, 203.0.113.7", "10.1.1.1", "203.0.113.7"),  # forged entries first
+        (" , 203.0.113.7 ", None, "203.0.113.7"),
+        (None, "127.0.0.1", "127.0.0.1"),
+        ("", None, ""),
+    ],
+)
+def test_the_caller_s_address_is_the_one_the_platform_appended(
+    forwarded: str | None, remote: str | None, address: str
+) -> None:
+    from shared.http import caller_address
+
+    assert caller_address(forwarded, remote) == address

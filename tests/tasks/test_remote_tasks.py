@@ -639,3 +639,35 @@ def test_two_contact_persons_answering_at_once_leave_the_first_answer_on_the_cou
         first = next(t for t in tasks if log[0]["actor"] == f"contact:{t['id']}")
         assert kept["answers"] == first["answer"], round_number
         assert {t["status"] for t in tasks} == {"answered"}
+
+
+def test_twelve_concurrent_opens_of_one_link_all_open_the_page(assigned: dict[str, Any]) -> None:
+    send(assigned, "i0")
+    link = link_for(assigned["email"])
+    start = threading.Barrier(12)
+
+    def open_page(_: int) -> int:
+        start.wait()
+        return requests.get(link, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        assert list(pool.map(open_page, range(12))) == [200] * 12
+
+
+def test_twelve_concurrent_answers_to_one_link_store_one_answer(assigned: dict[str, Any]) -> None:
+    task = send(assigned, "i0")
+    link = link_for(assigned["email"])
+    start = threading.Barrier(12)
+
+    def answer(n: int) -> tuple[int, str]:
+        start.wait()
+        reply = requests.post(link, data={"a_hvad": f"svar {n}", "a_hjaelp": "x"}, timeout=30)
+        return reply.status_code, reply.text
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        replies = list(pool.map(answer, range(12)))
+    assert sorted(code for code, _ in replies) == [200] + [409] * 11
+    assert all("allerede besvaret" in text for code, text in replies if code == 409)
+    stored = task_of(assigned, task["id"])["answer"]
+    winner = next(n for n, (code, _) in enumerate(replies) if code == 200)
+    assert stored == {"answers": {"hvad": f"svar {winner}", "hjaelp": "x"}}
