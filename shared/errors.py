@@ -116,6 +116,10 @@ class PayloadTooLarge(ApiError):
     status, code, title = 413, "payload_too_large", "The request body is too large"
 
 
+class RateLimited(ApiError):
+    status, code, title = 429, "rate_limited", "Too many requests; try again later"
+
+
 class KeyUnavailable(ApiError):
     status, code = 503, "key_unavailable"
     title = "Sealed data cannot be opened now; the key is not available"

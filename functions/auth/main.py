@@ -10,6 +10,7 @@ from functions.auth import errors as auth_errors
 from functions.auth import tenants, users
 from functions.auth.models import (
     Accepted,
+    PasswordResetJob,
     PasswordResetRequest,
     Photo,
     PhotoUpload,
@@ -27,7 +28,7 @@ from functions.auth.models import (
     UserUpdate,
 )
 from shared import errors
-from shared.http import Api, http_function
+from shared.http import Api, caller_address, http_function
 from shared.principal import Principal, Role
 from shared.tenancy import TenantData
 from shared.tenants import Licence
@@ -288,12 +289,28 @@ def sign_in_config(tenant_id: str) -> SignInConfig:
     summary="Forgot password: e-mail a reset link",
     roles=None,
     status=202,
+    refusals=[errors.RateLimited],
 )
-def forgot_password(body: PasswordResetRequest) -> Accepted:
-    users.forgot_password(str(body.email))
+def forgot_password(request: flask.Request, body: PasswordResetRequest) -> Accepted:
+    caller = caller_address(request.headers.get("X-Forwarded-For"), request.remote_addr)
+    users.request_password_reset(str(body.email), caller)
     return Accepted(detail="If an account has this address, a reset link is on its way.")
 
 
 @http_function(api)
 def auth_api(request: flask.Request) -> flask.Response:
     return api(request)
+
+
+# Internal: reachable only by Cloud Tasks (IAM invoker), so no Firebase principal.
+resets = Api("Internal: forgotten passwords")
+
+
+@resets.route("POST", "/", summary="E-mail a reset link if the address has an account", roles=None)
+def send_reset(body: PasswordResetJob) -> None:
+    users.forgot_password(str(body.email))
+
+
+@http_function(resets)
+def send_password_reset(request: flask.Request) -> flask.Response:
+    return resets(request)

@@ -163,5 +163,11 @@ class PasswordResetRequest(Strict):
     email: Annotated[EmailStr, AfterValidator(_lower)]
 
 
+class PasswordResetJob(Strict):
+    """The body of the Cloud Task that answers a forgotten password, off the request path."""
+
+    email: Annotated[EmailStr, AfterValidator(_lower)]
+
+
 class Accepted(BaseModel):
     detail: str

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import uuid
+from datetime import UTC, datetime
 
 from firebase_admin import auth
 from google.api_core.exceptions import NotFound as GoogleNotFound
@@ -24,11 +27,12 @@ from functions.auth.models import (
     UserStatus,
     UserUpdate,
 )
-from shared import errors, members
+from shared import errors, members, ratelimit
 from shared.events import record_event
-from shared.gcp import firebase_app, firestore_client
+from shared.gcp import firebase_app, firestore_client, schedule_call
 from shared.messaging.models import MESSAGES
 from shared.principal import Principal, Role
+from shared.settings import get_settings
 from shared.storage import signed_download, signed_upload, tenant_object, uploads_bucket
 from shared.tenancy import TenantData
 
@@ -266,6 +270,29 @@ def confirm_photo(me: Principal) -> Photo:
     data.document(USERS, me.uid).update({"photo_object": name})
     record_event(data, actor=me.uid, action="user.photo_changed", subject=f"users/{me.uid}")
     return Photo(object=name, download_url=signed_download(name))
+
+
+# A forgotten password: per address and per caller, per hour (mail bombing, enumeration).
+RESETS_PER_ADDRESS, RESETS_PER_CALLER = 3, 30
+
+
+def fingerprint(value: str) -> str:
+    """A short, non-reversible key for a rate limit (never the address itself)."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def request_password_reset(email: str, caller: str) -> None:
+    """Queue the reset: the request costs the same whether or not the address has an
+    account (nothing is looked up here), and is limited per address and per caller."""
+    from functions.auth.models import PasswordResetJob
+
+    if not ratelimit.allow(f"reset-caller-{fingerprint(caller)}", RESETS_PER_CALLER):
+        raise errors.RateLimited("Too many password resets from here; try again in an hour")
+    if not ratelimit.allow(f"reset-address-{fingerprint(email)}", RESETS_PER_ADDRESS):
+        raise errors.RateLimited("Too many password resets for this address; try in an hour")
+    body = PasswordResetJob(email=email).model_dump_json().encode()
+    queue = get_settings().queue("password_reset_queue")
+    schedule_call(queue, body, datetime.now(UTC), f"reset-{uuid.uuid4().hex}")
 
 
 def forgot_password(email: str) -> None:

@@ -887,3 +887,64 @@ def test_a_terminated_tenant_cannot_change_and_reserved_slugs_are_refused(
         },
     )
     problem(reply, 422, "validation_failed")
+
+
+def test_forgot_password_is_limited_per_address_and_sends_no_more_mail(
+    professional: dict[str, Any],
+) -> None:
+    email = professional["email"]
+    codes = [
+        call(
+            "POST",
+            f"{API}/password-reset",
+            json={"email": email},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},  # callers that differ
+        ).status_code
+        for n in range(25)
+    ]
+    assert codes == [202] * 3 + [429] * 22
+    wait_until(
+        lambda: (
+            len(
+                [
+                    m
+                    for m in emails_to(email)
+                    if m["subject"] == "Nulstil din adgangskode til Trivsel"
+                ]
+            )
+            == 3
+        )
+    )
+
+
+def test_forgot_password_is_limited_per_caller() -> None:
+    caller = {"X-Forwarded-For": f"203.0.113.{int(unique('n')[-2:], 16) % 250}"}
+    replies = [
+        call(
+            "POST",
+            f"{API}/password-reset",
+            json={"email": f"{unique('x')}@example.dk"},
+            headers=caller,
+        )
+        for _ in range(31)
+    ]
+    assert [r.status_code for r in replies] == [202] * 30 + [429]
+    problem(replies[-1], 429, "rate_limited")
+
+
+def test_forgot_password_looks_nothing_up_on_the_request_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Known and unknown addresses cost the same: the lookup is a queued task's work."""
+    import flask
+
+    from functions.auth.main import api
+
+    def no_lookup(*args: object, **kwargs: object) -> object:
+        raise AssertionError("an account lookup on the request path")
+
+    monkeypatch.setattr(auth, "get_user_by_email", no_lookup)
+    app = flask.Flask(__name__)
+    for email in (f"{unique('x')}@example.dk", f"{unique('y')}@example.dk"):
+        with app.test_request_context("/password-reset", method="POST", json={"email": email}):
+            assert api(flask.request).status_code == 202
