@@ -18,6 +18,7 @@ from shared.http._api import (
     problem_response,
 )
 from shared.http._entry import cloud_event_function, entry_points, http_function
+from shared.http._idempotency import purge_idempotency_keys
 from shared.http._openapi import openapi_document
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "openapi_document",
     "origin_allowed",
     "problem_response",
+    "purge_idempotency_keys",
 ]

@@ -26,6 +26,8 @@ from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.routing import ValidationError as NoMatch
 
 from shared import errors
+from shared.http import _idempotency as idempotency
+from shared.http._idempotency import KeyReused
 from shared.principal import Principal, Role, bearer_token, verify_id_token
 from shared.settings import Settings, get_settings
 from shared.tenancy import SEGMENT_PATTERN, InvalidPath, TenantData, is_reserved
@@ -101,6 +103,11 @@ class Route:
     prefetch: Callable[[TenantData, dict[str, str]], list[Any]] | None = None
 
     @property
+    def creates(self) -> bool:
+        """A creating POST: it takes an Idempotency-Key."""
+        return self.method == "POST" and self.status == 201
+
+    @property
     def openapi_path(self) -> str:
         return re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", self.path)
 
@@ -116,6 +123,8 @@ class Route:
             found.append(errors.NotFound)
         if self.method != "GET":
             found.append(errors.Conflict)  # a transaction lost to a concurrent one
+        if self.creates:
+            found.append(KeyReused)
         if self.roles is not None:
             found += AUTH_REFUSALS
         return tuple(dict.fromkeys(found))
@@ -202,6 +211,8 @@ class Api:
                 response = self._dispatch(request, settings)
         except errors.ApiError as refusal:
             response = problem_response(refusal, request.path)
+        except InvalidPath:  # an id no tenant could hold: for the caller, simply not there
+            response = problem_response(errors.NotFound(), request.path)
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.path)
             response = problem_response(errors.InternalError(), request.path)
@@ -227,8 +238,36 @@ class Api:
             from shared.http._openapi import openapi_document
 
             return flask.jsonify(openapi_document([self]))
+        key = request.headers.get(idempotency.HEADER) if route.creates else None
+        if key is None:
+            return self._respond(route, request, params, settings)
+        arguments = self._arguments(route, request, params)  # refusals before the key
+        caller = arguments.get("caller")
+        who = caller.uid if isinstance(caller, Principal) else "anonymous"
+        body = request.get_data(cache=True)
+        claim, replay = idempotency.begin(who, f"{route.method} {request.path}", key, body)
+        if replay is not None:
+            return flask.Response(replay.body, status=replay.status, mimetype="application/json")
         try:
-            result = route.handler(**self._arguments(route, request, params))
+            response = self._respond(route, request, params, settings, arguments)
+        except BaseException:
+            idempotency.abandon(claim)
+            raise
+        idempotency.finish(claim, response.status_code, response.get_data(as_text=True))
+        return response
+
+    def _respond(
+        self,
+        route: Route,
+        request: flask.Request,
+        params: dict[str, str],
+        settings: Settings,
+        arguments: dict[str, Any] | None = None,
+    ) -> flask.Response:
+        try:
+            if arguments is None:
+                arguments = self._arguments(route, request, params)
+            result = route.handler(**arguments)
         except errors.ApiError as refusal:
             if settings.uses_emulators and not isinstance(refusal, route.refusals):
                 log.error("%s %s refused with undeclared %s", route.method, route.path, refusal)
@@ -295,7 +334,7 @@ def _json_body(request: flask.Request) -> Any:
         raise errors.PayloadTooLarge(f"At most {MAX_BODY_BYTES} bytes")
     if not request.is_json:
         raise errors.UnsupportedMediaType()
-    raw = request.get_data(cache=False)
+    raw = request.get_data(cache=True)  # kept: an Idempotency-Key compares the body
     if len(raw) > MAX_BODY_BYTES:
         raise errors.PayloadTooLarge(f"At most {MAX_BODY_BYTES} bytes")
     if json_depth(raw) > MAX_JSON_DEPTH:

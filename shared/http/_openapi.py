@@ -43,6 +43,17 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         }
         for name in route.parameters
     ]
+    if route.creates:
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "Retry with the same key and body: the first response, nothing "
+                "created twice; another body: 422 idempotency_key_reused. Kept 24 hours.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            }
+        )
     if route.query is not None:
         properties = route.query.model_json_schema(ref_template=_REF)["properties"]
         for name, field in route.query.model_fields.items():

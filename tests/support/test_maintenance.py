@@ -99,7 +99,7 @@ def test_a_job_past_the_deadline_stops_cleanly_and_touches_nothing() -> None:
 
     report = run_nightly(db, clock=lambda: next(ticks))
 
-    assert [(j.processed, j.finished) for j in report.jobs] == [(0, False)] * 3
+    assert [(j.processed, j.finished) for j in report.jobs] == [(0, False)] * 4
     assert tenant.document(MESSAGES, message_id).get().exists
 
 
@@ -108,7 +108,12 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
     reply = call("POST", "/nightly_maintenance/")
     assert reply.status_code == 200
     names = [job["name"] for job in reply.json()["jobs"]]
-    assert names == ["fail_stalled_messages", "purge_old_messages", "purge_rate_limits"]
+    assert names == [
+        "fail_stalled_messages",
+        "purge_old_messages",
+        "purge_rate_limits",
+        "purge_idempotency_keys",
+    ]
 
 
 @pytest.mark.usefixtures("stack")

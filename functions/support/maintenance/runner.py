@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from google.cloud import firestore
 from pydantic import BaseModel
 
+from shared.http import purge_idempotency_keys
 from shared.jobs import Clock, Job, JobResult
 from shared.messaging.retention import fail_stalled_messages, purge_old_messages
 from shared.ratelimit import purge_rate_limits
@@ -22,7 +23,12 @@ WINDOW_START, WINDOW_END = time(0, 0), time(3, 0)
 # A run started by operations staff outside the window gets this long.
 MANUAL_RUN_BUDGET = timedelta(hours=1)
 
-JOBS: tuple[Job, ...] = (fail_stalled_messages, purge_old_messages, purge_rate_limits)
+JOBS: tuple[Job, ...] = (
+    fail_stalled_messages,
+    purge_old_messages,
+    purge_rate_limits,
+    purge_idempotency_keys,
+)
 
 
 class MaintenanceReport(BaseModel):
