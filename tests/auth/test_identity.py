@@ -44,6 +44,19 @@ pytestmark = pytest.mark.usefixtures("stack")
 # -- provisioning, welcome and sign-in -----------------------------------------------------
 
 
+def auth_account(uid: str) -> dict[str, Any]:
+    """The Auth emulator's own record of an account (with its password hash, if any)."""
+    project = os.environ["GOOGLE_CLOUD_PROJECT"]
+    reply = requests.post(
+        auth_url(f"/identitytoolkit.googleapis.com/v1/projects/{project}/accounts:lookup"),
+        json={"localId": [uid]},
+        headers={"Authorization": "Bearer owner"},
+        timeout=10,
+    ).json()
+    [account] = reply["users"]
+    return dict(account)
+
+
 def test_provisioning_welcomes_the_administrator_with_a_one_time_link(owner: str) -> None:
     created = provision(owner, seats=4, add_ons=["vr"])
     assert created["tenant"]["status"] == "active"
@@ -51,10 +64,13 @@ def test_provisioning_welcomes_the_administrator_with_a_one_time_link(owner: str
     [mail] = wait_until(lambda: emails_to(created["admin_email"]))
     assert mail["subject"] == f"Velkommen til Trivsel hos {created['slug'].upper()} Kommune"
     assert "Vælg din adgangskode" in mail["body"]
-    assert PASSWORD not in mail["body"]
+    # No password exists yet that a mail could carry: the account is passwordless until the
+    # administrator follows the one-time link (the emulator's fake hash would show one).
+    assert "passwordHash" not in auth_account(created["admin_uid"])
 
     link = welcome_link(created["admin_email"])
     assert set_password_with_link(link, PASSWORD).status_code == 200
+    assert "passwordHash" in auth_account(created["admin_uid"])  # the check can see one
     assert set_password_with_link(link, "Another-password-1").status_code == 400  # once only
     me = call("GET", f"{API}/me", sign_in(created["admin_email"], PASSWORD)).json()
     assert (me["role"], me["tenant_id"]) == ("admin", created["slug"])
@@ -174,15 +190,15 @@ def test_two_requests_racing_for_the_last_seat_one_wins(owner: str) -> None:
     admin = activate(created["admin_email"])
     emails = [f"{unique('race')}@example.dk" for _ in range(2)]
     statuses: list[int] = []
+    refusals: list[str] = []
     start = threading.Barrier(2)
 
     def create(email: str) -> None:
         start.wait()
-        statuses.append(
-            call(
-                "POST", f"{API}/users", admin, json={"email": email, "display_name": "R"}
-            ).status_code
-        )
+        reply = call("POST", f"{API}/users", admin, json={"email": email, "display_name": "R"})
+        statuses.append(reply.status_code)
+        if reply.status_code != 201:
+            refusals.append(reply.json()["code"])
 
     threads = [threading.Thread(target=create, args=(e,)) for e in emails]
     for thread in threads:
@@ -191,6 +207,7 @@ def test_two_requests_racing_for_the_last_seat_one_wins(owner: str) -> None:
         thread.join()
 
     assert sorted(statuses) == [201, 409]
+    assert refusals == ["licence_exhausted"]  # not a lost race: the seat was taken
     assert sum(auth_has(e) for e in emails) == 1
     users = call("GET", f"{API}/users", admin).json()
     assert [u["role"] for u in users["users"]].count("professional") == 1

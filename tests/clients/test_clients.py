@@ -466,19 +466,30 @@ def test_every_read_of_a_client_is_in_the_access_trail(org: dict[str, Any]) -> N
 
 
 def _scan_firestore(project: str) -> str:
-    """Every document in the emulator, as text (the emulator lists by collection id)."""
+    """Every document in the emulator, as text. `list_documents` also returns documents
+    that exist only as parents of others (an erased client's leftover courses would hang
+    below one), so every path is visited, not only what `stream` returns."""
     db = firestore_client()
     found: list[str] = []
 
     def walk(collection: Any) -> None:
-        for snapshot in collection.stream():
-            found.append(snapshot.reference.path + json.dumps(snapshot.to_dict(), default=str))
-            for sub in snapshot.reference.collections():
+        for ref in collection.list_documents():
+            snapshot = ref.get()
+            found.append(ref.path + json.dumps(snapshot.to_dict(), default=str))
+            for sub in ref.collections():
                 walk(sub)
 
     for collection in db.collections():
         walk(collection)
     return "\n".join(found)
+
+
+def _scan_storage() -> str:
+    """Every object's name and content in the uploads bucket, as text."""
+    return "\n".join(
+        blob.name + blob.download_as_bytes().decode(errors="replace")
+        for blob in uploads_bucket().list_blobs()
+    )
 
 
 def test_export_holds_everything_and_erasure_leaves_nothing(
@@ -552,8 +563,9 @@ def test_export_holds_everything_and_erasure_leaves_nothing(
         phone,
     ):
         assert secret not in everything, secret
-    objects = [b.name for b in uploads_bucket().list_blobs()]
-    assert not [name for name in objects if cid in name]
+    stored = _scan_storage()
+    for secret in (cid, "samtykke fra Mette"):  # names and contents alike
+        assert secret not in stored, secret
     erased = call("GET", f"{API}/me/log", pro, params={"action": "client.erased"}).json()
     assert sorted(e["details"]["erasure_id"] for e in erased["entries"]) == sorted(
         r["erasure_id"] for r in receipts
@@ -753,3 +765,43 @@ def test_an_export_streams_every_record_of_a_long_history(org: dict[str, Any]) -
     export = Export.model_validate_json(reply.content)
     noted = [e for e in export.records["events"] if e["action"] == "client.noted"]
     assert sorted(e["details"]["n"] for e in noted) == list(range(1200))
+
+
+def test_every_kind_of_read_of_personal_data_is_in_the_trail(
+    org: dict[str, Any], catalogue: dict[str, str]
+) -> None:
+    """Not only the overview: a pseudonymised client's originals, a course (its answers)
+    and an export each leave their own entry, by whom."""
+    pro, admin = org["pro_token"], org["admin_token"]
+    client = new_client(pro, "Karla Holm")
+    cid = client["id"]
+    course = call(
+        "POST", f"{API}/clients/{cid}/courses", pro, json={"course_id": catalogue["course"]}
+    ).json()
+    call("POST", f"{API}/clients/{cid}/pseudonymise", pro)
+    reads = [
+        (pro, f"/clients/{cid}", "client.read"),
+        (pro, f"/clients/{cid}/courses/{course['id']}", "course.read"),
+        (admin, f"/clients/{cid}/identity", "client.identity_read"),
+        (admin, f"/clients/{cid}/export", "client.exported"),
+    ]
+    for token, path, _ in reads:
+        assert call("GET", f"{API}{path}", token).status_code == 200, path
+    log = call("GET", f"{API}/clients/{cid}/log", admin, params={"limit": 200}).json()["entries"]
+    for token, path, action in reads:
+        actor = org["pro"]["uid"] if token == pro else org["admin_uid"]
+        assert any(e["action"] == action and e["actor"] == actor for e in log), path
+
+
+def test_the_tenant_s_data_key_is_stored_only_wrapped(org: dict[str, Any]) -> None:
+    from shared import crypto
+    from shared.tenancy import TenantData
+
+    client = new_client(org["pro_token"], "Nøgle Test")
+    call("POST", f"{API}/clients/{client['id']}/pseudonymise", org["pro_token"])
+    stored = TenantData(firestore_client(), org["slug"]).document("keys", "client-data").get()
+    assert set(stored.to_dict() or {}) == {"wrapped", "algorithm"}
+    raw = crypto._open(crypto._kek(), stored.get("wrapped"), f"{org['slug']}/client-data")
+    assert len(raw) == 32
+    assert base64.b64encode(raw).decode() not in json.dumps(stored.to_dict())
+    assert raw not in base64.b64decode(stored.get("wrapped"))
