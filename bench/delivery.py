@@ -1,0 +1,163 @@
+"""E-mail at provider speed: a remote task fanned out to 100 contact persons, and 1,000
+e-mails end to end, each beside a raw SES `send_email` loop run just before it."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from bench.common import Catalogue, Host, Tenant, heading, methods, percentile, trips
+from bench.latency import assign
+from infra.deployment import ROOT
+
+
+def _mail() -> Any:
+    """A real e-mail of ours (the password reset), rendered by its own template."""
+    from shared.templating import MailTemplates
+
+    mail = MailTemplates(ROOT / "functions" / "auth" / "templates")
+    return mail.render("password_reset", "da", {"link": "https://trivsel.dk/r"})
+
+
+def raw_ses_loop(count: int, prefix: str) -> float:
+    """Seconds for `count` plain boto3 `send_email` calls, one after the other."""
+    import boto3
+
+    ses = boto3.client("ses")
+    sender = os.environ["TRIVSEL_MAIL_SENDER"]
+    message = _mail()
+    started = time.perf_counter()
+    for n in range(count):
+        ses.send_email(
+            Source=sender,
+            Destination={"ToAddresses": [f"{prefix}-{n}@example.dk"]},
+            Message={
+                "Subject": {"Data": message.subject, "Charset": "UTF-8"},
+                "Body": {
+                    "Text": {"Data": message.text, "Charset": "UTF-8"},
+                    "Html": {"Data": message.html, "Charset": "UTF-8"},
+                },
+            },
+        )
+    return time.perf_counter() - started
+
+
+def _at_ses(prefix: str) -> int:
+    data = requests.get(os.environ["AWS_ENDPOINT_URL"] + "/moto-api/data.json", timeout=30).json()
+    messages = data.get("ses", {}).get("Message", [])
+    return sum(m["destinations"]["ToAddresses"][0].startswith(prefix) for m in messages)
+
+
+def bench_fan_out(tenant: Tenant, catalogue: Catalogue, host: Host, count: int) -> None:
+    heading(
+        f"Remote task fanned out to {count} contact persons (target: answer <= 0.5 s, "
+        "all at SES <= 2 s)"
+    )
+    from bench.common import api
+
+    prefix = f"fan-{uuid.uuid4().hex[:8]}"
+    body = {
+        "profile": {"name": "Bench Barn"},
+        "contacts": [
+            {"name": f"Kontakt {n}", "relation": "forælder", "email": f"{prefix}-{n}@example.dk"}
+            for n in range(count)
+        ],
+    }
+    client_id = str(api("POST", "/clients_api/clients", tenant.token, json=body)["id"])
+    course_ref = assign(tenant, client_id, catalogue.course)
+    baseline = raw_ses_loop(count, f"raw-{prefix}")
+    path = f"/remote_tasks_api/clients/{client_id}/courses/{course_ref}/items/i0/remote-tasks"
+    headers = {"Authorization": f"Bearer {tenant.token}"}
+    host.reset()
+    started = time.perf_counter()
+    reply = requests.post(host.url + path, headers=headers, json={}, timeout=600)
+    answered = time.perf_counter() - started
+    if reply.status_code != 201:
+        raise RuntimeError(f"fan-out: {reply.status_code} {reply.text[:300]}")
+    counted = host.counts()
+    delivered = 0
+    while time.perf_counter() - started < 120:
+        delivered = _at_ses(prefix)
+        if delivered >= count:
+            break
+        time.sleep(0.1)
+    total = time.perf_counter() - started
+    print(f"  {'baseline: raw SES send_email loop (moto)':<52} {baseline:7.2f} s  1.00x")
+    if delivered < count:
+        print(f"  only {delivered}/{count} e-mails at SES after {total:.0f} s")
+        return
+    print(
+        f"  {'remote task: API call until all e-mails at SES':<52} {total:7.2f} s  "
+        f"{total / baseline:5.2f}x  ({count / total:.0f} e-mails/s)"
+    )
+    print(
+        f"  {'remote task: the API call returned after':<52} {answered:7.2f} s  "
+        f"{answered / baseline:5.2f}x"
+    )
+    print(f"  round trips of the API call (in the host): {trips(counted)}")
+    print(f"    {methods(counted)}")
+
+
+def bench_mail(count: int) -> None:
+    """Request (record + publish, 16 threads) -> Pub/Sub push -> delivery -> SES."""
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    from shared.gcp import firestore_client
+    from shared.messaging import outbox
+    from shared.messaging.models import MESSAGES, MessageState
+    from shared.tenancy import TENANTS, TenantData
+
+    heading(f"Mail throughput, {count} e-mails end to end (target >= 0.5x the raw SES loop)")
+    raw_rate = count / raw_ses_loop(count, f"raw-mail-{uuid.uuid4().hex[:6]}")
+    tenant_id = f"bench-{uuid.uuid4().hex[:8]}"
+    firestore_client().collection(TENANTS).document(tenant_id).set({"status": "active"})
+    tenant = TenantData(firestore_client(), tenant_id)
+    message = _mail()
+    ids = [f"bench-{n:06d}-{uuid.uuid4().hex[:6]}" for n in range(count)]
+
+    def send(message_id: str) -> None:
+        outbox.email(
+            tenant,
+            message_id=message_id,
+            to=f"{message_id}@example.dk",
+            kind="password_reset",
+            content=message,
+        )
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(send, ids))
+    published = time.perf_counter() - started
+    sent_query: Any = tenant.collection(MESSAGES).where(
+        filter=FieldFilter("state", "==", MessageState.SENT.value)
+    )
+    sent = 0
+    while time.perf_counter() - started < 600:
+        sent = int(sent_query.count().get()[0][0].value)
+        if sent >= count:
+            break
+        time.sleep(0.25)
+    if sent < count:
+        print(f"  not all messages were sent within 600 s ({sent}/{count})")
+        return
+    docs = [d.to_dict() or {} for d in tenant.collection(MESSAGES).get()]
+    latencies = [(d["sent_at"] - d["created_at"]).total_seconds() for d in docs]
+    first: datetime = min(d["created_at"] for d in docs)
+    last: datetime = max(d["sent_at"] for d in docs)
+    rate = count / max((last - first).total_seconds(), 1e-3)
+    print(f"  {'baseline: raw SES send_email loop (moto)':<52} {raw_rate:7.1f} msg/s  1.00x")
+    print(
+        f"  {'pipeline: request -> Pub/Sub -> function -> SES':<52} {rate:7.1f} msg/s  "
+        f"{rate / raw_rate:5.2f}x"
+    )
+    print(
+        f"  requests took {published:.1f} s (16 threads); request -> sent: "
+        f"p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
+        f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms"
+    )
