@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
@@ -26,17 +27,34 @@ WINDOW = timedelta(hours=1)
 SHARDS = 8
 
 
+def shards(key: str, now: datetime | None = None) -> list[firestore.DocumentReference]:
+    """The counter documents of `key` in the current window (to read with other reads)."""
+    window = (now or datetime.now(UTC)).strftime("%Y%m%d%H")
+    db = firestore_client()
+    return [db.collection(RATE_LIMITS).document(f"{key}-{window}-{n}") for n in range(SHARDS)]
+
+
+def counted(snapshots: list[Any]) -> int:
+    return sum(int(s.get("count") or 0) for s in snapshots if s.exists)
+
+
+def add_one(writes: Any, key: str, now: datetime | None = None) -> None:
+    """Count one request against `key`, in a batch (or transaction) of the caller's."""
+    moment = now or datetime.now(UTC)
+    shard = shards(key, moment)[random.randrange(SHARDS)]  # noqa: S311 (spreading, not secrecy)
+    writes.set(
+        shard, {"count": firestore.Increment(1), "expires_at": moment + 2 * WINDOW}, merge=True
+    )
+
+
 def allow(key: str, limit: int, now: datetime | None = None) -> bool:
     """Count one request against `key` in the current window; False when over the limit."""
-    moment = now or datetime.now(UTC)
-    window = moment.strftime("%Y%m%d%H")
     db = firestore_client()
-    shards = [db.collection(RATE_LIMITS).document(f"{key}-{window}-{n}") for n in range(SHARDS)]
-    counted = sum(int(s.get("count") or 0) for s in db.get_all(shards) if s.exists)
-    if counted >= limit:
+    if counted(list(db.get_all(shards(key, now)))) >= limit:
         return False
-    shard = shards[random.randrange(SHARDS)]  # noqa: S311 (spreading writes, not secrecy)
-    shard.set({"count": firestore.Increment(1), "expires_at": moment + 2 * WINDOW}, merge=True)
+    batch = db.batch()
+    add_one(batch, key, now)
+    batch.commit()
     return True
 
 

@@ -32,7 +32,7 @@ from shared.clients import (
     open_identity,
     seal_identity,
 )
-from shared.events import record_event, record_event_soon
+from shared.events import new_event, record_event, record_event_soon
 from shared.paging import page
 from shared.principal import Principal, Role
 from shared.tenancy import TenantData
@@ -117,10 +117,18 @@ def create(me: Principal, data: TenantData, body: ClientCreate) -> Client:
         "updated_at": now,
         "created_by": me.uid,
     }
-    ref.create(doc)
-    record_event(
-        data, actor=me.uid, action="client.created", subject=f"{CLIENTS}/{ref.id}", client_id=ref.id
+    batch = data.db.batch()  # the client and its first log entry in one commit
+    batch.create(ref, doc)
+    batch.create(
+        *new_event(
+            data,
+            actor=me.uid,
+            action="client.created",
+            subject=f"{CLIENTS}/{ref.id}",
+            client_id=ref.id,
+        )
     )
+    batch.commit()
     return _client(ref.id, doc, [])
 
 

@@ -1,20 +1,25 @@
 """The contact person's side of a remote task: no sign-in, the link is the key (SPEC R-2).
 
 A link opens only its own task's exercise, and only while the task waits for its
-answer. The answer is saved exactly once, in a transaction, and is also performed
-on the client's course, where the first answer stays.
+answer. Opening costs three round trips: one read of the tenant, the task and both
+rate limits' counters; the exercise, read meanwhile; and one commit of the counts, the
+"opened" mark and its log entry. The answer is saved exactly once (a write that holds
+only if nobody wrote in between: of a dozen at once the first wins), and is also
+performed on the client's course, where the first answer stays.
 """
 
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from google.api_core.exceptions import FailedPrecondition
 
 from functions.tasks import links
-from functions.tasks.log import contact_actor, log_task
+from functions.tasks.log import contact_actor, task_event
 from functions.tasks.models import LinkRefused, RemoteTask, Status
 from shared import errors, ratelimit
 from shared.catalogue import ExerciseItem, Kind, read, validate_answers
@@ -22,100 +27,148 @@ from shared.client_data import REMOTE_TASKS
 from shared.courses import ItemRef, perform
 from shared.gcp import firestore_client
 from shared.tenancy import TenantData
-from shared.tenants import active_or_none
+from shared.tenants import TenantStatus, from_snapshot
 
 # Opening a link: per token and per address, per hour.
 TOKEN_LIMIT, ADDRESS_LIMIT = 30, 300
 # A save that loses to another write this often gives up (the page says: try again).
 SAVE_ATTEMPTS = 5
+_READER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="exercise")
 
 
-def resolve(token: str, address: str) -> tuple[TenantData, RemoteTask, ExerciseItem]:
+@dataclass
+class Opening:
+    """A link that opens: what it names, as read, and the counts still to be written."""
+
+    data: TenantData
+    task: RemoteTask
+    read_at: Any  # the task's update time when read
+    limits: list[str]  # rate-limit keys this request counts against
+    _exercise: Future[ExerciseItem | None] = field(repr=False)
+
+    @property
+    def exercise(self) -> ExerciseItem:
+        found = self._exercise.result()
+        if found is None:
+            raise LinkRefused("gone")
+        return found
+
+
+def resolve(token: str, address: str) -> Opening:
     """The task and exercise a link opens, or LinkRefused naming the page to show."""
-    if not ratelimit.allow(f"address-{links.fingerprint(address)}", ADDRESS_LIMIT):
-        raise LinkRefused("rate_limited")
+    by_address = f"address-{links.fingerprint(address)}"
     try:
         link = links.verify(token)
     except links.BadLink as bad:
+        ratelimit.allow(by_address, ADDRESS_LIMIT)  # guesses count against the address too
         raise LinkRefused(bad.reason) from None
     # Keyed on what the token names, not its spelling.
-    named = links.fingerprint(f"{link.tenant_id}/{link.task_id}/{link.version}")
-    if not ratelimit.allow(named, TOKEN_LIMIT):
-        raise LinkRefused("rate_limited")
+    by_link = links.fingerprint(f"{link.tenant_id}/{link.task_id}/{link.version}")
     data = TenantData(firestore_client(), link.tenant_id)
-    if active_or_none(data) is None:
+    task_ref = data.document(REMOTE_TASKS, link.task_id)
+    address_shards, link_shards = ratelimit.shards(by_address), ratelimit.shards(by_link)
+    found = {
+        s.reference.path: s
+        for s in data.db.get_all([data.root, task_ref, *address_shards, *link_shards])
+    }
+    if ratelimit.counted([found[r.path] for r in address_shards]) >= ADDRESS_LIMIT or (
+        ratelimit.counted([found[r.path] for r in link_shards]) >= TOKEN_LIMIT
+    ):
+        raise LinkRefused("rate_limited")
+    tenant = found[data.root.path]
+    if not tenant.exists or from_snapshot(tenant).status != TenantStatus.ACTIVE:
+        _count([by_address, by_link])
         raise LinkRefused("unavailable")  # suspended or ended: nothing opens, nothing lost
-    snapshot = data.document(REMOTE_TASKS, link.task_id).get()
-    if not snapshot.exists:
-        raise LinkRefused("gone")
+    snapshot = found[task_ref.path]
+    refusal = _refusal(snapshot, link.version)
+    if refusal is not None:
+        _count([by_address, by_link])
+        raise LinkRefused(refusal)
     task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
-    if link.version != task.link_version:
-        raise LinkRefused("replaced")
-    if task.status is Status.CANCELLED:
-        raise LinkRefused("cancelled")
-    if task.status is Status.ANSWERED:
-        raise LinkRefused("answered")
-    # The exercise itself: the link was licensed when it was sent.
-    exercise = read(Kind.EXERCISES, task.exercise_id, ExerciseItem)
-    if exercise is None:
-        raise LinkRefused("gone")
-    return data, task, exercise
+    # The exercise itself (the link was licensed when it was sent), read meanwhile.
+    exercise = _READER.submit(read, Kind.EXERCISES, task.exercise_id, ExerciseItem)
+    return Opening(data, task, snapshot.update_time, [by_address, by_link], exercise)
 
 
-def opened(data: TenantData, task: RemoteTask) -> None:
-    """The first opening is logged (sent, opened, answered: SPEC R-2)."""
-    ref = data.document(REMOTE_TASKS, task.id)
-
-    snapshot = ref.get()
+def _refusal(snapshot: Any, version: int) -> str | None:
+    """Why a task's link does not open (as it is now), or None."""
+    if not snapshot.exists:
+        return "gone"
     current = snapshot.to_dict() or {}
-    # Only a task still waiting for its answer becomes "opened", never one that a cancel
-    # or an answer changed a moment ago (the write holds only if nobody wrote since).
-    waiting = current.get("status") in (Status.SCHEDULED, Status.SENT)
-    if not waiting or current.get("link_version") != task.link_version:
-        return
-    try:
-        ref.update(
+    if current.get("link_version") != version:
+        return "replaced"
+    if current.get("status") == Status.CANCELLED:
+        return "cancelled"
+    if current.get("status") == Status.ANSWERED:
+        return "answered"
+    return None
+
+
+def _count(keys: list[str]) -> None:
+    batch = firestore_client().batch()
+    for key in keys:
+        ratelimit.add_one(batch, key)
+    batch.commit()
+
+
+def opened(opening: Opening) -> None:
+    """Count the opening and, the first time, mark the task opened and log it (SPEC R-2),
+    in one commit; the mark holds only if nobody wrote the task since it was read."""
+    data, task = opening.data, opening.task
+    batch = data.db.batch()
+    for key in opening.limits:
+        ratelimit.add_one(batch, key)
+    if task.status in (Status.SCHEDULED, Status.SENT):
+        batch.update(
+            data.document(REMOTE_TASKS, task.id),
             {"opened_at": datetime.now(UTC), "status": Status.OPENED.value},
-            option=data.db.write_option(last_update_time=snapshot.update_time),
+            option=data.db.write_option(last_update_time=opening.read_at),
         )
+        batch.create(*task_event(data, task, "opened", contact_actor(task)))
+    try:
+        batch.commit()
     except FailedPrecondition:  # opened (or answered) by another request meanwhile
-        return
-    log_task(data, task, "opened", contact_actor(task))
+        _count(opening.limits)
 
 
-def answer(
-    data: TenantData, task: RemoteTask, exercise: ExerciseItem, answers: dict[str, Any]
-) -> RemoteTask:
+def answer(opening: Opening, answers: dict[str, Any]) -> RemoteTask:
     """Save the answer exactly once; a second answer changes nothing."""
-    checked = validate_answers(exercise, answers)
+    data, task, exercise = opening.data, opening.task, opening.exercise
+    try:
+        checked = validate_answers(exercise, answers)
+    except errors.ValidationFailed:
+        _count(opening.limits)  # a refused answer still counts against the link
+        raise
     ref = data.document(REMOTE_TASKS, task.id)
     now = datetime.now(UTC)
-
     answered = {"status": Status.ANSWERED.value, "answer": checked, "answered_at": now}
-    # Read, decide, then write only if nobody wrote in between (no transaction: a dozen
-    # answers at once must not queue on a lock): the first write wins, every other one
-    # reads again and finds the task answered.
+    actor = contact_actor(task)
+    read_at, uncounted = opening.read_at, opening.limits
+    # Write only if nobody wrote in between (no transaction: a dozen answers at once must
+    # not queue on a lock): the first write wins, every other reads again and is told.
     for _ in range(SAVE_ATTEMPTS):
-        snapshot = ref.get()
-        current = snapshot.to_dict() or {}
-        if current.get("status") == Status.ANSWERED:
-            raise LinkRefused("answered")
-        if current.get("status") == Status.CANCELLED:
-            raise LinkRefused("cancelled")
-        if current.get("link_version") != task.link_version:
-            raise LinkRefused("replaced")
+        batch = data.db.batch()
+        for key in uncounted:
+            ratelimit.add_one(batch, key)
+        batch.update(ref, answered, option=data.db.write_option(last_update_time=read_at))
+        batch.create(*task_event(data, task, "answered", actor))
         try:
-            ref.update(answered, option=data.db.write_option(last_update_time=snapshot.update_time))
+            batch.commit()
             break
         except FailedPrecondition:
-            continue
+            if uncounted:
+                _count(uncounted)
+                uncounted = []
+            snapshot = ref.get()
+            refusal = _refusal(snapshot, task.link_version)
+            if refusal is not None:
+                raise LinkRefused(refusal) from None
+            read_at = snapshot.update_time
     else:
         raise LinkRefused("failed")  # kept changing under us: nothing saved, try again
-    actor = contact_actor(task)
-    log_task(data, task, "answered", actor)
-    item_ref = ItemRef(task.client_id, task.course_ref, task.item_id)
     # The first answer stays on the course (AlreadyPerformed); the course may also have
     # changed meanwhile (the exercise replaced or removed): the task keeps its answer.
+    item_ref = ItemRef(task.client_id, task.course_ref, task.item_id)
     with contextlib.suppress(errors.ApiError):
         perform(actor, data, item_ref, checked, exercise)
     return task.model_copy(

@@ -131,16 +131,17 @@ def remote_task_page(request: flask.Request) -> flask.Response:
         if (request.content_length or 0) > page.MAX_ANSWER_BYTES:
             raise LinkRefused("too_large")
         request.max_content_length = page.MAX_ANSWER_BYTES  # also for a body without a length
-        data, task, exercise = answers.resolve(token, address)
-        locale = task.locale  # the page speaks the e-mail's language
+        opening = answers.resolve(token, address)
+        locale = opening.task.locale  # the page speaks the e-mail's language
+        exercise = opening.exercise
         shown = exercise.model_dump()
         if request.method == "GET":
-            answers.opened(data, task)
+            answers.opened(opening)
             return _html(page.exercise_page(shown, locale, nonce), 200, nonce)
         form = request.form.to_dict()
         try:
             given = page.answers_from_form(exercise.content.kind, form)
-            answers.answer(data, task, exercise, given)
+            answers.answer(opening, given)
         except errors.ValidationFailed as invalid:
             body = page.exercise_page(shown, locale, nonce, invalid.errors or [], form)
             return _html(body, 422, nonce)
