@@ -133,11 +133,12 @@ def remote_task_page(request: flask.Request) -> flask.Response:
         request.max_content_length = page.MAX_ANSWER_BYTES  # also for a body without a length
         opening = answers.resolve(token, address)
         locale = opening.task.locale  # the page speaks the e-mail's language
+        if request.method == "GET":
+            answers.opened(opening)  # committed while the exercise is being read
+            shown = opening.exercise.model_dump()
+            return _html(page.exercise_page(shown, locale, nonce), 200, nonce)
         exercise = opening.exercise
         shown = exercise.model_dump()
-        if request.method == "GET":
-            answers.opened(opening)
-            return _html(page.exercise_page(shown, locale, nonce), 200, nonce)
         form = request.form.to_dict()
         try:
             given = page.answers_from_form(exercise.content.kind, form)
