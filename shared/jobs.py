@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from google.cloud import firestore
 from pydantic import BaseModel
@@ -26,3 +27,21 @@ class JobResult(BaseModel):
 
 
 Job = Callable[[firestore.Client, datetime, Clock], JobResult]
+
+
+def delete_until_done(
+    db: firestore.Client, query: Any, name: str, deadline: datetime, clock: Clock
+) -> JobResult:
+    """Delete what `query` (limited to a batch) finds, a batch at a time, until it finds
+    nothing or the deadline comes (then the rest waits for the next night)."""
+    deleted = 0
+    while clock() < deadline:
+        page = query.get()
+        if not page:
+            return JobResult(name=name, processed=deleted, finished=True)
+        batch = db.batch()
+        for snapshot in page:
+            batch.delete(snapshot.reference)
+        batch.commit()
+        deleted += len(page)
+    return JobResult(name=name, processed=deleted, finished=False)

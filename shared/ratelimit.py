@@ -20,7 +20,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.gcp import firestore_client
-from shared.jobs import BATCH, Clock, JobResult
+from shared.jobs import BATCH, Clock, JobResult, delete_until_done
 
 RATE_LIMITS = "rate_limits"
 WINDOW = timedelta(hours=1)
@@ -66,14 +66,4 @@ def purge_rate_limits(db: firestore.Client, deadline: datetime, clock: Clock) ->
         .order_by("expires_at")
         .limit(BATCH)
     )
-    purged = 0
-    while clock() < deadline:
-        page = query.get()
-        if not page:
-            return JobResult(name="purge_rate_limits", processed=purged, finished=True)
-        batch = db.batch()
-        for snapshot in page:
-            batch.delete(snapshot.reference)
-        batch.commit()
-        purged += len(page)
-    return JobResult(name="purge_rate_limits", processed=purged, finished=False)
+    return delete_until_done(db, query, "purge_rate_limits", deadline, clock)

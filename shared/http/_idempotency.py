@@ -23,7 +23,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared import errors
 from shared.gcp import firestore_client
-from shared.jobs import BATCH, Clock, JobResult
+from shared.jobs import BATCH, Clock, JobResult, delete_until_done
 
 HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEYS = "idempotency_keys"  # top level: owners' requests have no tenant
@@ -101,14 +101,4 @@ def purge_idempotency_keys(db: firestore.Client, deadline: datetime, clock: Cloc
         .order_by("at")
         .limit(BATCH)
     )
-    purged = 0
-    while clock() < deadline:
-        page = query.get()
-        if not page:
-            return JobResult(name="purge_idempotency_keys", processed=purged, finished=True)
-        batch = db.batch()
-        for snapshot in page:
-            batch.delete(snapshot.reference)
-        batch.commit()
-        purged += len(page)
-    return JobResult(name="purge_idempotency_keys", processed=purged, finished=False)
+    return delete_until_done(db, query, "purge_idempotency_keys", deadline, clock)
