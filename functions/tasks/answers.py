@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from google.api_core.exceptions import FailedPrecondition
+from google.api_core.exceptions import NotFound as GoogleNotFound
 
 from functions.tasks import links
 from functions.tasks.log import contact_actor, task_event
@@ -129,6 +130,9 @@ def opened(opening: Opening) -> None:
         batch.commit()
     except FailedPrecondition:  # opened (or answered) by another request meanwhile
         _count(opening.limits)
+    except GoogleNotFound:  # erased with its client since it was read
+        _count(opening.limits)
+        raise LinkRefused("gone") from None
 
 
 def answer(opening: Opening, answers: dict[str, Any]) -> RemoteTask:
@@ -155,6 +159,8 @@ def answer(opening: Opening, answers: dict[str, Any]) -> RemoteTask:
         try:
             batch.commit()
             break
+        except GoogleNotFound:  # erased with its client since it was read
+            raise LinkRefused("gone") from None
         except FailedPrecondition:
             if uncounted:
                 _count(uncounted)

@@ -253,7 +253,10 @@ class Api:
         except BaseException:
             idempotency.abandon(claim)
             raise
-        idempotency.finish(claim, response.status_code, response.get_data(as_text=True))
+        try:
+            idempotency.finish(claim, response.status_code, response.get_data(as_text=True))
+        except Exception:  # the work is done: the caller gets its answer all the same
+            log.exception("could not keep the response of %s for its Idempotency-Key", route.path)
         return response
 
     def _respond(

@@ -28,7 +28,9 @@ from shared.jobs import BATCH, Clock, JobResult, delete_until_done
 HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEYS = "idempotency_keys"  # top level: owners' requests have no tenant
 KEPT = timedelta(hours=24)
-LEASE = timedelta(seconds=60)  # a first request still running after this is presumed dead
+# A first request still running after this is presumed dead: twice the longest time a
+# function may run (infra/deployment.toml timeouts), so a slow one is never run twice.
+LEASE = timedelta(seconds=120)
 MAX_KEY_LENGTH = 255
 
 

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition
+from google.api_core.exceptions import NotFound as GoogleNotFound
 from google.cloud import firestore
 
 from shared.events import SYSTEM_ACTOR, new_event
@@ -122,14 +123,23 @@ def _finish(
         return True
     except FailedPrecondition:
         pass
+    except AlreadyExists:  # the log entry is there already: the outcome alone
+        return _finish(db, ref, claim, update)
+    except GoogleNotFound:  # the record was erased meanwhile: nothing more to record
+        log.warning("message %s was erased while attempt %d sent it", ref.id, claim.attempt)
+        return False
 
     @firestore.transactional
     def run(transaction: firestore.Transaction) -> bool:
-        current = ref.get(transaction=transaction).to_dict() or {}
+        snapshot = ref.get(transaction=transaction)
+        if not snapshot.exists:  # erased meanwhile
+            return False
+        current = snapshot.to_dict() or {}
         if current.get("state") != MessageState.SENDING or current.get("attempts") != claim.attempt:
             return False
+        logged = event is None or event[0].get(transaction=transaction).exists  # reads first
         transaction.update(ref, update)
-        if event is not None:
+        if event is not None and not logged:
             transaction.create(*event)
         return True
 

@@ -485,3 +485,32 @@ def test_scheduling_the_same_message_twice_names_one_task(tenant: TenantData) ->
     named = [t for t in tasks_client().list_tasks(parent=queue_path(queue)) if message.id in t.name]
     assert named
     assert {t.name.rsplit("/", 1)[1] for t in named} == {message.id}
+
+
+def test_a_log_entry_recorded_already_does_not_keep_the_outcome_from_being_written(
+    tenant: TenantData,
+) -> None:
+    settings, db = get_settings(), firestore_client()
+    to = f"{unique('r')}@example.dk"
+    message = reset_request(tenant, to)
+    tenant.document("events", f"{message.id}-message-sent").set({"action": "message.sent"})
+    assert deliver(message, db=db, providers=real_providers(), settings=settings) is Outcome.SENT
+    final = record(tenant, message.id)
+    assert final is not None
+    assert final.state is MessageState.SENT
+    assert len(emails_to(to)) == 1
+
+
+def test_a_message_erased_while_it_was_sent_is_not_recreated(tenant: TenantData) -> None:
+    settings, db = get_settings(), firestore_client()
+    message = reset_request(tenant, f"{unique('r')}@example.dk")
+    real = real_providers()
+
+    class ErasedMeanwhile:
+        def send_email(self, to: str, subject: str, text: str, html: str) -> str:
+            tenant.document(MESSAGES, message.id).delete()  # the client's erasure ran
+            return real.email.send_email(to, subject, text, html)
+
+    providers = Providers(email=ErasedMeanwhile(), sms=real.sms)
+    assert deliver(message, db=db, providers=providers, settings=settings) is Outcome.SUPERSEDED
+    assert record(tenant, message.id) is None
