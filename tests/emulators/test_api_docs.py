@@ -16,13 +16,12 @@ import pytest
 import requests
 from openapi_spec_validator import validate
 from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.command import Command
 from selenium.webdriver.support.ui import WebDriverWait
 
 from infra.deployment import load
+from tests.browser import chromium
 
 pytestmark = pytest.mark.usefixtures("stack")
 
@@ -188,22 +187,7 @@ def test_every_served_document_is_a_valid_openapi_document(name: str) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
-    options = Options()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ):
-        options.add_argument(flag)
-    # The console: a refused inline script or style, or a failed load, is logged there.
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = chromium(console=True)
     try:
         yield driver
     finally:

@@ -18,14 +18,13 @@ import requests
 from itsdangerous.encoding import base64_decode, base64_encode
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from functions.tasks import links
 from shared.gcp import queue_path, tasks_client
 from tests.accounts import activate, active_tenant, add_professional, problem
+from tests.browser import chromium
 from tests.content import new_client
 from tests.helpers import call, emails_to, unique, wait_until
 
@@ -86,27 +85,34 @@ def releases_of(tenant_id: str, message_id: str) -> list[str]:
     return published
 
 
+def with_parents(
+    org: dict[str, Any], catalogue: dict[str, str], name: str, count: int
+) -> tuple[dict[str, Any], str, list[dict[str, str]]]:
+    """A client with `count` contact persons, on the course: the client, the path of its
+    first exercise (i0) and the contact persons."""
+    pro, tag = org["pro_token"], unique("parents")
+    contacts = [
+        {"name": f"Forælder {n}", "relation": "forælder", "email": f"{tag}-{n}@example.dk"}
+        for n in range(count)
+    ]
+    body = {"profile": {"name": name}, "contacts": contacts}
+    client = call("POST", f"{CLIENTS}/clients", pro, json=body).json()
+    course = call(
+        "POST",
+        f"{CLIENTS}/clients/{client['id']}/courses",
+        pro,
+        json={"course_id": catalogue["course"]},
+    ).json()
+    return client, f"/clients/{client['id']}/courses/{course['id']}/items/i0", contacts
+
+
 def task_of(ctx: dict[str, Any], task_id: str) -> dict[str, Any]:
     return dict(call("GET", f"{API}/remote-tasks/{task_id}", ctx["pro_token"]).json())
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
-    options = Options()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--lang=da",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = chromium("--lang=da")
     try:
         yield driver
     finally:
@@ -549,26 +555,9 @@ def test_a_fan_out_to_a_class_sends_every_mail_and_schedules_one_reminder(
     org: dict[str, Any], catalogue: dict[str, str]
 ) -> None:
     pro = org["pro_token"]
-    tag = unique("klasse")
-    contacts = [
-        {"name": f"Forælder {n}", "relation": "forælder", "email": f"{tag}-{n}@example.dk"}
-        for n in range(30)
-    ]
-    client = call(
-        "POST",
-        f"{CLIENTS}/clients",
-        pro,
-        json={"profile": {"name": "Klasse 4.b"}, "contacts": contacts},
-    ).json()
-    course = call(
-        "POST",
-        f"{CLIENTS}/clients/{client['id']}/courses",
-        pro,
-        json={"course_id": catalogue["course"]},
-    ).json()
-    item = f"/clients/{client['id']}/courses/{course['id']}/items/i0/remote-tasks"
+    client, item, contacts = with_parents(org, catalogue, "Klasse 4.b", 30)
 
-    reply = call("POST", f"{API}{item}", pro, json={})
+    reply = call("POST", f"{API}{item}/remote-tasks", pro, json={})
 
     assert reply.status_code == 201, reply.text
     tasks = reply.json()["remote_tasks"]
@@ -610,24 +599,7 @@ def test_two_contact_persons_answering_at_once_leave_the_first_answer_on_the_cou
     """Both answers are kept on their own tasks; the course keeps the first, every round."""
     pro = org["pro_token"]
     for round_number in range(4):
-        tag = unique(f"par{round_number}")
-        contacts = [
-            {"name": f"Forælder {n}", "relation": "forælder", "email": f"{tag}-{n}@example.dk"}
-            for n in range(2)
-        ]
-        client = call(
-            "POST",
-            f"{CLIENTS}/clients",
-            pro,
-            json={"profile": {"name": "Par"}, "contacts": contacts},
-        ).json()
-        course = call(
-            "POST",
-            f"{CLIENTS}/clients/{client['id']}/courses",
-            pro,
-            json={"course_id": catalogue["course"]},
-        ).json()
-        item = f"/clients/{client['id']}/courses/{course['id']}/items/i0"
+        client, item, contacts = with_parents(org, catalogue, "Par", 2)
         assert call("POST", f"{API}{item}/remote-tasks", pro, json={}).status_code == 201
         links_ = [link_for(c["email"]) for c in contacts]
         together = threading.Barrier(2)
