@@ -115,8 +115,8 @@ def verify_id_token(token: str, prefetch: Prefetch | None = None) -> Principal:
     """
     claims = _token_claims(token)
     uid = str(claims["uid"])
-    _role(claims.get(ROLE_CLAIM))  # the token must say it is one of ours
     tenant_id = claims.get(TENANT_CLAIM)
+    # The token must say it is one of ours; the member record then says which role.
     if _role(claims.get(ROLE_CLAIM)) is Role.OWNER:
         tenant_id = None
     elif not isinstance(tenant_id, str) or not TENANT_ID_PATTERN.fullmatch(tenant_id):

@@ -41,7 +41,7 @@ from shared.courses import ItemRef, get_course, mark_sent
 from shared.events import record_event
 from shared.gcp import schedule_call
 from shared.messaging import outbox
-from shared.messaging.models import MESSAGES, Channel, MessageRequest, MessageState
+from shared.messaging.models import MESSAGES, MessageRequest, MessageState
 from shared.principal import Principal
 from shared.settings import get_settings
 from shared.templating import MailTemplates, long_date
@@ -106,16 +106,13 @@ def message(
             "expires": long_date(task.link_expires_at, task.locale),
         },
     )
-    return MessageRequest(
-        id=message_id(task.id, task.link_version, reminder=reminder),
-        tenant_id=data.tenant_id,
-        channel=Channel.EMAIL,
+    return outbox.email_request(
+        data,
+        message_id=message_id(task.id, task.link_version, reminder=reminder),
         to=address,
         kind=template,
+        content=content,
         locale=task.locale,
-        subject=content.subject,
-        text=content.text,
-        html=content.html,
         requested_by=task.created_by,
         client_id=task.client_id,
     )

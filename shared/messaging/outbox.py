@@ -38,7 +38,32 @@ def email(
     send_at: datetime | None = None,
 ) -> MessageRequest:
     """Queue one rendered e-mail (at `send_at`, if given); safe to call again."""
-    request = MessageRequest(
+    request = email_request(
+        tenant,
+        message_id=message_id,
+        to=to,
+        kind=kind,
+        content=content,
+        locale=locale,
+        requested_by=requested_by,
+        client_id=client_id,
+    )
+    return request_message(tenant, request, send_at=send_at)
+
+
+def email_request(
+    tenant: TenantData,
+    *,
+    message_id: str,
+    to: str,
+    kind: str,
+    content: Rendered,
+    locale: Locale = Locale.DA,
+    requested_by: str = "system",
+    client_id: str | None = None,
+) -> MessageRequest:
+    """A rendered e-mail as a request, to queue later (e.g. many in one batch)."""
+    return MessageRequest(
         id=message_id,
         tenant_id=tenant.tenant_id,
         channel=Channel.EMAIL,
@@ -51,7 +76,6 @@ def email(
         requested_by=requested_by,
         client_id=client_id,
     )
-    return request_message(tenant, request, send_at=send_at)
 
 
 def sms(
