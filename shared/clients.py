@@ -14,11 +14,11 @@ from typing import Any, Self
 
 from cryptography.exceptions import InvalidTag
 from google.cloud import firestore
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import EmailStr, Field, model_validator
 
 from shared import crypto, errors
 from shared.messaging.models import E164_PATTERN
-from shared.models import Strict
+from shared.models import Model, Strict
 from shared.tenancy import TenantData
 
 CLIENTS = "clients"
@@ -65,7 +65,7 @@ class Consent(Strict):
     scope: str = Field(min_length=1, max_length=1000)
 
 
-class Identity(BaseModel):
+class Identity(Model):
     """The original identifying data of a pseudonymised client."""
 
     profile: Profile

@@ -16,11 +16,11 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from google.cloud import firestore
-from pydantic import BaseModel
 
 from shared import catalogue, errors
 from shared.clients import CLIENTS, COURSES, load_document
 from shared.events import record_event
+from shared.models import Model
 from shared.tenancy import TenantData
 
 CALENDAR = "calendar"  # tenants/{t}/calendar/{course_ref}-{item_id}: planned exercises
@@ -33,7 +33,7 @@ class ItemStatus(StrEnum):
     SENT = "sent"
 
 
-class CourseItem(BaseModel):
+class CourseItem(Model):
     id: str
     module_id: str
     exercise_id: str
@@ -44,7 +44,7 @@ class CourseItem(BaseModel):
     sent_at: datetime | None = None
 
 
-class ClientCourse(BaseModel):
+class ClientCourse(Model):
     id: str
     course_id: str
     title: str

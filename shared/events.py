@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from google.api_core.exceptions import AlreadyExists
-from pydantic import BaseModel
+from pydantic import Field
+
+from shared.models import Model
 
 if TYPE_CHECKING:
     from shared.tenancy import TenantData
@@ -22,12 +24,12 @@ EVENTS = "events"
 SYSTEM_ACTOR = "system"
 
 
-class Event(BaseModel, frozen=True):
+class Event(Model, frozen=True):
     actor: str  # a uid, or "system" for background work
     action: str  # dotted verb, e.g. "message.sent", "client.created"
     subject: str  # what it concerns, e.g. "messages/<id>", "clients/<id>"
     at: datetime
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = Field(default_factory=dict)
     # Set when the event concerns a client (the client log) or an exercise; never names.
     client_id: str | None = None
     exercise_id: str | None = None

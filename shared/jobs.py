@@ -13,14 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from google.cloud import firestore
-from pydantic import BaseModel
+
+from shared.models import Model
 
 BATCH = 200  # documents per query page and per batched write
 
 Clock = Callable[[], datetime]
 
 
-class JobResult(BaseModel):
+class JobResult(Model):
     name: str
     processed: int
     finished: bool  # False: stopped at the deadline, continues next night

@@ -29,10 +29,18 @@ def _bounded_utc(moment: datetime) -> datetime:
 Moment = Annotated[datetime, AfterValidator(_bounded_utc)]
 
 
-class Strict(BaseModel):
+class Model(BaseModel):
+    """Every model of the platform. Its validator is built on first use rather than at
+    import: a function imports far more models than its first request touches, and the
+    build is most of what a cold start pays for them."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Strict(Model):
     """A request body: unknown fields are refused, not silently dropped."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Patch(Strict):

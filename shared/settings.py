@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from shared.models import Model
 
 # The variable each resource binding is read from; infra/deployment.toml names the
 # same variables (`env = ...`) and a test checks that the two agree.
@@ -37,12 +39,12 @@ class ResourceMissing(RuntimeError):
     """A resource binding the code needs is not in the environment (a deployment fault)."""
 
 
-class QueueBinding(BaseModel, frozen=True):
+class QueueBinding(Model, frozen=True):
     name: str
     target_url: str  # the internal function its tasks call
 
 
-class Settings(BaseModel, frozen=True):
+class Settings(Model, frozen=True):
     project_id: str
     environment: Literal["emulator", "production"]
     region: str = ""  # TRIVSEL_REGION, from the deployment's description
@@ -57,7 +59,7 @@ class Settings(BaseModel, frozen=True):
     sms_sender_id: str = "Trivsel"
     cors_origins: tuple[str, ...] = ()
     # The resource bindings (see RESOURCE_VARIABLES); None where this process has none.
-    bindings: dict[str, str] = {}
+    bindings: dict[str, str] = Field(default_factory=dict)
     # Cloud Tasks calls internal functions with an OIDC token for this account.
     invoker_service_account: str = ""
     message_max_attempts: int = Field(default=5, ge=1)

@@ -11,11 +11,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Self
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from shared import errors
 from shared.messaging.models import Locale
-from shared.models import Strict
+from shared.models import Model, Strict
 from shared.tenancy import TENANT_ID_PATTERN
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class Licence(Strict):
         return self
 
 
-class SignInSettings(BaseModel):
+class SignInSettings(Model):
     mfa_required: bool = False
     entra_provider_id: str | None = None  # "oidc.entra-<slug>" once configured
 
@@ -77,7 +77,7 @@ class RemoteTaskPreferences(Strict):
         return self
 
 
-class TenantDocument(BaseModel):
+class TenantDocument(Model):
     """What `tenants/{t}` holds; the slug is the document id."""
 
     display_name: str = ""

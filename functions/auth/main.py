@@ -4,7 +4,6 @@ own profile (every user) and sign-in configuration (public)."""
 from __future__ import annotations
 
 import flask
-from pydantic import BaseModel
 
 from functions.auth import errors as auth_errors
 from functions.auth import tenants, users
@@ -29,6 +28,7 @@ from functions.auth.models import (
 )
 from shared import errors
 from shared.http import Api, caller_address, http_function
+from shared.models import Model
 from shared.principal import Principal, Role
 from shared.tenancy import TenantData
 from shared.tenants import Licence
@@ -42,7 +42,7 @@ TENANT = "/tenants/<tenant_id>"
 USER = "/users/<uid>"
 
 
-class Me(BaseModel):
+class Me(Model):
     uid: str
     email: str | None
     role: Role

@@ -7,10 +7,10 @@ from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field, SecretStr, field_validator
+from pydantic import AfterValidator, EmailStr, Field, SecretStr, field_validator
 
 from shared.messaging.models import E164_PATTERN, Locale
-from shared.models import SLUG, Patch, Strict
+from shared.models import SLUG, Model, Patch, Strict
 from shared.principal import Role
 from shared.tenants import Licence, TenantDocument, TenantStatus
 
@@ -68,12 +68,12 @@ class Tenant(TenantDocument):
     licence: Licence
 
 
-class TenantCreated(BaseModel):
+class TenantCreated(Model):
     tenant: Tenant
     administrator_uid: str
 
 
-class TenantList(BaseModel):
+class TenantList(Model):
     tenants: list[Tenant]
 
 
@@ -86,7 +86,7 @@ class UserCreate(Person):
     role: Literal[Role.PROFESSIONAL, Role.ADMIN] = Role.PROFESSIONAL
 
 
-class User(BaseModel):
+class User(Model):
     uid: str
     email: str
     display_name: str
@@ -97,13 +97,13 @@ class User(BaseModel):
     photo_object: str | None = None
 
 
-class Seats(BaseModel):
+class Seats(Model):
     licensed: int
     used: int
     free: int
 
 
-class UserList(BaseModel):
+class UserList(Model):
     users: list[User]
     seats: Seats
 
@@ -125,7 +125,7 @@ class PhotoUploadRequest(Strict):
     size: int = Field(ge=1, le=PHOTO_MAX_BYTES)
 
 
-class PhotoUpload(BaseModel):
+class PhotoUpload(Model):
     upload_url: str
     method: Literal["PUT"] = "PUT"
     headers: dict[str, str]
@@ -133,7 +133,7 @@ class PhotoUpload(BaseModel):
     expires_at: datetime
 
 
-class Photo(BaseModel):
+class Photo(Model):
     object: str
     download_url: str
 
@@ -149,7 +149,7 @@ class SignInChange(Strict):
     entra: EntraConfig | None = None
 
 
-class SignInConfig(BaseModel):
+class SignInConfig(Model):
     """What the sign-in page of <slug>.trivsel.dk needs; public."""
 
     slug: str
@@ -169,5 +169,5 @@ class PasswordResetJob(Strict):
     email: Annotated[EmailStr, AfterValidator(_lower)]
 
 
-class Accepted(BaseModel):
+class Accepted(Model):
     detail: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from shared.catalogue import (
     CourseItem,
@@ -15,7 +15,7 @@ from shared.catalogue import (
     VideoItem,
 )
 from shared.clients import Consent, ContactPerson, Identity, Profile
-from shared.models import ID, Moment, Patch, Strict
+from shared.models import ID, Model, Moment, Patch, Strict
 
 
 class ClientCreate(Strict):
@@ -32,7 +32,7 @@ class ClientUpdate(Patch):
     consent: Consent | None = Field(default=None, description="null withdraws the consent")
 
 
-class CourseSummary(BaseModel):
+class CourseSummary(Model):
     id: str
     course_id: str
     title: str
@@ -42,7 +42,7 @@ class CourseSummary(BaseModel):
     total: int
 
 
-class Client(BaseModel):
+class Client(Model):
     id: str
     profile: Profile
     contacts: list[ContactPerson]
@@ -50,10 +50,10 @@ class Client(BaseModel):
     pseudonymised: bool
     created_at: datetime
     updated_at: datetime
-    courses: list[CourseSummary] = []
+    courses: list[CourseSummary] = Field(default_factory=list)
 
 
-class ClientSummary(BaseModel):
+class ClientSummary(Model):
     """What the list shows: enough to pick a client, not their record (that read is audited)."""
 
     id: str
@@ -62,7 +62,7 @@ class ClientSummary(BaseModel):
     updated_at: datetime
 
 
-class ClientPage(BaseModel):
+class ClientPage(Model):
     clients: list[ClientSummary]
     next_cursor: str | None
 
@@ -73,14 +73,14 @@ class ClientQuery(Strict):
     limit: int = Field(default=25, ge=1, le=100)
 
 
-class ExportedFile(BaseModel):
+class ExportedFile(Model):
     object: str
     content_type: str | None
     size: int | None
     content_base64: str
 
 
-class Export(BaseModel):
+class Export(Model):
     """Everything stored about one client (GDPR art. 15 and 20)."""
 
     exported_at: datetime
@@ -97,7 +97,7 @@ class FileUploadRequest(Strict):
     size: int = Field(ge=1, le=20 * 1024 * 1024)
 
 
-class FileUpload(BaseModel):
+class FileUpload(Model):
     id: str
     upload_url: str
     headers: dict[str, str]
@@ -118,7 +118,7 @@ class LogQuery(Strict):
         return self
 
 
-class LogEntry(BaseModel):
+class LogEntry(Model):
     id: str
     actor: str
     action: str
@@ -126,15 +126,15 @@ class LogEntry(BaseModel):
     at: datetime
     client_id: str | None = None
     exercise_id: str | None = None
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = Field(default_factory=dict)
 
 
-class LogPage(BaseModel):
+class LogPage(Model):
     entries: list[LogEntry]
     next_cursor: str | None
 
 
-class ErasureReceipt(BaseModel):
+class ErasureReceipt(Model):
     """What is left of an erased client: an id to quote, and counts."""
 
     erasure_id: str
@@ -171,7 +171,7 @@ class CalendarQuery(Strict):
         return self
 
 
-class CalendarEntry(BaseModel):
+class CalendarEntry(Model):
     id: str
     date: date
     client_id: str
@@ -180,17 +180,17 @@ class CalendarEntry(BaseModel):
     exercise_id: str
 
 
-class Calendar(BaseModel):
+class Calendar(Model):
     entries: list[CalendarEntry]
 
 
-class Tried(BaseModel):
+class Tried(Model):
     exercise_id: str
     valid: bool
     answers: dict[str, Any]
 
 
-class DownloadUrl(BaseModel):
+class DownloadUrl(Model):
     url: str
 
 
@@ -203,5 +203,5 @@ class FocusAreaContent(FocusAreaItem):
     videos: list[VideoItem]
 
 
-class CatalogueOverview(BaseModel):
+class CatalogueOverview(Model):
     focus_areas: list[FocusAreaContent]

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from shared import errors
 from shared.messaging.models import Locale
-from shared.models import ID, SLUG, Strict
+from shared.models import ID, SLUG, Model, Strict
 
 # Cloud Tasks schedules at most 30 days ahead.
 MAX_DELAY = timedelta(days=25)
@@ -38,7 +38,7 @@ class SendRequest(Strict):
         return self
 
 
-class RemoteTask(BaseModel):
+class RemoteTask(Model):
     id: str
     client_id: str
     course_ref: str
@@ -62,7 +62,7 @@ class RemoteTask(BaseModel):
     answer: dict[str, Any] | None = None
 
 
-class RemoteTaskList(BaseModel):
+class RemoteTaskList(Model):
     remote_tasks: list[RemoteTask]
 
 

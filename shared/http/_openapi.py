@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from shared.models import Model
+
 if TYPE_CHECKING:
     from shared.http._api import Api, Route
 
@@ -21,7 +23,7 @@ _REF = "#/components/schemas/{model}"
 SECURITY = {"firebaseIdToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 
 
-class Problem(BaseModel):
+class Problem(Model):
     """RFC 9457 problem details, with Trivsel's stable `code`."""
 
     type: str

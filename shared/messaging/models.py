@@ -7,8 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
+from shared.models import Model
 from shared.tenancy import TENANT_ID_PATTERN
 
 MESSAGES = "messages"
@@ -35,7 +36,7 @@ class MessageState(StrEnum):
     FAILED = "failed"
 
 
-class MessageRequest(BaseModel, frozen=True):
+class MessageRequest(Model, frozen=True):
     """One e-mail or SMS to one recipient, rendered when it was requested. `id` is the
     idempotency key. The requesting area renders its own templates, so delivery needs
     none and sends exactly what was asked for."""
@@ -64,7 +65,7 @@ class MessageRequest(BaseModel, frozen=True):
         return self
 
 
-class ScheduledRelease(BaseModel, frozen=True):
+class ScheduledRelease(Model, frozen=True):
     """The body of a Cloud Task that releases scheduled messages: ids only."""
 
     tenant_id: str = Field(pattern=TENANT_ID_PATTERN.pattern)
@@ -73,7 +74,7 @@ class ScheduledRelease(BaseModel, frozen=True):
     )
 
 
-class MessageRecord(BaseModel):
+class MessageRecord(Model):
     """The Firestore document `tenants/{t}/messages/{id}`: the delivery's history."""
 
     request: MessageRequest

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
-from pydantic import BaseModel
 
 from shared.http import purge_idempotency_keys
 from shared.jobs import Clock, Job, JobResult
 from shared.messaging.retention import fail_stalled_messages, purge_old_messages
+from shared.models import Model
 from shared.ratelimit import purge_rate_limits
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -31,7 +31,7 @@ JOBS: tuple[Job, ...] = (
 )
 
 
-class MaintenanceReport(BaseModel):
+class MaintenanceReport(Model):
     started_at: datetime
     deadline: datetime
     jobs: list[JobResult]
