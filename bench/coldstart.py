@@ -3,23 +3,29 @@ Cloud Functions does (functions-framework `create_app`) and serves its first rea
 request, with a real token, against the stack. The floor is a bare function that does
 its first raw Firestore read (bench/cold_function.py).
 
-The child (`child`) keeps to the standard library until the clock runs, so the figure
-is what the function costs, not what this module costs.
+Both run as they are deployed: from the source folder `infra/deploy.py` stages (the
+area and shared/ only), in a virtualenv holding only the runtime requirements
+(`.venv-bench-runtime`, built once), so what the development virtualenv adds — test
+tools, an editable install's import hook — is not counted.
+
+The child (bench/cold_child.py) keeps to the standard library until the clock runs, so
+the figure is what the function costs, not what the bench costs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-CHILD = (
-    "import time; started = time.perf_counter(); from bench.coldstart import child; child(started)"
-)
+CHILD = Path(__file__).with_name("cold_child.py")
+RUNTIME_VENV = ".venv-bench-runtime"
 
 
 @dataclass(frozen=True)
@@ -33,37 +39,60 @@ class FirstRequest:
     json: Any = None
 
 
-def child(started: float) -> None:
-    """Run in a fresh interpreter: argv[1] is a FirstRequest as JSON."""
-    spec = json.loads(sys.argv[1])
-    import functions_framework
-
-    app = functions_framework.create_app(  # type: ignore[no-untyped-call]
-        target=spec["target"], source=spec["source"], signature_type="http"
-    )
-    built = time.perf_counter()
-    client = app.test_client()
-    reply = client.open(
-        spec["path"], method=spec["method"], headers=spec["headers"], json=spec["json"]
-    )
-    reply.get_data()
-    done = time.perf_counter()
-    print(
-        json.dumps(
-            {"seconds": done - started, "import_s": built - started, "status": reply.status_code}
-        ),
-        flush=True,
-    )
-
-
-def run_once(request: FirstRequest) -> dict[str, Any]:
+def runtime_python() -> Path:
+    """The interpreter of a virtualenv with the runtime requirements only, as a deployed
+    function has; rebuilt when the requirements change."""
+    from infra.deploy import runtime_requirements
     from infra.deployment import ROOT
 
-    env = {k: v for k, v in os.environ.items() if k != "TRIVSEL_ROUNDTRIPS"}
+    requirements = "\n".join(runtime_requirements()) + "\n"
+    venv = ROOT / RUNTIME_VENV
+    stamp = venv / ".requirements-sha256"
+    digest = hashlib.sha256(requirements.encode()).hexdigest()
+    python = venv / "bin" / "python"
+    if not (stamp.exists() and stamp.read_text() == digest):
+        print(f"  building {RUNTIME_VENV} (runtime requirements only)...", flush=True)
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        (venv / "requirements.txt").write_text(requirements)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+                str(venv / "requirements.txt"),
+            ],
+            check=True,
+        )
+        stamp.write_text(digest)
+    return python
+
+
+def stage_sources(folder: Path) -> Path:
+    """Stage every area as infra/deploy.py does, and the floor beside them."""
+    from infra.deploy import stage
+    from infra.deployment import ROOT, load
+
+    stage(load(), folder)
+    (folder / "floor").mkdir()
+    shutil.copy(ROOT / "bench" / "cold_function.py", folder / "floor" / "main.py")
+    (folder / "hello").mkdir()
+    shutil.copy(ROOT / "bench" / "hello_function.py", folder / "hello" / "main.py")
+    return folder
+
+
+def run_once(request: FirstRequest, python: Path, staged: Path) -> dict[str, Any]:
+    source = staged / request.source
+    env = {k: v for k, v in os.environ.items() if k not in {"TRIVSEL_ROUNDTRIPS", "PYTHONPATH"}}
+    env["PYTHONPATH"] = str(source.parent)  # as the deployed function's root
     spec = json.dumps(
         {
             "target": request.target,
-            "source": str(ROOT / request.source),
+            "source": str(source),
             "method": request.method,
             "path": request.path,
             "headers": request.headers,
@@ -71,8 +100,8 @@ def run_once(request: FirstRequest) -> dict[str, Any]:
         }
     )
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, spec],
-        cwd=ROOT,
+        [str(python), str(CHILD), spec],
+        cwd=source.parent,
         env=env,
         capture_output=True,
         text=True,
@@ -125,7 +154,7 @@ def first_requests(
             FirstRequest(
                 f"{fn.name} {method} {path[:24]}",
                 fn.name,
-                f"{fn.source}/main.py",
+                f"{fn.area}/main.py",
                 method,
                 path,
                 headers,
@@ -143,22 +172,27 @@ def bench_cold_starts(requests: list[FirstRequest], tenant_id: str, runs: int) -
     floor = FirstRequest(
         "baseline: bare function, first raw Firestore read",
         "first_read",
-        "bench/cold_function.py",
+        "floor/main.py",
         "GET",
         f"/?tenant={tenant_id}",
     )
-    hello = FirstRequest(
-        "(bare hello, no Firestore)", "hello", "bench/hello_function.py", "GET", "/"
-    )
+    hello = FirstRequest("(bare hello, no Firestore)", "hello", "hello/main.py", "GET", "/")
     heading(
         f"Cold start: fresh process, import + first request served, median of {runs} "
         "(target <= 1.5x)"
     )
+    import tempfile
+
+    python = runtime_python()
     everything = [floor, hello, *requests]
     results: dict[str, list[dict[str, Any]]] = {r.label: [] for r in everything}
-    for _ in range(runs):  # round robin, so the machine's drift hits every function alike
-        for request in everything:
-            results[request.label].append(run_once(request))
+    with tempfile.TemporaryDirectory(prefix="trivsel-cold-") as folder:
+        staged = stage_sources(Path(folder))
+        for request in everything:  # once untimed: compiles each folder's bytecode
+            run_once(request, python, staged)
+        for _ in range(runs):  # round robin, so the machine's drift hits every function alike
+            for request in everything:
+                results[request.label].append(run_once(request, python, staged))
     medians = {
         label: statistics.median(r["seconds"] for r in runs_) for label, runs_ in results.items()
     }
