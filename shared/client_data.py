@@ -10,22 +10,30 @@ client data adds its collections here (and a test proves erasure finds them).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared import errors
 from shared.clients import CLIENTS, COURSES
 from shared.courses import CALENDAR
-from shared.events import EVENTS
+from shared.events import EVENTS, new_event
+from shared.faults import crash_point
+from shared.jobs import BATCH, Clock, JobResult
 from shared.messaging.models import MESSAGES
+from shared.storage import tenant_object, uploads_bucket
 from shared.tenancy import TenantData
 
 REMOTE_TASKS = "remote_tasks"
 BATCH_WRITES = 400  # a Firestore batch holds at most 500 writes
+# An erasure marked this long ago belongs to a request that died (functions time out
+# after minutes): the nightly maintenance finishes it.
+STALLED_ERASURE = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -91,3 +99,103 @@ def erase_records(tenant: TenantData, client_id: str) -> int:
             batch.delete(ref)
         batch.commit()
     return len(doomed)
+
+
+# -- erasure: marked first, so what a crash interrupts is finished later ---------------------
+
+
+@dataclass(frozen=True)
+class Erasure:
+    erasure_id: str  # the receipt's id, chosen when the erasure is marked
+    documents: int
+    files: int
+
+
+def files_prefix(tenant: TenantData, client_id: str) -> str:
+    return tenant_object(tenant, CLIENTS, client_id) + "/"
+
+
+def mark_erasure(tenant: TenantData, client_id: str, actor: str) -> str:
+    """Mark the client as being erased (from then on it is gone for every request) and
+    return the erasure's id; a client marked already keeps its id (a retry resumes)."""
+    ref = tenant.document(CLIENTS, client_id)
+
+    @firestore.transactional
+    def mark(transaction: firestore.Transaction) -> str:
+        snapshot = ref.get(transaction=transaction)
+        doc = snapshot.to_dict() if snapshot.exists else None
+        if doc is None:
+            raise errors.NotFound("No such client")
+        if doc.get("erasing") and doc.get("erasure_id"):
+            return str(doc["erasure_id"])
+        erasure_id = uuid.uuid4().hex
+        transaction.update(
+            ref,
+            {
+                "erasing": True,
+                "erasure_id": erasure_id,
+                "erasing_since": datetime.now(UTC),
+                "erasing_by": actor,
+            },
+        )
+        return erasure_id
+
+    erasure_id: str = mark(tenant.db.transaction())
+    return erasure_id
+
+
+def finish_erasure(tenant: TenantData, client_id: str, erasure_id: str, actor: str) -> Erasure:
+    """Delete everything of a marked client; idempotent, so it can be run again.
+
+    Everything is swept twice, to catch what a request already under way wrote; then the
+    client's document goes in one commit with the `client.erased` entry (counts only, no
+    personal data), so a finished erasure always has its trace and an unfinished one its
+    marker.
+    """
+    crash_point("erasure.marked")
+    documents = files = 0
+    for sweep in ("first", "second"):
+        for blob in uploads_bucket().list_blobs(prefix=files_prefix(tenant, client_id)):
+            blob.delete()
+            files += 1
+        crash_point(f"erasure.{sweep}_files")
+        documents += erase_records(tenant, client_id)
+        crash_point(f"erasure.{sweep}_records")
+    receipt = Erasure(erasure_id=erasure_id, documents=documents + 1, files=files)
+    batch = tenant.db.batch()
+    batch.delete(tenant.document(CLIENTS, client_id))
+    batch.create(
+        *new_event(
+            tenant,
+            actor=actor,
+            action="client.erased",
+            subject=CLIENTS,
+            details={"erasure_id": erasure_id, "documents": receipt.documents, "files": files},
+            event_id=f"client-erased-{erasure_id}",
+        )
+    )
+    batch.commit()
+    crash_point("erasure.committed")
+    return receipt
+
+
+def resume_erasures(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
+    """Finish every erasure marked longer than STALLED_ERASURE ago (its request died)."""
+    name = "resume_erasures"
+    done = 0
+    while clock() < deadline:
+        query = (
+            db.collection_group(CLIENTS)
+            .where(filter=FieldFilter("erasing_since", "<", clock() - STALLED_ERASURE))
+            .order_by("erasing_since")
+            .limit(BATCH)
+        )
+        page = query.get()
+        if not page:
+            return JobResult(name=name, processed=done, finished=True)
+        for snapshot in page:
+            tenant = TenantData(db, snapshot.reference.parent.parent.id)
+            doc = snapshot.to_dict() or {}
+            finish_erasure(tenant, snapshot.id, str(doc["erasure_id"]), str(doc["erasing_by"]))
+            done += 1
+    return JobResult(name=name, processed=done, finished=False)

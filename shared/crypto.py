@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.api_core.exceptions import AlreadyExists
 
 from shared import errors
+from shared.faults import crash_point
 
 if TYPE_CHECKING:
     from shared.tenancy import TenantData
@@ -69,6 +70,7 @@ def _tenant_key(tenant: TenantData) -> AESGCM:
         wrapped = _seal(_kek(), AESGCM.generate_key(bit_length=256), context)
         with contextlib.suppress(AlreadyExists):  # created concurrently: use that one
             ref.create({"wrapped": wrapped, "algorithm": "AES-256-GCM"})
+        crash_point("crypto.key_created")
         snapshot = ref.get()
     try:
         return AESGCM(_open(_kek(), str(snapshot.get("wrapped")), context))

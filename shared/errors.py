@@ -17,6 +17,7 @@ class ApiError(Exception):
     status: int = 400
     code: str = "bad_request"
     title: str = "Bad request"
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(
         self,

@@ -13,9 +13,10 @@ from firebase_admin import auth
 
 from functions.auth import errors as auth_errors
 from functions.auth.models import EntraConfig, Person, User, UserStatus
-from shared import errors
-from shared.events import record_event
+from shared import errors, member_creation
+from shared.faults import crash_point
 from shared.gcp import firebase_app
+from shared.member_creation import SeatCheck
 from shared.messaging import outbox
 from shared.messaging.models import Locale
 from shared.principal import ROLE_CLAIM, TENANT_CLAIM, Role
@@ -28,25 +29,24 @@ MAIL = MailTemplates(Path(__file__).with_name("templates"))
 log = logging.getLogger(__name__)
 
 
-def create_account(email: str, display_name: str, tenant_id: str, role: Role) -> str:
-    """A new, passwordless account with its tenant and role claims; returns the uid.
+def create_account(uid: str, email: str, display_name: str, tenant_id: str, role: Role) -> None:
+    """A new, passwordless account under `uid` with its tenant and role claims; a re-run
+    after a crash finds the account it created and sets the claims again.
 
     There is never a password in an e-mail: the user sets one with the link in the
     welcome message.
     """
     try:
-        record = auth.create_user(email=email, display_name=display_name, app=firebase_app())
+        auth.create_user(uid=uid, email=email, display_name=display_name, app=firebase_app())
+    except auth.UidAlreadyExistsError:
+        pass  # created by the first run of this request, which died
     except auth.EmailAlreadyExistsError:
         raise auth_errors.EmailTaken() from None
     except (auth.InvalidArgumentError, ValueError) as exc:
         raise errors.ValidationFailed(f"Firebase refused the account: {exc}") from None
+    crash_point("users.create.account_created")
     claims = {TENANT_CLAIM: tenant_id, ROLE_CLAIM: role.value}
-    try:
-        auth.set_custom_user_claims(record.uid, claims, app=firebase_app())
-    except BaseException:
-        delete_account(record.uid)  # an account without claims would block its address
-        raise
-    return str(record.uid)
+    auth.set_custom_user_claims(uid, claims, app=firebase_app())
 
 
 def create_member(
@@ -54,40 +54,47 @@ def create_member(
     person: Person,
     role: Role,
     *,
+    uid: str,
+    check_seat: SeatCheck | None,
     tenant_name: str,
     locale: Locale,
     actor: str,
 ) -> User:
-    """A user of the tenant: account, profile document, log entry and welcome e-mail.
+    """A user of the tenant: account, member record, log entry and welcome e-mail; a
+    seat too when `check_seat` is given (it refuses when the licence is used up).
 
-    If the profile cannot be written, the account is removed again: a user exists
-    in both Auth and Firestore or in neither.
+    The order and its completion rule are shared/member_creation.py's: a user exists in
+    both Auth and Firestore or in neither, and a crash is completed by the retry or
+    rolled back by the nightly maintenance.
     """
-    uid = create_account(str(person.email), person.display_name, data.tenant_id, role)
+    email = str(person.email)
     user = User(
         uid=uid,
-        email=str(person.email),
+        email=email,
         display_name=person.display_name,
         phone=person.phone,
         role=role,
         status=UserStatus.ACTIVE,
         created_at=datetime.now(UTC),
     )
+    seat = check_seat is not None
+    if member_creation.reserve(data, uid, email, seat, check_seat or (lambda tenant: None)):
+        crash_point("users.create.reserved")
+        try:
+            create_account(uid, email, person.display_name, data.tenant_id, role)
+            crash_point("users.create.claims_set")
+            member_creation.complete(data, uid, user.model_dump(exclude={"uid"}), actor, role.value)
+        except BaseException:
+            with contextlib.suppress(Exception):  # else the maintenance rolls it back
+                delete_account(uid)
+                member_creation.release(data, uid)
+            raise
+        crash_point("users.create.completed")
+    else:  # a re-run of a creation that completed: the record is the user
+        stored = data.document(USERS, uid).get().to_dict() or {}
+        user = User.model_validate({**stored, "uid": uid})
     try:
-        data.document(USERS, uid).set(user.model_dump(exclude={"uid"}))
-        record_event(
-            data,
-            actor=actor,
-            action="user.created",
-            subject=f"{USERS}/{uid}",
-            details={"role": role.value},
-        )
-    except BaseException:
-        delete_account(uid)
-        data.document(USERS, uid).delete()
-        raise
-    try:
-        send_welcome(
+        send_welcome(  # its message id is the uid's: a re-run sends it once
             data,
             uid=uid,
             email=user.email,
@@ -99,12 +106,11 @@ def create_member(
     except Exception:
         # The user exists; the administrator can send a reset link instead.
         log.exception("welcome e-mail for %s could not be queued", uid)
+    crash_point("users.create.welcomed")
     return user
 
 
-def delete_account(uid: str) -> None:
-    with contextlib.suppress(auth.UserNotFoundError):  # gone already: deleting is idempotent
-        auth.delete_user(uid, app=firebase_app())
+delete_account = member_creation.delete_account
 
 
 def update_account(uid: str, **changes: Any) -> None:

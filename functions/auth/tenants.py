@@ -20,6 +20,7 @@ from functions.auth.models import (
 from shared import errors
 from shared.events import record_event
 from shared.gcp import firestore_client
+from shared.ids import new_id
 from shared.principal import Principal, Role
 from shared.tenancy import TENANTS, TenantData
 from shared.tenants import AddOn, Licence, TenantStatus
@@ -74,6 +75,8 @@ def provision(owner: Principal, body: TenantCreate) -> TenantCreated:
             data,
             body.administrator,
             Role.ADMIN,
+            uid=new_id("administrator"),
+            check_seat=None,
             tenant_name=body.display_name,
             locale=body.locale,
             actor=owner.uid,

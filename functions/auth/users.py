@@ -30,11 +30,13 @@ from functions.auth.models import (
 from shared import errors, members, ratelimit
 from shared.events import record_event
 from shared.gcp import firebase_app, firestore_client, schedule_call
+from shared.ids import new_id
 from shared.messaging.models import MESSAGES
 from shared.principal import Principal, Role
 from shared.settings import get_settings
 from shared.storage import signed_download, signed_upload, tenant_object, uploads_bucket
 from shared.tenancy import TenantData
+from shared.tenants import TenantDocument
 
 USERS = tenants.USERS
 # Seats and removals contend on the tenant document: retry more before giving up (409).
@@ -48,22 +50,6 @@ IMAGE_MAGIC = {
 
 
 # -- seats (T-3) ------------------------------------------------------------------------
-
-
-def _change_seats(data: TenantData, delta: int) -> None:
-    """Take (+1) or give back (-1) a professional seat, atomically with the count."""
-
-    @firestore.transactional
-    def apply(transaction: firestore.Transaction) -> None:
-        tenant = tenants.load(data, transaction)
-        if delta > 0 and tenant.seats_used + delta > tenant.licence.seats:
-            raise auth_errors.LicenceExhausted(
-                f"The licences are used up ({tenant.seats_used} of {tenant.licence.seats})"
-                " — contact the supplier to upgrade, or free a seat."
-            )
-        transaction.update(data.root, {"seats_used": max(tenant.seats_used + delta, 0)})
-
-    apply(data.db.transaction(max_attempts=CONTENDED_ATTEMPTS))
 
 
 def seats(data: TenantData) -> Seats:
@@ -92,25 +78,28 @@ def list_users(data: TenantData) -> UserList:
     return UserList(users=users, seats=seats(data))
 
 
+def _seat_free(tenant: TenantDocument) -> None:
+    licensed = tenant.licence.seats if tenant.licence else 0
+    if tenant.seats_used + 1 > licensed:
+        raise auth_errors.LicenceExhausted(
+            f"The licences are used up ({tenant.seats_used} of {licensed})"
+            " — contact the supplier to upgrade, or free a seat."
+        )
+
+
 def create_user(admin: Principal, data: TenantData, body: UserCreate) -> User:
     """Create a user; a professional takes a seat, or nothing at all is created."""
-    takes_seat = body.role is Role.PROFESSIONAL
-    if takes_seat:
-        _change_seats(data, +1)
-    try:
-        tenant = tenants.load(data)
-        return accounts.create_member(
-            data,
-            body,
-            body.role,
-            tenant_name=tenant.display_name,
-            locale=tenant.locale,
-            actor=admin.uid,
-        )
-    except BaseException:
-        if takes_seat:
-            _change_seats(data, -1)
-        raise
+    tenant = tenants.load(data)
+    return accounts.create_member(
+        data,
+        body,
+        body.role,
+        uid=new_id("user"),  # the same in a retry's re-run: it finds what the first made
+        check_seat=_seat_free if body.role is Role.PROFESSIONAL else None,
+        tenant_name=tenant.display_name,
+        locale=tenant.locale,
+        actor=admin.uid,
+    )
 
 
 def update_user(actor: Principal, data: TenantData, uid: str, body: UserUpdate) -> User:

@@ -6,6 +6,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -33,6 +34,8 @@ from shared.clients import (
     seal_identity,
 )
 from shared.events import new_event, record_event, record_event_soon
+from shared.faults import crash_point
+from shared.ids import new_id
 from shared.paging import page
 from shared.principal import Principal, Role
 from shared.tenancy import TenantData
@@ -105,8 +108,10 @@ def course_summaries(data: TenantData, client_id: str) -> list[CourseSummary]:
 
 
 def create(me: Principal, data: TenantData, body: ClientCreate) -> Client:
+    """The client and its first log entry, in one commit: both or neither. A retry that
+    re-runs after a crash (same Idempotency-Key) gets the same id and finds the client."""
     now = datetime.now(UTC)
-    ref = data.collection(CLIENTS).document()
+    ref = data.document(CLIENTS, new_id("client"))
     doc = {
         **_document(body.profile, body.contacts),
         "consent": body.consent.model_dump(mode="json") if body.consent else None,
@@ -117,7 +122,7 @@ def create(me: Principal, data: TenantData, body: ClientCreate) -> Client:
         "updated_at": now,
         "created_by": me.uid,
     }
-    batch = data.db.batch()  # the client and its first log entry in one commit
+    batch = data.db.batch()
     batch.create(ref, doc)
     batch.create(
         *new_event(
@@ -126,9 +131,15 @@ def create(me: Principal, data: TenantData, body: ClientCreate) -> Client:
             action="client.created",
             subject=f"{CLIENTS}/{ref.id}",
             client_id=ref.id,
+            event_id=f"client-created-{ref.id}",
         )
     )
-    batch.commit()
+    crash_point("clients.create.before_commit")
+    try:
+        batch.commit()
+    except AlreadyExists:  # the first run of this request committed, then died
+        return _client(ref.id, load_document(data, ref.id), course_summaries(data, ref.id))
+    crash_point("clients.create.after_commit")
     return _client(ref.id, doc, [])
 
 
@@ -233,14 +244,19 @@ def new_pseudonym() -> str:
 
 
 def pseudonymise(me: Principal, data: TenantData, client_id: str) -> Client:
-    """Replace the identifying data by a pseudonym; the originals are kept sealed."""
+    """Replace the identifying data by a pseudonym; the originals are kept sealed.
+
+    The change and its log entry are one transaction: a crash leaves the client as it
+    was or pseudonymised and logged, never half of it."""
     ref = data.document(CLIENTS, client_id)
+    crash_point("clients.pseudonymise.before")
 
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> None:
         doc = load_document(data, client_id, transaction)
         if doc.get("pseudonymised"):
             raise Pseudonymised("The client is pseudonymised already")
+        crash_point("clients.pseudonymise.read")
         original = Profile.model_validate(doc["profile"])
         consent = Consent.model_validate(doc["consent"]) if doc.get("consent") else None
         identity = Identity(
@@ -249,19 +265,32 @@ def pseudonymise(me: Principal, data: TenantData, client_id: str) -> Client:
             consent=consent,
         )
         visible = Profile(name=new_pseudonym(), gender=original.gender or Gender.UNKNOWN)
+        sealed = seal_identity(data, client_id, identity)
+        crash_point("clients.pseudonymise.sealed")
         transaction.update(
             ref,
             {
                 **_document(visible, []),
                 "consent": _masked(consent) if consent else None,
                 "pseudonymised": True,
-                "sealed_identity": seal_identity(data, client_id, identity),
+                "sealed_identity": sealed,
                 "updated_at": datetime.now(UTC),
             },
         )
+        # A new id in each attempt: an attempt that lost its race wrote nothing.
+        transaction.create(
+            *new_event(
+                data,
+                actor=me.uid,
+                action="client.pseudonymised",
+                subject=f"{CLIENTS}/{client_id}",
+                client_id=client_id,
+            )
+        )
 
     apply(data.db.transaction())
-    return _changed(me, data, client_id, "client.pseudonymised")
+    crash_point("clients.pseudonymise.committed")
+    return _client(client_id, load_document(data, client_id), course_summaries(data, client_id))
 
 
 def identity(me: Principal, data: TenantData, client_id: str) -> Identity:

@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from google.api_core.exceptions import AlreadyExists
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.catalogue import licensed_course
 from shared.clients import CLIENTS, COURSES, load_document
-from shared.courses import CALENDAR, ClientCourse, ItemStatus
-from shared.events import record_event
+from shared.courses import CALENDAR, ClientCourse, ItemStatus, get_course
+from shared.events import new_event
+from shared.faults import crash_point
+from shared.ids import new_id
 from shared.principal import Principal
 from shared.tenancy import TenantData
 
@@ -38,16 +41,26 @@ def assign(me: Principal, data: TenantData, client_id: str, course_id: str) -> C
         "assigned_at": datetime.now(UTC),
         "items": items,
     }
-    ref = data.collection(CLIENTS, client_id, COURSES).document()
-    ref.create(doc)
-    record_event(
-        data,
-        actor=me.uid,
-        action="course.assigned",
-        subject=f"{COURSES}/{ref.id}",
-        client_id=client_id,
-        details={"course_id": course_id},
+    ref = data.document(CLIENTS, client_id, COURSES, new_id("course"))
+    batch = data.db.batch()  # the course with every item and its log entry: all or nothing
+    batch.create(ref, doc)
+    batch.create(
+        *new_event(
+            data,
+            actor=me.uid,
+            action="course.assigned",
+            subject=f"{COURSES}/{ref.id}",
+            client_id=client_id,
+            details={"course_id": course_id},
+            event_id=f"course-assigned-{client_id}-{ref.id}",
+        )
     )
+    crash_point("courses.assign.before_commit")
+    try:
+        batch.commit()
+    except AlreadyExists:  # the first run of this request committed, then died
+        return get_course(data, client_id, ref.id)
+    crash_point("courses.assign.after_commit")
     return ClientCourse.model_validate({"id": ref.id, **doc})
 
 

@@ -15,16 +15,18 @@ from google.cloud import firestore
 
 from functions.clients import clients
 from functions.clients.models import ErasureReceipt, ExportedFile, FileUpload, FileUploadRequest
-from shared.client_data import erase_records, export_records, plain
+from shared.client_data import (
+    export_records,
+    files_prefix,
+    finish_erasure,
+    mark_erasure,
+    plain,
+)
 from shared.clients import CLIENTS, load_document
 from shared.events import record_event
 from shared.principal import Principal
 from shared.storage import signed_upload, tenant_object, uploads_bucket
 from shared.tenancy import TenantData
-
-
-def files_prefix(data: TenantData, client_id: str) -> str:
-    return tenant_object(data, CLIENTS, client_id) + "/"
 
 
 def file_upload(
@@ -105,25 +107,11 @@ def erase(me: Principal, data: TenantData, client_id: str) -> ErasureReceipt:
 
     The client is first marked as being erased, in a transaction: from then on every
     operation finds no client, so nothing new is written about them while the data goes.
-    Everything is then swept twice, to catch what a request already under way wrote.
+    A crash after the mark is finished by a retry of this request (the mark keeps the
+    erasure's id) or by the nightly maintenance (shared/client_data.resume_erasures).
     """
-    ref = data.document(CLIENTS, client_id)
-
-    @firestore.transactional
-    def mark(transaction: firestore.Transaction) -> None:
-        load_document(data, client_id, transaction)
-        transaction.update(ref, {"erasing": True})
-
-    mark(data.db.transaction())
-    documents = files = 0
-    for _ in range(2):
-        for blob in uploads_bucket().list_blobs(prefix=files_prefix(data, client_id)):
-            blob.delete()
-            files += 1
-        documents += erase_records(data, client_id)
-    ref.delete()
-    receipt = ErasureReceipt(erasure_id=uuid.uuid4().hex, documents=documents + 1, files=files)
-    record_event(
-        data, actor=me.uid, action="client.erased", subject=CLIENTS, details=receipt.model_dump()
+    erasure_id = mark_erasure(data, client_id, me.uid)
+    erased = finish_erasure(data, client_id, erasure_id, me.uid)
+    return ErasureReceipt(
+        erasure_id=erased.erasure_id, documents=erased.documents, files=erased.files
     )
-    return receipt

@@ -39,7 +39,9 @@ from shared.clients import (
 )
 from shared.courses import ItemRef, get_course, mark_sent
 from shared.events import record_event
+from shared.faults import crash_point
 from shared.gcp import schedule_call
+from shared.ids import new_id
 from shared.messaging import outbox
 from shared.messaging.models import MESSAGES, MessageRequest, MessageState
 from shared.principal import Principal
@@ -176,8 +178,8 @@ def send(
     expires = end_of_day(start + timedelta(days=prefs.link_days))
     hidden = bool(client.get("pseudonymised"))
 
-    def task_for(contact: ContactPerson) -> RemoteTask:
-        task_id = data.collection(REMOTE_TASKS).document().id
+    def task_for(index: int, contact: ContactPerson) -> RemoteTask:
+        task_id = new_id(f"remote-task-{index}")  # the same in a retry's re-run
         sealed = None
         if hidden:  # the contact person identifies the client: keep them sealed too
             context = f"{REMOTE_TASKS}/{task_id}"
@@ -201,26 +203,44 @@ def send(
             send_at=later,
         )
 
-    tasks = [task_for(contact) for contact in recipients]
+    planned = [task_for(n, contact) for n, contact in enumerate(recipients)]
+    # A re-run after a crash (same Idempotency-Key, so the same ids) keeps what the first
+    # run committed: those recipients' tasks, e-mails and log entries are not written again.
+    stored = {
+        s.id: RemoteTask.model_validate({**(s.to_dict() or {}), "id": s.id})
+        for s in data.db.get_all([data.document(REMOTE_TASKS, t.id) for t in planned])
+        if s.exists
+    }
+    tasks = [stored.get(task.id, task) for task in planned]
     mails = [message(data, task, tenant.display_name) for task in tasks]
-    writes: list[tuple[Any, dict[str, Any]]] = []
-    for task, mail in zip(tasks, mails, strict=True):
-        writes.append((data.document(REMOTE_TASKS, task.id), task.model_dump(exclude={"id"})))
-        writes.append((data.document(MESSAGES, mail.id), outbox.queued(mail, later)))
-        writes.append(
-            task_event(data, task, "sent", me.uid, details={"scheduled": later is not None})
-        )
     # A recipient's three writes never straddle two commits, and each commit's e-mails are
     # handed on as soon as it holds: a failure later leaves no task without its e-mail.
+    # Delivery is keyed on the message id, so handing on again an e-mail that a dead first
+    # run had handed on already sends it once.
     per_batch = BATCH_WRITES // 3
-    for first in range(0, len(mails), per_batch):
-        batch = data.db.batch()
-        for target, fields in writes[3 * first : 3 * (first + per_batch)]:
-            batch.create(target, fields)
-        batch.commit()
+    for first in range(0, len(tasks), per_batch):
+        batch, fresh = data.db.batch(), False
+        for task, mail in zip(
+            tasks[first : first + per_batch], mails[first : first + per_batch], strict=True
+        ):
+            if task.id in stored:
+                continue
+            fresh = True
+            batch.create(data.document(REMOTE_TASKS, task.id), task.model_dump(exclude={"id"}))
+            batch.create(data.document(MESSAGES, mail.id), outbox.queued(mail, later))
+            batch.create(
+                *task_event(data, task, "sent", me.uid, details={"scheduled": later is not None})
+            )
+        crash_point("sending.before_commit")
+        if fresh:
+            batch.commit()
+        crash_point("sending.after_commit")
         outbox.dispatch(mails[first : first + per_batch], later)
+        crash_point("sending.after_dispatch")
     schedule_reminder(data, tasks, start, prefs.reminder_days)
+    crash_point("sending.after_reminder")
     mark_sent(me.uid, data, ref)
+    crash_point("sending.after_mark_sent")
     return tasks
 
 

@@ -25,7 +25,8 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.routing import ValidationError as NoMatch
 
-from shared import errors
+from shared import errors, ids
+from shared.faults import crash_point
 from shared.http import _idempotency as idempotency
 from shared.http._idempotency import KeyReused
 from shared.principal import Principal, Role, bearer_token, verify_id_token
@@ -248,15 +249,21 @@ class Api:
         claim, replay = idempotency.begin(who, f"{route.method} {request.path}", key, body)
         if replay is not None:
             return flask.Response(replay.body, status=replay.status, mimetype="application/json")
+        crash_point("http.after_claim")
         try:
-            response = self._respond(route, request, params, settings, arguments)
+            # Records the handler creates get ids derived from the key: a re-run after a
+            # crash finds what the first run wrote instead of writing it again.
+            with ids.seeded(claim.id):
+                response = self._respond(route, request, params, settings, arguments)
         except BaseException:
             idempotency.abandon(claim)
             raise
+        crash_point("http.before_finish")
         try:
             idempotency.finish(claim, response.status_code, response.get_data(as_text=True))
         except Exception:  # the work is done: the caller gets its answer all the same
             log.exception("could not keep the response of %s for its Idempotency-Key", route.path)
+        crash_point("http.after_finish")
         return response
 
     def _respond(
@@ -384,11 +391,14 @@ def _parse(model: type[M], data: Any) -> M:
 
 
 def problem_response(refusal: errors.ApiError, instance: str | None = None) -> flask.Response:
-    return flask.Response(
+    response = flask.Response(
         json.dumps(refusal.to_problem(instance)),
         status=refusal.status,
         mimetype="application/problem+json",
     )
+    if refusal.retry_after is not None:
+        response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 def caller_address(forwarded_for: str | None, remote_addr: str | None) -> str:

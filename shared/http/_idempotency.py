@@ -4,7 +4,10 @@ A client that retries a creating POST with the same `Idempotency-Key` gets the f
 response and nothing is created twice; the same key with another body is refused
 (422 `idempotency_key_reused`). The first request marks the key as in progress before
 it runs, so a retry that overtakes it waits for nothing: it is told to try again (409
-`conflict`), unless the first died, which its lease tells. Keys live 24 hours (the
+`conflict` with Retry-After: what is left of the lease), unless the first died, which its
+lease tells. A retry after the lease runs the request again; the ids it creates records
+under are derived from the key (shared/ids.py), so the re-run finds what the first run
+wrote instead of writing it twice. Keys live 24 hours (the
 nightly maintenance deletes older ones) and are kept per caller, so no other caller's
 key can collide with or replay someone's response.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +36,14 @@ KEPT = timedelta(hours=24)
 # function may run (infra/deployment.toml timeouts), so a slow one is never run twice.
 LEASE = timedelta(seconds=120)
 MAX_KEY_LENGTH = 255
+
+
+class KeyInProgress(errors.Conflict):
+    """A retry that overtook the first request (still within its lease): try again later."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class KeyReused(errors.ApiError):
@@ -73,7 +85,8 @@ def begin(caller: str, route: str, key: str, body: bytes) -> tuple[Any, Replay |
         return ref, Replay(int(held["status"]), str(held["response"]))
     started = held.get("at")
     if isinstance(started, datetime) and started + LEASE > now:
-        raise errors.Conflict("The first request with this Idempotency-Key is still running")
+        wait = math.ceil((started + LEASE - now).total_seconds())
+        raise KeyInProgress("The first request with this Idempotency-Key is still running", wait)
     # The first request died before it answered: this one takes over.
     try:
         ref.update(

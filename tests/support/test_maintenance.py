@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from functions.support.maintenance.runner import run_deadline, run_nightly
+from functions.support.maintenance.runner import JOBS, run_deadline, run_nightly
 from shared.gcp import firestore_client
 from shared.messaging import retention
 from shared.messaging.models import MESSAGES, Channel, MessageRecord, MessageRequest, MessageState
@@ -99,7 +99,7 @@ def test_a_job_past_the_deadline_stops_cleanly_and_touches_nothing() -> None:
 
     report = run_nightly(db, clock=lambda: next(ticks))
 
-    assert [(j.processed, j.finished) for j in report.jobs] == [(0, False)] * 4
+    assert [(j.processed, j.finished) for j in report.jobs] == [(0, False)] * len(JOBS)
     assert tenant.document(MESSAGES, message_id).get().exists
 
 
@@ -109,6 +109,8 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
     assert reply.status_code == 200
     names = [job["name"] for job in reply.json()["jobs"]]
     assert names == [
+        "resume_erasures",
+        "roll_back_stalled_member_creations",
         "fail_stalled_messages",
         "purge_old_messages",
         "purge_rate_limits",

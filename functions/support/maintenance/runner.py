@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
+from shared.client_data import resume_erasures
 from shared.http import purge_idempotency_keys
 from shared.jobs import Clock, Job, JobResult
+from shared.member_creation import roll_back_stalled_member_creations
 from shared.messaging.retention import fail_stalled_messages, purge_old_messages
 from shared.models import Model
 from shared.ratelimit import purge_rate_limits
@@ -24,6 +26,8 @@ WINDOW_START, WINDOW_END = time(0, 0), time(3, 0)
 MANUAL_RUN_BUDGET = timedelta(hours=1)
 
 JOBS: tuple[Job, ...] = (
+    resume_erasures,  # what a crash interrupted, first
+    roll_back_stalled_member_creations,
     fail_stalled_messages,
     purge_old_messages,
     purge_rate_limits,
