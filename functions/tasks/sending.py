@@ -218,6 +218,7 @@ def send(
         for target, fields in writes[3 * first : 3 * (first + per_batch)]:
             batch.create(target, fields)
         batch.commit()
+        outbox.recorded(mails[first : first + per_batch])
         outbox.dispatch(mails[first : first + per_batch], later)
     schedule_reminder(data, tasks, start, prefs.reminder_days)
     mark_sent(me.uid, data, ref)
