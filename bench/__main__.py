@@ -11,6 +11,7 @@ functions (bench/baseline_function.py); the stack's own host stays uninstrumente
 still delivers the e-mails (Pub/Sub push). The machines are noisy: read the ratios.
 
     latency.py      client get / create / list (25), remote-task page: p50, p99, round trips
+    observability.py  client get with structured logs and metrics on vs off
     coldstart.py    every HTTP function: fresh process, import + first request
     delivery.py     fan-out to 100 contact persons, 1,000 e-mails end to end
     growth.py       100 vs 10,000 clients (100,000 events), export memory (5,000 events)
@@ -25,9 +26,9 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import coldstart, common, delivery, growth, latency
+from bench import coldstart, common, delivery, growth, latency, observability
 
-SECTIONS = ("requests", "cold", "fanout", "mail", "growth")
+SECTIONS = ("requests", "observability", "cold", "fanout", "mail", "growth")
 DELAYED = {"firestore": 5, "auth": 30}
 
 
@@ -87,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
                     latency.bench_requests(world, host, n_requests)
 
             _section("requests", failures, requests_section)
+
+        if "observability" in args.only:
+            _section(
+                "observability",
+                failures,
+                lambda: observability.bench_observability(tenant, catalogue, plain, n_requests),
+            )
 
         if "cold" in args.only:
 

@@ -1,8 +1,9 @@
-"""The command line of the local stack: `python -m emulators up | run -- CMD`."""
+"""The command line of the local stack: `python -m emulators up | run -- CMD | logs`."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 from types import FrameType
 
+from emulators.logs import follow_hint, log_file, request_entries
 from emulators.profiles import PROFILES, Profile
 from emulators.services import StackError
 from emulators.stack import Stack
@@ -46,6 +48,8 @@ def _print_ready(stack: Stack) -> None:
         if what != "functions" and not what.startswith("firebase-tools"):
             print(f"  {what:<26} http://127.0.0.1:{port}")
     print(f"  sent e-mail and SMS        http://127.0.0.1:{p.moto}/moto-api/data.json")
+    print(f"\n{follow_hint(p)}")
+    print(f"Metrics (in memory, since the host started): {p.functions_url}/_metrics")
     print(f"\nDemo tenant '{DEMO_TENANT.tenant_id}' ({DEMO_TENANT.display_name}). Logins:")
     for user in DEMO_USERS:
         print(f"  {user.role:<13} {user.email:<32} password: {user.password}")
@@ -105,6 +109,16 @@ def run(profile: Profile, command: list[str]) -> int:
         _stop_quietly(stack)
 
 
+def show_request(profile: Profile, request_id: str) -> int:
+    """Print one request's log lines from the profile's functions log; 1 if none."""
+    found = request_entries(log_file(profile), request_id)
+    for entry in found:
+        print(json.dumps(entry, ensure_ascii=False))
+    if not found:
+        print(f"no log line of request {request_id} in {log_file(profile)}", file=sys.stderr)
+    return 0 if found else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run Trivsel's local stack.")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="dev")
@@ -112,10 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("up", help="start everything, seed the demo tenant, wait for Ctrl-C")
     run_parser = sub.add_parser("run", help="start a stack, run a command against it, stop")
     run_parser.add_argument("command", nargs=argparse.REMAINDER)
+    logs_parser = sub.add_parser("logs", help="print one request's log lines")
+    logs_parser.add_argument("--request", required=True, help="its request id")
     args = parser.parse_args(argv)
     profile = PROFILES[args.profile]
     if args.verb == "up":
         return up(profile)
+    if args.verb == "logs":
+        return show_request(profile, args.request)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("run needs a command")

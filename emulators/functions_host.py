@@ -8,6 +8,11 @@ way Cloud Functions does. Pub/Sub push subscriptions point at these paths.
 served from emulators/node_modules by this process, no CDN) for the OpenAPI
 document each public HTTP API function serves at /<name>/openapi.json.
 
+Every function logs JSON lines in Cloud Logging's format to stdout, which the stack
+keeps in .stack/<profile>/logs/functions.log (`python -m emulators logs --request ID`
+shows one request's lines); /_metrics dumps the metrics kept in memory
+(shared/observability/metrics.py), so tests can read exact values.
+
 Only with TRIVSEL_ROUNDTRIPS=1 (the benchmark's own hosts, never the stack's) the host
 counts its round trips, serves /_bench/ and the bench's baseline functions
 (emulators/roundtrips.py).
@@ -29,6 +34,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import run_simple
 
 from infra.deployment import ROOT, SIGNATURE, Function, load
+from shared.observability import logs, metrics
 
 HERE = Path(__file__).resolve().parent
 DOCS = HERE / "docs"
@@ -55,7 +61,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-RESERVED = {"docs", "healthz", "_bench"}
+RESERVED = {"docs", "healthz", "_bench", "_metrics"}
 
 log = logging.getLogger("functions_host")
 
@@ -130,6 +136,10 @@ def build_app() -> Any:
     def healthz() -> dict[str, object]:
         return {"ok": True, "functions": sorted(mounts)}
 
+    @root.get("/_metrics")
+    def metrics_dump() -> dict[str, object]:
+        return {"metrics": metrics.snapshot()}
+
     if not bench:
         return DispatcherMiddleware(root, mounts)
     mounts.update(roundtrips.baseline_mounts())
@@ -142,7 +152,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.install()
+    # Each function writes its own request line (shared/observability); werkzeug's would
+    # repeat it with the full URL, which for a remote-task link is the link's token.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     run_simple("127.0.0.1", args.port, build_app(), threaded=True, use_reloader=False)
 
 

@@ -71,6 +71,8 @@ PROFILES = {
             "TRIVSEL_MESSAGE_BACKOFF_BASE_S": "0.2",
             "TRIVSEL_MESSAGE_BACKOFF_MAX_S": "1",
             "TRIVSEL_MESSAGE_LEASE_S": "2",
+            # X-Trivsel-Fault makes a request fail unexpectedly (shared/observability).
+            "TRIVSEL_TEST_FAULTS": "1",
         },
     ),
     # Used by tests/emulators/test_stack.py to run `up` beside the test stack.

@@ -20,6 +20,7 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
+from infra import monitoring
 from infra.deployment import ROOT, Deployment, Function, load
 
 STAGING = ROOT / "build" / "deploy"
@@ -200,6 +201,7 @@ def commands(d: Deployment, project: str, staging: Path = STAGING) -> list[str]:
         f"npx --prefix emulators firebase deploy --only firestore:rules,firestore:indexes"
         f" --project {project} --config firebase.json"
     )
+    out += monitoring.commands(d, project)  # alert policies and uptime checks
     return out
 
 

@@ -137,6 +137,36 @@ class Secret(BaseModel, frozen=True):
     description: str
 
 
+class Alert(BaseModel, frozen=True):
+    """A Cloud Monitoring alert policy on one of our metrics (shared/observability/metrics.py)."""
+
+    name: str = Field(pattern=NAME)
+    description: str  # why it matters: the policy's documentation for whoever is paged
+    metric: str  # an instrument's name, e.g. "trivsel.requests"
+    labels: dict[str, str] = {}  # metric.label.<key> = "<value>"
+    # "rate" (per second), "delta" (count in the window), "max" (a gauge's value), or
+    # "absent": the condition holds when no point matched for `duration`.
+    aligner: Literal["rate", "delta", "max", "absent"]
+    comparison: Literal[">", "<"] = ">"
+    threshold: float = 0
+    # With it, the condition is the ratio of the metric (with `labels`) to the same
+    # metric with these labels (an empty table: all of it), e.g. 5xx / all requests.
+    ratio_to: dict[str, str] | None = None
+    group_by: tuple[str, ...] = ()
+    window: str = Field(default="300s", pattern=DURATION)
+    duration: str = Field(default="0s", pattern=DURATION)
+
+
+class Uptime(BaseModel, frozen=True):
+    """The uptime check of every public HTTP function: GET <its URL>/healthz."""
+
+    path: str = "/healthz"
+    period_minutes: Literal[1, 5, 10, 15] = 5
+    timeout: str = Field(default="10s", pattern=DURATION)
+    # Uptime checks need at least three regions; they send no data, only a GET.
+    regions: tuple[str, ...] = Field(default=("europe", "usa-oregon", "asia-pacific"), min_length=3)
+
+
 class Deployment(BaseModel, frozen=True):
     project: Project
     functions: tuple[Function, ...]
@@ -145,6 +175,8 @@ class Deployment(BaseModel, frozen=True):
     schedules: tuple[Schedule, ...] = ()
     buckets: tuple[Bucket, ...] = ()
     secrets: tuple[Secret, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+    uptime: Uptime = Uptime()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:

@@ -72,6 +72,12 @@ class Settings(Model, frozen=True):
     link_secret: bytes | None = Field(default=None, repr=False, min_length=32)
     # A delivery attempt holds the message this long; a crashed attempt frees it afterwards.
     message_lease_s: float = Field(default=60.0, gt=0)
+    # Structured request logs and metrics (TRIVSEL_OBSERVABILITY=off: the benchmark's
+    # baseline host only, to measure what they cost).
+    observability: bool = True
+    # A request with X-Trivsel-Fault fails with an unexpected error (TRIVSEL_TEST_FAULTS=1):
+    # the test stack only, and never without emulators, so production cannot have it.
+    test_faults: bool = False
 
     @property
     def uses_emulators(self) -> bool:
@@ -151,6 +157,8 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> Settings:
         "message_backoff_max_s": "TRIVSEL_MESSAGE_BACKOFF_MAX_S",
         "message_lease_s": "TRIVSEL_MESSAGE_LEASE_S",
     }
+    values["observability"] = env.get("TRIVSEL_OBSERVABILITY", "on") != "off"
+    values["test_faults"] = emulated and env.get("TRIVSEL_TEST_FAULTS") == "1"
     if env.get("TRIVSEL_LINK_SECRET"):
         values["link_secret"] = base64.b64decode(env["TRIVSEL_LINK_SECRET"], validate=True)
     if env.get("TRIVSEL_CLIENT_KEK"):

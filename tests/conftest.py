@@ -3,22 +3,29 @@
 The stack runs on the test profile's own ports (emulators/stack.py), so it can
 run beside a developer's `make up`. Set TRIVSEL_STACK=external to reuse a stack
 whose environment is already exported (as `python -m emulators run` does).
+When a session started its own stack, every line the stack's functions host and this
+process logged during it is scanned at the end for personal data (tests/logscan.py):
+the scan runs after the last test, whatever tests were selected and in what order.
 Every test that uses the stack, directly or through another fixture, is marked
 `stack`, so `pytest -m "not stack"` (`make test-unit`) runs the pure tests alone.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import pytest
 
+from emulators.logs import log_file
 from emulators.profiles import PROFILES, stack_env
 from emulators.stack import Stack
+from tests.logscan import scan
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -75,7 +82,26 @@ def stack() -> Iterator[dict[str, str]]:
     signal.signal(signal.SIGTERM, _interrupt)
     running.start()
     os.environ.update(running.env)
+    own = _log_this_process(profile.state_dir / "logs" / "pytest.log")
     try:
         yield running.env
     finally:
         running.stop()
+        logging.getLogger().removeHandler(own)
+        own.close()
+    offending = scan([log_file(profile), Path(own.baseFilename)])
+    assert not offending, "log lines with personal data or tokens:\n" + "\n".join(offending)
+
+
+def _log_this_process(path: Path) -> logging.FileHandler:
+    """This process's own log lines (the shared code tests call in-process), in the
+    functions' format, to a file of this session."""
+    from shared.observability.logs import formatter
+
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(formatter())
+    handler.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))
+    return handler

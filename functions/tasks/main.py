@@ -118,7 +118,7 @@ def _locale(request: flask.Request) -> Locale:
     return Locale.EN if request.args.get("lang") == "en" else Locale.DA
 
 
-@http_function()
+@http_function(path_is_secret=True)  # the path is the link token
 def remote_task_page(request: flask.Request) -> flask.Response:
     """The page behind a link: GET shows the exercise, POST saves the answer once."""
     nonce = page.new_nonce()

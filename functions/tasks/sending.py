@@ -219,13 +219,13 @@ def send(
     # run had handed on already sends it once.
     per_batch = BATCH_WRITES // 3
     for first in range(0, len(tasks), per_batch):
-        batch, fresh = data.db.batch(), False
+        batch, fresh = data.db.batch(), []
         for task, mail in zip(
             tasks[first : first + per_batch], mails[first : first + per_batch], strict=True
         ):
             if task.id in stored:
                 continue
-            fresh = True
+            fresh.append(mail)
             batch.create(data.document(REMOTE_TASKS, task.id), task.model_dump(exclude={"id"}))
             batch.create(data.document(MESSAGES, mail.id), outbox.queued(mail, later))
             batch.create(
@@ -234,6 +234,7 @@ def send(
         crash_point("sending.before_commit")
         if fresh:
             batch.commit()
+            outbox.recorded(fresh)
         crash_point("sending.after_commit")
         outbox.dispatch(mails[first : first + per_batch], later)
         crash_point("sending.after_dispatch")

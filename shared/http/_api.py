@@ -28,7 +28,10 @@ from werkzeug.routing import ValidationError as NoMatch
 from shared import errors, ids
 from shared.faults import crash_point
 from shared.http import _idempotency as idempotency
+from shared.http._entry import HEALTH_PATH
 from shared.http._idempotency import KeyReused
+from shared.models import Model
+from shared.observability import bind_caller, current_request_id, inject_fault, metrics
 from shared.principal import Principal, Role, bearer_token, verify_id_token
 from shared.settings import Settings, get_settings
 from shared.tenancy import SEGMENT_PATTERN, InvalidPath, TenantData, is_reserved
@@ -80,6 +83,13 @@ class JsonStream(Generic[M]):
 
     def __init__(self, chunks: Iterator[str]) -> None:
         self.chunks = chunks
+
+
+class Health(Model):
+    """The answer of every function's GET /healthz: the process is up and its code loaded."""
+
+    status: typing.Literal["ok"] = "ok"
+    function: str
 
 
 class UndeclaredRefusal(errors.ApiError):
@@ -146,6 +156,12 @@ class Api:
         self.routes: list[Route] = []
         self._map = Map(converters={"default": _Id}, strict_slashes=False)
 
+        # Every function's health route, for its uptime check (infra/deployment.toml):
+        # no token, no database, so it costs nothing and says only that the code runs.
+        @self.route("GET", HEALTH_PATH, summary="Health check (uptime checks)", roles=None)
+        def health() -> Health:
+            return Health(function=self.name)
+
     def route(
         self,
         method: str,
@@ -211,15 +227,19 @@ class Api:
             else:
                 response = self._dispatch(request, settings)
         except errors.ApiError as refusal:
-            response = problem_response(refusal, request.path)
+            response = self._refuse(refusal, request)
         except InvalidPath:  # an id no tenant could hold: for the caller, simply not there
-            response = problem_response(errors.NotFound(), request.path)
+            response = self._refuse(errors.NotFound(), request)
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.path)
-            response = problem_response(errors.InternalError(), request.path)
+            response = self._refuse(errors.InternalError(), request)
         if settings is not None:
             _add_cors(response, origin, settings)
         return response
+
+    def _refuse(self, refusal: errors.ApiError, request: flask.Request) -> flask.Response:
+        metrics.record_refusal(self.name, refusal.code)
+        return problem_response(refusal, request.path)
 
     def _match(self, request: flask.Request) -> tuple[Route | None, dict[str, str]]:
         try:
@@ -277,6 +297,7 @@ class Api:
         try:
             if arguments is None:
                 arguments = self._arguments(route, request, params)
+            inject_fault(request.headers)  # the test stack only
             result = route.handler(**arguments)
         except errors.ApiError as refusal:
             if settings.uses_emulators and not isinstance(refusal, route.refusals):
@@ -315,6 +336,7 @@ class Api:
                 bearer_token(request.headers.get("Authorization")),
                 (lambda data: reads(data, params)) if reads is not None else None,
             )
+            bind_caller(caller.tenant_id, caller.uid)  # on this request's log lines
             if caller.role not in route.roles:
                 raise errors.Forbidden(f"The role '{caller.role}' may not do this")
         if "caller" in route.wants:
@@ -391,8 +413,14 @@ def _parse(model: type[M], data: Any) -> M:
 
 
 def problem_response(refusal: errors.ApiError, instance: str | None = None) -> flask.Response:
+    """The refusal as problem+json, with the request id its log lines carry (support's
+    handle on it)."""
+    body = refusal.to_problem(instance)
+    request_id = current_request_id()
+    if request_id is not None:
+        body["request_id"] = request_id
     response = flask.Response(
-        json.dumps(refusal.to_problem(instance)),
+        json.dumps(body),
         status=refusal.status,
         mimetype="application/problem+json",
     )

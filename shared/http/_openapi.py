@@ -33,6 +33,9 @@ class Problem(Model):
     detail: str
     instance: str | None = None
     errors: list[dict[str, Any]] | None = None
+    # The request's id (its trace id where the caller sent one): every log line of the
+    # request carries it, so support can find them.
+    request_id: str | None = None
 
 
 def _parameters(route: Route) -> list[dict[str, Any]]:

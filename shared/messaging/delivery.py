@@ -26,6 +26,7 @@ from google.cloud import firestore
 from shared.events import SYSTEM_ACTOR, new_event
 from shared.messaging.models import MESSAGES, Channel, MessageRecord, MessageRequest, MessageState
 from shared.messaging.providers import ProviderError, Providers
+from shared.observability import metrics
 from shared.tenancy import TenantData
 
 if TYPE_CHECKING:
@@ -159,7 +160,22 @@ def deliver(
     settings: Settings,
     now: datetime | None = None,
 ) -> Outcome:
-    """Send one message unless it was sent already; record what happened."""
+    """Send one message unless it was sent already; record what happened (and count a
+    message that ends `sent` or `failed` here, in trivsel.messages)."""
+    outcome = _deliver(request, db=db, providers=providers, settings=settings, now=now)
+    if outcome in (Outcome.SENT, Outcome.FAILED):
+        metrics.record_message(request.channel.value, outcome.value, request.tenant_id)
+    return outcome
+
+
+def _deliver(
+    request: MessageRequest,
+    *,
+    db: firestore.Client,
+    providers: Providers,
+    settings: Settings,
+    now: datetime | None,
+) -> Outcome:
     tenant = TenantData(db, request.tenant_id)
     ref = tenant.document(MESSAGES, request.id)
     claim = _claim(db, ref, request, settings, now or datetime.now(UTC))

@@ -18,6 +18,7 @@ from shared.messaging.models import (
     MessageState,
     ScheduledRelease,
 )
+from shared.observability import metrics
 from shared.settings import get_settings
 from shared.templating import Rendered
 from shared.tenancy import TenantData
@@ -113,8 +114,15 @@ def request_message(
     later = _later(send_at)
     with contextlib.suppress(AlreadyExists):
         tenant.document(MESSAGES, request.id).create(queued(request, later))
+        recorded([request])
     dispatch([request], later)
     return request
+
+
+def recorded(requests: list[MessageRequest]) -> None:
+    """Count messages whose `queued` record was just written (trivsel.messages)."""
+    for request in requests:
+        metrics.record_message(request.channel.value, "queued", request.tenant_id)
 
 
 def _later(send_at: datetime | None) -> datetime | None:

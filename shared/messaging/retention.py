@@ -18,6 +18,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.events import SYSTEM_ACTOR, record_event
 from shared.jobs import BATCH, Clock, JobResult
 from shared.messaging.models import MESSAGES, MessageState
+from shared.observability import metrics
 from shared.tenancy import TENANTS, TenantData
 
 # Message records hold recipients' addresses: kept as long as support needs them.
@@ -89,6 +90,7 @@ def fail_stalled_messages(db: firestore.Client, deadline: datetime, clock: Clock
     push): record it as failed, with why. A message scheduled for later is waiting."""
     stalled = {MessageState.QUEUED.value, MessageState.SENDING.value}
     failed: Counter[str] = Counter()
+    stalled_channels: Counter[tuple[str, str]] = Counter()
     reason = f"not delivered within {STALLED_AFTER.days} day; check the delivery function"
     for page in _old_messages(db, STALLED_AFTER, deadline, clock):
         batch = db.batch()
@@ -107,7 +109,11 @@ def fail_stalled_messages(db: firestore.Client, deadline: datetime, clock: Clock
                     },
                 )
                 failed[snapshot.reference.path.split("/")[1]] += 1
+                channel = (snapshot.to_dict() or {}).get("request", {}).get("channel", "")
+                stalled_channels[(snapshot.reference.path.split("/")[1], channel)] += 1
         batch.commit()
+    for (tenant_id, channel), count in stalled_channels.items():
+        metrics.record_message(channel, "failed", tenant_id, count)
     _log_counts(db, failed, "maintenance.messages_stalled", {"reason": reason})
     return JobResult(
         name="fail_stalled_messages", processed=sum(failed.values()), finished=clock() < deadline

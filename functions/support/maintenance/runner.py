@@ -18,6 +18,7 @@ from shared.jobs import Clock, Job, JobResult
 from shared.member_creation import roll_back_stalled_member_creations
 from shared.messaging.retention import fail_stalled_messages, purge_old_messages
 from shared.models import Model
+from shared.observability import metrics
 from shared.ratelimit import purge_rate_limits
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -52,12 +53,20 @@ def run_deadline(now: datetime) -> datetime:
 def run_nightly(
     db: firestore.Client, clock: Clock = lambda: datetime.now(UTC)
 ) -> MaintenanceReport:
+    """Every job in turn until the deadline; the run's outcome (`finished`, `cut_off` by the
+    deadline, or `failed`) and duration go to trivsel.nightly.runs / .duration."""
     started = clock()
     deadline = run_deadline(started)
     results = []
-    for job in JOBS:
-        if clock() >= deadline:
-            results.append(JobResult(name=job.__name__, processed=0, finished=False))
-            continue
-        results.append(job(db, deadline, clock))
+    try:
+        for job in JOBS:
+            if clock() >= deadline:
+                results.append(JobResult(name=job.__name__, processed=0, finished=False))
+                continue
+            results.append(job(db, deadline, clock))
+    except Exception:
+        metrics.record_nightly_run("failed", (clock() - started).total_seconds())
+        raise
+    outcome = "finished" if all(result.finished for result in results) else "cut_off"
+    metrics.record_nightly_run(outcome, (clock() - started).total_seconds())
     return MaintenanceReport(started_at=started, deadline=deadline, jobs=results)
