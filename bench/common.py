@@ -98,12 +98,15 @@ class Host:
                 self.process.wait()
 
 
-def start_host(name: str, delays: dict[str, int] | None = None) -> Host:
+def start_host(
+    name: str, delays: dict[str, int] | None = None, extra_env: dict[str, str] | None = None
+) -> Host:
     """Start a host (not waiting for it: see wait_ready)."""
     delays = delays or {}
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIVSEL_DELAY_")}
     env["TRIVSEL_ROUNDTRIPS"] = "1"
+    env.update(extra_env or {})
     for service, value in delays.items():
         env[f"TRIVSEL_DELAY_{service.upper()}_MS"] = str(value)
     LOGS.mkdir(parents=True, exist_ok=True)

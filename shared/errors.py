@@ -17,6 +17,7 @@ class ApiError(Exception):
     status: int = 400
     code: str = "bad_request"
     title: str = "Bad request"
+    retry_after_s: int | None = None  # sent as Retry-After when set
 
     def __init__(
         self,
@@ -123,6 +124,12 @@ class RateLimited(ApiError):
 class KeyUnavailable(ApiError):
     status, code = 503, "key_unavailable"
     title = "Sealed data cannot be opened now; the key is not available"
+
+
+class ServiceUnavailable(ApiError):
+    status, code = 503, "service_unavailable"
+    title = "A service we depend on is unavailable for a moment; try again shortly"
+    retry_after_s = 5  # shared.retrying.RETRY_AFTER_S (errors is below retrying)
 
 
 class InternalError(ApiError):

@@ -70,6 +70,8 @@ class Settings(BaseModel, frozen=True):
     link_secret: bytes | None = Field(default=None, repr=False, min_length=32)
     # A delivery attempt holds the message this long; a crashed attempt frees it afterwards.
     message_lease_s: float = Field(default=60.0, gt=0)
+    # One outbound call's in-process retries take at most this long (shared/retrying.py).
+    retry_deadline_s: float = Field(default=10.0, gt=0)
 
     @property
     def uses_emulators(self) -> bool:
@@ -148,6 +150,7 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> Settings:
         "message_backoff_base_s": "TRIVSEL_MESSAGE_BACKOFF_BASE_S",
         "message_backoff_max_s": "TRIVSEL_MESSAGE_BACKOFF_MAX_S",
         "message_lease_s": "TRIVSEL_MESSAGE_LEASE_S",
+        "retry_deadline_s": "TRIVSEL_RETRY_DEADLINE_S",
     }
     if env.get("TRIVSEL_LINK_SECRET"):
         values["link_secret"] = base64.b64decode(env["TRIVSEL_LINK_SECRET"], validate=True)

@@ -25,7 +25,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.routing import ValidationError as NoMatch
 
-from shared import errors
+from shared import errors, retrying
 from shared.http import _idempotency as idempotency
 from shared.http._idempotency import KeyReused
 from shared.principal import Principal, Role, bearer_token, verify_id_token
@@ -123,6 +123,7 @@ class Route:
             found.append(errors.NotFound)
         if self.method != "GET":
             found.append(errors.Conflict)  # a transaction lost to a concurrent one
+        found.append(errors.ServiceUnavailable)  # a service's fault outlasted its retries
         if self.creates:
             found.append(KeyReused)
         if self.roles is not None:
@@ -213,9 +214,13 @@ class Api:
             response = problem_response(refusal, request.path)
         except InvalidPath:  # an id no tenant could hold: for the caller, simply not there
             response = problem_response(errors.NotFound(), request.path)
-        except Exception:
-            log.exception("unhandled error in %s %s", request.method, request.path)
-            response = problem_response(errors.InternalError(), request.path)
+        except Exception as exc:
+            if retrying.transient(exc):  # it outlasted its retries (shared/retrying.py)
+                log.warning("%s %s: %r after retries", request.method, request.path, exc)
+                response = problem_response(errors.ServiceUnavailable(), request.path)
+            else:
+                log.exception("unhandled error in %s %s", request.method, request.path)
+                response = problem_response(errors.InternalError(), request.path)
         if settings is not None:
             _add_cors(response, origin, settings)
         return response
@@ -384,11 +389,14 @@ def _parse(model: type[M], data: Any) -> M:
 
 
 def problem_response(refusal: errors.ApiError, instance: str | None = None) -> flask.Response:
-    return flask.Response(
+    response = flask.Response(
         json.dumps(refusal.to_problem(instance)),
         status=refusal.status,
         mimetype="application/problem+json",
     )
+    if refusal.retry_after_s is not None:
+        response.headers["Retry-After"] = str(refusal.retry_after_s)
+    return response
 
 
 def caller_address(forwarded_for: str | None, remote_addr: str | None) -> str:
