@@ -15,6 +15,8 @@ still delivers the e-mails (Pub/Sub push). The machines are noisy: read the rati
     coldstart.py    every HTTP function: fresh process, import + first request
     delivery.py     fan-out to 100 contact persons, 1,000 e-mails end to end
     growth.py       100 vs 10,000 clients (100,000 events), export memory (5,000 events)
+    load.py         200 users over 5 tenants, a realistic mix for 60 s: p50/p99 per operation,
+                    server errors, cross-tenant reads (also alone: python -m bench.load)
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import coldstart, common, delivery, growth, latency, observability
+from bench import coldstart, common, delivery, growth, latency, load, observability
 
-SECTIONS = ("requests", "observability", "cold", "fanout", "mail", "growth")
+SECTIONS = ("requests", "observability", "cold", "fanout", "mail", "growth", "load")
 DELAYED = {"firestore": 5, "auth": 30}
 
 
@@ -43,10 +45,12 @@ class Sizes:
     export_events: int
     growth_requests: int
     seed_seconds: float
+    load_users: int
+    load_seconds: float
 
 
-FULL = Sizes(200, 5, 100, 1000, (100, 1_000), (10_000, 100_000), 5_000, 20, 240)
-QUICK = Sizes(20, 1, 100, 100, (100, 1_000), (1_000, 10_000), 5_000, 5, 60)
+FULL = Sizes(200, 5, 100, 1000, (100, 1_000), (10_000, 100_000), 5_000, 20, 240, 200, 60)
+QUICK = Sizes(20, 1, 100, 100, (100, 1_000), (1_000, 10_000), 5_000, 5, 60, 20, 10)
 
 
 def _section(name: str, failures: list[str], run: Callable[[], None]) -> None:
@@ -142,6 +146,16 @@ def main(argv: list[str] | None = None) -> int:
                 )
 
             _section("growth", failures, growth_section)
+
+        if "load" in args.only:
+
+            def load_section() -> None:
+                # Against the stack's own host, which also delivers the e-mails it sends.
+                tally = load.run(users=sizes.load_users, seconds=sizes.load_seconds)
+                if tally.server_errors or tally.cross_tenant or tally.failed_connections:
+                    raise RuntimeError("the load run had server errors or cross-tenant reads")
+
+            _section("load", failures, load_section)
 
     print(f"\nDone in {time.perf_counter() - started:.0f} s", flush=True)
     if failures:

@@ -15,10 +15,17 @@ by a fixed time first, to show what production pays per round trip:
     TRIVSEL_DELAY_PUBSUB_MS, TRIVSEL_DELAY_TASKS_MS
 
 A streaming call (a query's results, a batch get) is one round trip, counted when
-it starts. The host (emulators/functions_host.py) then serves
+it starts. Faults can be injected too (this test mode only): the next N calls of a
+service's method (or of any of its methods, `*`) fail with a gRPC status, before they
+leave the process, as the service would answer them. The host
+(emulators/functions_host.py) then serves
 
     GET  /_bench/roundtrips         counts per service (and per method) since the last reset
     POST /_bench/roundtrips/reset
+    POST /_bench/faults             {"service": "firestore", "method": "Commit",
+                                     "code": "UNAVAILABLE", "count": 3}: fail the next 3
+    GET  /_bench/faults             what is still pending, and how many were injected
+    DELETE /_bench/faults           no more faults
     GET  /_bench/memory             the last request sent with `X-Trivsel-Bench-Memory: 1`:
                                     its tracemalloc peak and peak RSS
 
@@ -152,7 +159,102 @@ def _address(target: str) -> str:
     return target if ":" in target else f"{target}:443" if target else ""
 
 
+class InjectedFault(grpc.RpcError, grpc.Call, grpc.Future):  # type: ignore[misc]
+    """A call failed as the service would fail it, shaped like grpc's own finished failed
+    call (a result that raises, a stream whose first item raises): google-api-core maps
+    it by its code (UNAVAILABLE to ServiceUnavailable, ABORTED to Aborted ...)."""
+
+    def __init__(self, code: grpc.StatusCode) -> None:
+        super().__init__(f"injected {code.name}")
+        self._code = code
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return f"injected {self._code.name}"
+
+    def initial_metadata(self) -> tuple[()]:
+        return ()
+
+    def trailing_metadata(self) -> tuple[()]:
+        return ()
+
+    def is_active(self) -> bool:
+        return False
+
+    def time_remaining(self) -> None:
+        return None
+
+    def cancel(self) -> bool:
+        return False
+
+    def cancelled(self) -> bool:
+        return False
+
+    def running(self) -> bool:
+        return False
+
+    def done(self) -> bool:
+        return True
+
+    def result(self, timeout: float | None = None) -> Any:
+        raise self
+
+    def exception(self, timeout: float | None = None) -> BaseException:
+        return self
+
+    def traceback(self, timeout: float | None = None) -> None:
+        return None
+
+    def add_callback(self, callback: Any) -> bool:
+        return False
+
+    def add_done_callback(self, fn: Callable[[Any], None]) -> None:
+        fn(self)
+
+    def __iter__(self) -> InjectedFault:
+        return self
+
+    def __next__(self) -> Any:
+        raise self
+
+
+class Faults:
+    """Faults pending per `service/method` (`service/*`: any method), thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[str, list[grpc.StatusCode]] = {}
+        self._injected: Counter[str] = Counter()
+
+    def inject(self, service: str, method: str, code: str, count: int) -> None:
+        status = grpc.StatusCode[code]  # a KeyError for a code gRPC does not have
+        with self._lock:
+            self._pending.setdefault(f"{service}/{method}", []).extend([status] * count)
+
+    def take(self, service: str, method: str) -> grpc.StatusCode | None:
+        with self._lock:
+            for key in (f"{service}/{method}", f"{service}/*"):
+                queued = self._pending.get(key)
+                if queued:
+                    self._injected[f"{service}/{method}"] += 1
+                    return queued.pop(0)
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pending.clear()
+            self._injected.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            pending = {key: len(codes) for key, codes in self._pending.items() if codes}
+            return {"pending": pending, "injected": dict(self._injected)}
+
+
 ROUND_TRIPS = RoundTrips()
+FAULTS = Faults()
 _CONFIG = _Config()
 _ORIGINAL: dict[str, Any] = {}
 _INSTALL_LOCK = threading.Lock()
@@ -182,34 +284,57 @@ class _Counting(
 ):
     """Counts (and delays) each call on one channel: one call, one round trip."""
 
-    def __init__(self, service: str) -> None:
+    def __init__(self, service: str, channel: Any) -> None:
         self.service = service
+        self.channel = channel  # the bare channel, for what a fault must do on the server
 
-    def _before(self, details: Any) -> None:
-        ROUND_TRIPS.record(self.service, _method(details.method))
+    def _before(self, details: Any) -> InjectedFault | None:
+        """Count and delay the call; a fault to answer instead of sending it, if one is due."""
+        method = _method(details.method)
+        ROUND_TRIPS.record(self.service, method)
         _CONFIG.delay(self.service)
+        fault = FAULTS.take(self.service, method)
+        return None if fault is None else InjectedFault(fault)
 
     def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        self._before(details)
-        return continuation(details, request)
+        fault = self._before(details)
+        if fault is None:
+            return continuation(details, request)
+        if fault.code() is grpc.StatusCode.ABORTED:
+            _end_transaction(self.channel, details, request)
+        return fault
 
     def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
-        self._before(details)
-        return continuation(details, request)
+        return self._before(details) or continuation(details, request)
 
     def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
-        self._before(details)
-        return continuation(details, requests)
+        return self._before(details) or continuation(details, requests)
 
     def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
-        self._before(details)
-        return continuation(details, requests)
+        return self._before(details) or continuation(details, requests)
+
+
+def _end_transaction(channel: Any, details: Any, request: Any) -> None:
+    """Firestore ends a transaction whose commit it aborts; an injected abort must too, or
+    the emulator holds the transaction's locks until they time out."""
+    transaction = getattr(request, "transaction", b"")
+    if not transaction or not str(details.method).endswith("/Commit"):
+        return
+    from google.cloud.firestore_v1.types import RollbackRequest
+
+    method = str(details.method).removesuffix("/Commit") + "/Rollback"
+    rollback = channel.unary_unary(method, request_serializer=RollbackRequest.serialize)
+    rollback(
+        RollbackRequest(database=request.database, transaction=transaction),
+        metadata=details.metadata,
+        timeout=10,
+    )
 
 
 def _wrap_channel(factory: Callable[..., Any]) -> Callable[..., Any]:
     def create(target: str, *args: Any, **kwargs: Any) -> Any:
         channel = factory(target, *args, **kwargs)
-        return grpc.intercept_channel(channel, _Counting(_CONFIG.service(str(target))))
+        return grpc.intercept_channel(channel, _Counting(_CONFIG.service(str(target)), channel))
 
     create.__wrapped__ = factory  # type: ignore[attr-defined]
     return create
@@ -380,6 +505,29 @@ def blueprint(probe: MemoryProbe | None = None) -> Any:
         counted = snapshot()
         reset()
         return counted
+
+    @bench.get("/faults")
+    def faults() -> dict[str, Any]:
+        return FAULTS.snapshot()
+
+    @bench.post("/faults")
+    def inject_fault() -> Any:
+        wanted = flask.request.get_json(force=True)
+        try:
+            FAULTS.inject(
+                str(wanted["service"]),
+                str(wanted["method"]),
+                str(wanted["code"]),
+                int(wanted["count"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            return flask.jsonify({"error": f"bad fault: {exc!r}"}), 400
+        return FAULTS.snapshot()
+
+    @bench.delete("/faults")
+    def clear_faults() -> dict[str, Any]:
+        FAULTS.clear()
+        return FAULTS.snapshot()
 
     @bench.get("/memory")
     def memory() -> Any:

@@ -126,6 +126,12 @@ class KeyUnavailable(ApiError):
     title = "Sealed data cannot be opened now; the key is not available"
 
 
+class ServiceUnavailable(ApiError):
+    status, code = 503, "service_unavailable"
+    title = "A service we depend on is unavailable for a moment; try again shortly"
+    retry_after = 5  # shared.retrying.RETRY_AFTER_S (errors is below retrying)
+
+
 class InternalError(ApiError):
     status, code, title = 500, "internal_error", "Something went wrong on our side"
 

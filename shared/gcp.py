@@ -35,7 +35,12 @@ def firebase_app() -> firebase_admin.App:
     from firebase_admin import credentials
 
     settings = get_settings()
-    options = {"projectId": settings.project_id}
+    from shared.retrying import auth_http_timeout_s
+
+    options: dict[str, Any] = {
+        "projectId": settings.project_id,
+        "httpTimeout": auth_http_timeout_s(),
+    }
     if settings.uses_emulators:
 
         class _EmulatorCredential(credentials.Base):  # type: ignore[misc]
@@ -58,7 +63,11 @@ def _project_options() -> dict[str, Any]:
 def firestore_client() -> firestore.Client:
     from google.cloud import firestore
 
-    return firestore.Client(**_project_options())
+    from shared.retrying import bound_gapic_defaults
+
+    client = firestore.Client(**_project_options())
+    bound_gapic_defaults(client._firestore_api._transport)
+    return client
 
 
 @lru_cache(maxsize=1)
@@ -123,24 +132,26 @@ def schedule_call(queue: QueueBinding, body: bytes, at: datetime, task_id: str) 
         http.oidc_token = tasks_v2.OidcToken(service_account_email=settings.invoker_service_account)
     parent = queue_path(queue.name)
     task = tasks_v2.Task(name=f"{parent}/tasks/{task_id}", schedule_time=at, http_request=http)
+    from shared.retrying import idempotent, request_deadline_s
+
+    # Retried on transient errors: a retry of a task created meanwhile is AlreadyExists.
     with contextlib.suppress(AlreadyExists):
-        tasks_client().create_task(parent=parent, task=task)
+        tasks_client().create_task(
+            parent=parent, task=task, retry=idempotent(), timeout=request_deadline_s()
+        )
 
 
 @lru_cache(maxsize=2)
 def aws_client(service: str) -> Any:
     """An SES or SNS client; AWS_ENDPOINT_URL points it at moto locally."""
     import boto3
-    from botocore.config import Config
+
+    from shared.retrying import aws_config
 
     settings = get_settings()
-    # Bounded well inside the message lease: a slow provider call must not outlive it.
-    config = Config(
-        connect_timeout=5, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 2}
-    )
     return boto3.client(
         service,
         region_name=settings.aws_region,
         endpoint_url=settings.aws_endpoint_url,
-        config=config,
+        config=aws_config(),
     )

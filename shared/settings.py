@@ -78,6 +78,8 @@ class Settings(Model, frozen=True):
     # A request with X-Trivsel-Fault fails with an unexpected error (TRIVSEL_TEST_FAULTS=1):
     # the test stack only, and never without emulators, so production cannot have it.
     test_faults: bool = False
+    # One outbound call's in-process retries take at most this long (shared/retrying.py).
+    retry_deadline_s: float = Field(default=10.0, gt=0)
 
     @property
     def uses_emulators(self) -> bool:
@@ -156,6 +158,7 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> Settings:
         "message_backoff_base_s": "TRIVSEL_MESSAGE_BACKOFF_BASE_S",
         "message_backoff_max_s": "TRIVSEL_MESSAGE_BACKOFF_MAX_S",
         "message_lease_s": "TRIVSEL_MESSAGE_LEASE_S",
+        "retry_deadline_s": "TRIVSEL_RETRY_DEADLINE_S",
     }
     values["observability"] = env.get("TRIVSEL_OBSERVABILITY", "on") != "off"
     values["test_faults"] = emulated and env.get("TRIVSEL_TEST_FAULTS") == "1"

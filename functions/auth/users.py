@@ -109,7 +109,10 @@ def update_user(actor: Principal, data: TenantData, uid: str, body: UserUpdate) 
         actor.require_recent_sign_in()  # one's own sign-in name, through any route
     if "email" in changes or "display_name" in changes:
         accounts.update_account(uid, **{k: v for k, v in changes.items() if k != "phone"})
-    data.document(USERS, uid).update(changes)
+    try:
+        data.document(USERS, uid).update(changes)
+    except GoogleNotFound:  # removed (e.g. its own DELETE /me/profile) since it was read
+        raise errors.NotFound("No such user") from None
     record_event(
         data,
         actor=actor.uid,

@@ -19,7 +19,7 @@ from functions.tasks.models import (
     RemoteTaskList,
     SendRequest,
 )
-from shared import crypto, errors
+from shared import crypto, errors, retrying
 from shared.catalogue import NotLicensed
 from shared.courses import ItemRef
 from shared.http import Api, caller_address, http_function
@@ -153,8 +153,14 @@ def remote_task_page(request: flask.Request) -> flask.Response:
     except RequestEntityTooLarge:
         body, status = page.refusal("too_large", locale, nonce)
         return _html(body, status, nonce)
-    except Exception:
+    except Exception as exc:
         # Whatever happened, the contact person gets a page in their language, not a trace.
+        if retrying.transient(exc):
+            log.warning("remote task page: %r after retries, link %s", exc, fingerprint(token))
+            body, status = page.refusal("busy", locale, nonce)
+            reply = _html(body, status, nonce)
+            reply.headers["Retry-After"] = str(retrying.RETRY_AFTER_S)
+            return reply
         log.exception("remote task page failed for link %s", fingerprint(token))
         body, status = page.refusal("failed", locale, nonce)
         return _html(body, status, nonce)

@@ -41,6 +41,7 @@ TEXTS: dict[Locale, dict[str, str]] = {
         "error_title": "Opgaven kan ikke åbnes",
         "unavailable": "Opgaven kan ikke åbnes lige nu. Kontakt den fagperson, der sendte den.",
         "failed": "Noget gik galt hos os. Dit svar er ikke gemt. Prøv igen om lidt.",
+        "busy": "Vi kan ikke nå opgaven lige nu. Et svar er ikke gemt. Prøv igen om lidt.",
         "too_large": "Svaret er for langt til at blive gemt. Gør det kortere, og prøv igen.",
         "card": "Kort",
         "matched": "Par fundet",
@@ -69,6 +70,7 @@ TEXTS: dict[Locale, dict[str, str]] = {
         "error_title": "The task cannot be opened",
         "unavailable": "The task cannot be opened now. Contact the professional who sent it.",
         "failed": "Something went wrong on our side. Your answer is not saved. Try again soon.",
+        "busy": "The task cannot be reached just now. No answer is saved. Try again shortly.",
         "too_large": "The answer is too long to be saved. Make it shorter and try again.",
         "card": "Card",
         "matched": "Pair found",
@@ -81,6 +83,7 @@ TEXTS: dict[Locale, dict[str, str]] = {
 STATUS = {
     "unavailable": 403,
     "failed": 500,
+    "busy": 503,  # a service stayed unavailable through its retries (shared/retrying.py)
     "tampered": 400,
     "expired": 410,
     "answered": 409,

@@ -25,7 +25,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.routing import ValidationError as NoMatch
 
-from shared import errors, ids
+from shared import errors, ids, retrying
 from shared.faults import crash_point
 from shared.http import _idempotency as idempotency
 from shared.http._entry import HEALTH_PATH
@@ -134,6 +134,7 @@ class Route:
             found.append(errors.NotFound)
         if self.method != "GET":
             found.append(errors.Conflict)  # a transaction lost to a concurrent one
+        found.append(errors.ServiceUnavailable)  # a service's fault outlasted its retries
         if self.creates:
             found.append(KeyReused)
         if self.roles is not None:
@@ -230,9 +231,13 @@ class Api:
             response = self._refuse(refusal, request)
         except InvalidPath:  # an id no tenant could hold: for the caller, simply not there
             response = self._refuse(errors.NotFound(), request)
-        except Exception:
-            log.exception("unhandled error in %s %s", request.method, request.path)
-            response = self._refuse(errors.InternalError(), request)
+        except Exception as exc:
+            if retrying.transient(exc):  # it outlasted its retries (shared/retrying.py)
+                log.warning("%s %s: %r after retries", request.method, request.path, exc)
+                response = self._refuse(errors.ServiceUnavailable(), request)
+            else:
+                log.exception("unhandled error in %s %s", request.method, request.path)
+                response = self._refuse(errors.InternalError(), request)
         if settings is not None:
             _add_cors(response, origin, settings)
         return response

@@ -19,6 +19,7 @@ from shared.messaging.models import (
     ScheduledRelease,
 )
 from shared.observability import metrics
+from shared.retrying import idempotent, request_deadline_s
 from shared.settings import get_settings
 from shared.templating import Rendered
 from shared.tenancy import TenantData
@@ -156,9 +157,13 @@ def dispatch(requests: list[MessageRequest], send_at: datetime | None = None) ->
 
 
 def _publish(request: MessageRequest) -> Any:
+    # Retried on transient errors (shared/retrying.py): a message published twice is
+    # delivered once, since delivery sends each message id at most once.
     return publisher().publish(
         topic_path(get_settings().message_topic),
         request.model_dump_json().encode(),
+        retry=idempotent(),
+        timeout=request_deadline_s(),
         tenant_id=request.tenant_id,
         message_id=request.id,
     )

@@ -2,7 +2,9 @@
 
 Locally both are moto's server (AWS_ENDPOINT_URL). Errors are sorted into
 permanent (the message can never be sent as is: ends `failed` at once) and
-transient (worth retrying with backoff).
+transient (worth retrying with backoff). Throttling, 429 and 5xx are transient:
+botocore's standard retry mode retries them in the call (shared/retrying.py), and
+what outlasts that is the delivery's next attempt (shared/messaging/delivery.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ PERMANENT_CODES = frozenset(
 )
 
 
+# Codes that say "not now": never permanent, whatever their HTTP status.
+THROTTLING_CODES = frozenset(
+    {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
+)
+
+
 class ProviderError(Exception):
     def __init__(self, reason: str, *, permanent: bool) -> None:
         super().__init__(reason)
@@ -44,13 +52,17 @@ class SmsProvider(Protocol):
 
 def _provider_error(exc: Exception) -> ProviderError:
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
 
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code", "Unknown"))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         reason = f"{code}: {error.get('Message', '')}".strip()
-        return ProviderError(reason, permanent=code in PERMANENT_CODES)
-    if isinstance(exc, BotoCoreError):
+        transient = code in THROTTLING_CODES or status == 429 or status >= 500
+        return ProviderError(reason, permanent=code in PERMANENT_CODES and not transient)
+    # A body botocore cannot read (a front end's HTML 5xx page) is the service's fault too.
+    if isinstance(exc, (BotoCoreError, ResponseParserError)):
         return ProviderError(f"{type(exc).__name__}: {exc}", permanent=False)
     raise exc
 

@@ -378,3 +378,24 @@ def test_the_combined_openapi_document_is_valid_openapi() -> None:
     from infra.openapi import combined_document
 
     validate(combined_document())
+
+
+def test_pubsub_dead_letters_a_message_only_after_delivery_had_every_attempt() -> None:
+    """Pub/Sub counts every push; delivery counts only its own attempts. So that a message
+    reaches the dead-letter topic only when the code could not even record it (Firestore
+    down for every push), the subscription must outlast, at its quickest redelivery, every
+    attempt, every bounce while an attempt backs off, and every bounce while a crashed
+    attempt's lease runs (README, "Faults of the services")."""
+    import math
+
+    from shared.messaging.delivery import backoff
+    from shared.settings import settings_from_env
+
+    settings = settings_from_env({"GOOGLE_CLOUD_PROJECT": "p"})  # what production runs with
+    [topic] = [t for t in load().topics if t.dead_letter_topic]
+    quickest_s = int(topic.min_backoff.removesuffix("s"))
+    attempts = settings.message_max_attempts
+    backing_off_s = sum(backoff(n, settings).total_seconds() for n in range(1, attempts))
+    bounces = math.ceil(backing_off_s / quickest_s)
+    held = attempts * math.ceil(settings.message_lease_s / quickest_s)
+    assert topic.max_delivery_attempts >= attempts + bounces + held

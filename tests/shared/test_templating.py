@@ -291,6 +291,7 @@ REFUSALS = {
     "too_large": (413, "Svaret er for langt", "The answer is too long"),
     "unavailable": (403, "Opgaven kan ikke åbnes lige nu.", "The task cannot be opened now."),
     "failed": (500, "Noget gik galt hos os.", "Something went wrong on our side."),
+    "busy": (503, "Vi kan ikke nå opgaven lige nu.", "The task cannot be reached just now."),
 }
 
 

@@ -491,6 +491,31 @@ def test_a_suspended_tenant_s_links_do_not_open(assigned: dict[str, Any], owner:
     assert "kan ikke åbnes lige nu" in page.text
 
 
+def test_a_reminder_task_delivered_twice_at_once_sends_one_reminder(
+    assigned: dict[str, Any],
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    task = send(assigned, "i0")
+    reminder = {"tenant_id": assigned["slug"], "tasks": [{"task_id": task["id"], "version": 1}]}
+
+    def deliver(_: int) -> int:
+        return call("POST", "/remind_remote_task/", json=reminder).status_code
+
+    with ThreadPoolExecutor(2) as pool:  # Cloud Tasks delivering the same task twice
+        assert list(pool.map(deliver, range(2))) == [204, 204]
+    message_id = f"rt-{task['id']}-v1-reminder"
+    wait_until(
+        lambda: (
+            (m := _message(assigned, message_id)) is not None
+            and m["state"] == "sent"
+            and m["received"] >= 2
+        )
+    )
+    reminders = [m for m in emails_to(assigned["email"]) if m["subject"].startswith("Påmindelse")]
+    assert len(reminders) == 1
+
+
 def test_reminders_come_before_the_link_expires(assigned: dict[str, Any]) -> None:
     problem(
         call(
