@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if "mail" in args.only:
             _section("mail", failures, lambda: delivery.bench_mail(n_messages))
+            _section("mail", failures, lambda: delivery.bench_mail_pushed(n_messages))
 
         if "growth" in args.only:
 
