@@ -22,6 +22,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared import errors
 from shared.clients import CLIENTS, COURSES
 from shared.courses import CALENDAR
+from shared.data_subjects import DATA_SUBJECT_REQUESTS
 from shared.events import EVENTS, new_event
 from shared.faults import crash_point
 from shared.jobs import BATCH, Clock, JobResult
@@ -40,6 +41,9 @@ STALLED_ERASURE = timedelta(hours=1)
 class ClientRecords:
     collection: str  # below tenants/{t}; each document carries `client_id`
     holds: str  # what, in words (README and the export's index)
+    # False for evidence the controller must keep (GDPR Art. 5(2)): exported, not erased.
+    # Such records hold no name, only the client's id, which after erasure leads to nobody.
+    erased: bool = True
 
 
 CLIENT_RECORDS: tuple[ClientRecords, ...] = (
@@ -47,6 +51,11 @@ CLIENT_RECORDS: tuple[ClientRecords, ...] = (
     ClientRecords(EVENTS, "the client log: who did what, and when"),
     ClientRecords(REMOTE_TASKS, "exercises sent to contact persons, with their answers"),
     ClientRecords(MESSAGES, "e-mails and SMS about the client, with their recipients"),
+    ClientRecords(
+        DATA_SUBJECT_REQUESTS,
+        "the client's data-subject requests and how each was answered (kept as evidence)",
+        erased=False,
+    ),
 )
 
 
@@ -91,7 +100,7 @@ def erase_records(tenant: TenantData, client_id: str) -> int:
     only as parents of others, so nothing below the client is left behind.
     """
     doomed = list(courses_of(tenant, client_id).list_documents())
-    for records in CLIENT_RECORDS:
+    for records in (r for r in CLIENT_RECORDS if r.erased):
         doomed += [s.reference for s in _records(tenant, records.collection, client_id)]
     for start in range(0, len(doomed), BATCH_WRITES):
         batch = tenant.db.batch()

@@ -73,6 +73,11 @@ class Identity(Model):
     consent: Consent | None = None
 
 
+class ClientRestricted(errors.ApiError):
+    status, code = 409, "client_restricted"
+    title = "The client's data is restricted (GDPR Art. 18): kept and readable, not processed"
+
+
 def load_document(
     tenant: TenantData, client_id: str, transaction: firestore.Transaction | None = None
 ) -> dict[str, Any]:
@@ -84,6 +89,27 @@ def load_document(
     if transaction is not None:
         return checked_document(ref.get(transaction=transaction))
     return checked_document(tenant.read(ref))
+
+
+def load_for_change(
+    tenant: TenantData, client_id: str, transaction: firestore.Transaction | None = None
+) -> dict[str, Any]:
+    """The client's document, if it may be processed: the one check of a restriction.
+
+    Every route that changes a client or acts on their data (an edit, a course change,
+    a remote task, a reminder) loads the client through here; reading and exporting
+    use `load_document`, so a restricted client's data stays readable and exportable.
+    """
+    doc = load_document(tenant, client_id, transaction)
+    check_unrestricted(doc)
+    return doc
+
+
+def check_unrestricted(doc: dict[str, Any]) -> None:
+    if doc.get("restriction"):
+        raise ClientRestricted(
+            "Processing of this client is restricted until the administrator lifts it"
+        )
 
 
 def checked_document(snapshot: firestore.DocumentSnapshot[Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from google.cloud import firestore
 
 from shared import catalogue, errors
-from shared.clients import CLIENTS, COURSES, load_document
+from shared.clients import CLIENTS, COURSES, load_document, load_for_change
 from shared.events import record_event
 from shared.models import Model
 from shared.tenancy import TenantData
@@ -107,7 +107,8 @@ def _change(
 
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> ClientCourse:
-        load_document(tenant, ref.client_id, transaction)  # a client being erased is gone
+        # A client being erased is gone; a restricted one is not changed.
+        load_for_change(tenant, ref.client_id, transaction)
         snapshot = course_ref.get(transaction=transaction)
         if not snapshot.exists:
             raise errors.NotFound("No such course for this client")

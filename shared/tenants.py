@@ -36,6 +36,7 @@ class AddOn(StrEnum):
     VR = "vr"
     SMS_MFA = "sms_mfa"
     ENTRA_ID = "entra_id"
+    ADFS = "adfs"  # SAML sign-in (Konfront's system description: two factors through ADFS)
 
 
 class Licence(Strict):
@@ -59,9 +60,24 @@ class Licence(Strict):
         return self
 
 
+class SamlCertificate(Model):
+    sha256: str
+    not_valid_after: datetime
+
+
+class SamlSettings(Model):
+    """What the tenant's document keeps of its SAML sign-in (no certificate bodies)."""
+
+    provider_id: str  # "saml.adfs-<slug>"
+    idp_entity_id: str
+    sso_url: str
+    certificates: list[SamlCertificate]
+
+
 class SignInSettings(Model):
     mfa_required: bool = False
     entra_provider_id: str | None = None  # "oidc.entra-<slug>" once configured
+    saml: SamlSettings | None = None  # once configured (functions/auth/saml.py)
 
 
 class RemoteTaskPreferences(Strict):

@@ -148,7 +148,7 @@ def own_tenant(tenant: TenantData) -> Tenant:
 @api.route(
     "PATCH",
     "/tenant/sign-in",
-    summary="SMS second factor and Entra ID sign-in",
+    summary="SMS second factor, Entra ID and ADFS (SAML) sign-in",
     roles=ADMIN,
     refusals=[errors.InvalidTransition],
 )

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, EmailStr, Field, SecretStr, field_validator
 
+from functions.auth.saml import SamlConfig
 from shared.messaging.models import E164_PATTERN, Locale
 from shared.models import SLUG, Model, Patch, Strict
 from shared.principal import Role
@@ -147,6 +148,7 @@ class EntraConfig(Strict):
 class SignInChange(Strict):
     mfa_required: bool | None = None
     entra: EntraConfig | None = None
+    saml: SamlConfig | None = Field(default=None, description="ADFS or another SAML 2.0 provider")
 
 
 class SignInConfig(Model):

@@ -8,7 +8,7 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
-from functions.auth import accounts
+from functions.auth import accounts, saml
 from functions.auth import errors as auth_errors
 from functions.auth.models import (
     SignInChange,
@@ -171,12 +171,16 @@ def refuse_if_terminated(tenant: Tenant) -> None:
 
 
 def change_sign_in(actor: Principal, data: TenantData, change: SignInChange) -> Tenant:
-    """SMS second factor and Entra ID sign-in, each only with its licence add-on."""
-    entra_provider = None
+    """SMS second factor, Entra ID and SAML (ADFS) sign-in, each only with its add-on."""
+    entra_provider = saml_settings = None
     if change.entra is not None:
         if AddOn.ENTRA_ID not in load(data).licence.add_ons:
             raise errors.Forbidden("The licence does not include Entra ID sign-in")
         entra_provider = accounts.configure_entra(data.tenant_id, change.entra)
+    if change.saml is not None:
+        if AddOn.ADFS not in load(data).licence.add_ons:
+            raise errors.Forbidden("The licence does not include ADFS (SAML) sign-in")
+        saml_settings = saml.configure(data.tenant_id, change.saml)
 
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> Tenant:
@@ -190,6 +194,8 @@ def change_sign_in(actor: Principal, data: TenantData, change: SignInChange) -> 
             settings.mfa_required = change.mfa_required
         if entra_provider is not None:
             settings.entra_provider_id = entra_provider
+        if saml_settings is not None:
+            settings.saml = saml_settings
         transaction.update(data.root, {"sign_in": settings.model_dump()})
         return tenant
 
@@ -210,6 +216,8 @@ def sign_in_config(slug: str) -> SignInConfig:
     providers = ["password"]
     if tenant.sign_in.entra_provider_id:
         providers.append(tenant.sign_in.entra_provider_id)
+    if tenant.sign_in.saml is not None:
+        providers.append(tenant.sign_in.saml.provider_id)
     return SignInConfig(
         slug=tenant.slug,
         display_name=tenant.display_name,

@@ -30,6 +30,7 @@ from shared.clients import (
     Identity,
     Profile,
     load_document,
+    load_for_change,
     open_identity,
     seal_identity,
 )
@@ -193,7 +194,7 @@ def update(me: Principal, data: TenantData, client_id: str, body: ClientUpdate) 
 
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> None:
-        doc = load_document(data, client_id, transaction)
+        doc = load_for_change(data, client_id, transaction)
         changes: dict[str, Any] = {"updated_at": datetime.now(UTC)}
         identifying = body.profile is not None or body.contacts is not None
         if doc.get("pseudonymised") and identifying and me.role is not Role.ADMIN:
@@ -253,7 +254,7 @@ def pseudonymise(me: Principal, data: TenantData, client_id: str) -> Client:
 
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> None:
-        doc = load_document(data, client_id, transaction)
+        doc = load_for_change(data, client_id, transaction)
         if doc.get("pseudonymised"):
             raise Pseudonymised("The client is pseudonymised already")
         crash_point("clients.pseudonymise.read")
@@ -314,7 +315,7 @@ def reverse(me: Principal, data: TenantData, client_id: str) -> Client:
 
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> None:
-        doc = load_document(data, client_id, transaction)
+        doc = load_for_change(data, client_id, transaction)
         if not doc.get("pseudonymised"):
             raise errors.InvalidTransition("The client is not pseudonymised")
         original = open_identity(data, client_id, doc)

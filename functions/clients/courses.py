@@ -10,7 +10,7 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.catalogue import licensed_course
-from shared.clients import CLIENTS, COURSES, load_document
+from shared.clients import CLIENTS, COURSES, load_for_change
 from shared.courses import CALENDAR, ClientCourse, ItemStatus, get_course
 from shared.events import new_event
 from shared.faults import crash_point
@@ -20,7 +20,7 @@ from shared.tenancy import TenantData
 
 
 def assign(me: Principal, data: TenantData, client_id: str, course_id: str) -> ClientCourse:
-    load_document(data, client_id)
+    load_for_change(data, client_id)
     course = licensed_course(data, course_id)
     exercises = [(m, e) for m in course.modules for e in m.exercise_ids]
     items = [

@@ -22,7 +22,7 @@ from shared.client_data import (
     mark_erasure,
     plain,
 )
-from shared.clients import CLIENTS, load_document
+from shared.clients import CLIENTS, load_document, load_for_change
 from shared.events import record_event
 from shared.principal import Principal
 from shared.storage import signed_upload, tenant_object, uploads_bucket
@@ -33,7 +33,7 @@ def file_upload(
     me: Principal, data: TenantData, client_id: str, body: FileUploadRequest
 ) -> FileUpload:
     """A signed URL to store a file about the client (e.g. a scanned consent)."""
-    load_document(data, client_id)
+    load_for_change(data, client_id)
     file_id = uuid.uuid4().hex
     upload = signed_upload(
         tenant_object(data, CLIENTS, client_id, "files", file_id), body.content_type, body.size
@@ -42,7 +42,7 @@ def file_upload(
 
     @firestore.transactional
     def add(transaction: firestore.Transaction) -> None:
-        load_document(data, client_id, transaction)  # erased meanwhile: 404
+        load_for_change(data, client_id, transaction)  # erased or restricted meanwhile
         entry = {"id": file_id, "name": body.name, "content_type": body.content_type}
         transaction.update(ref, {"files": firestore.ArrayUnion([entry])})
 

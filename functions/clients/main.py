@@ -7,7 +7,7 @@ from typing import Any
 import flask
 from pydantic import BaseModel
 
-from functions.clients import catalogue, clients, courses, gdpr, logs
+from functions.clients import catalogue, clients, courses, gdpr, logs, recipients, rights
 from functions.clients.models import (
     Answers,
     Calendar,
@@ -18,6 +18,7 @@ from functions.clients.models import (
     ClientCreate,
     ClientPage,
     ClientQuery,
+    ClientRecipients,
     ClientUpdate,
     CourseAssign,
     DownloadUrl,
@@ -28,7 +29,12 @@ from functions.clients.models import (
     FileUploadRequest,
     LogPage,
     LogQuery,
+    RestrictionRequest,
     ScheduleDate,
+    SubjectRequestAnswer,
+    SubjectRequestCreate,
+    SubjectRequestExtension,
+    SubjectRequestList,
     Tried,
 )
 from shared import courses as course_items
@@ -42,8 +48,9 @@ from shared.catalogue import (
     licensed_exercise,
     validate_answers,
 )
-from shared.clients import CLIENTS, Identity, load_document
+from shared.clients import CLIENTS, ClientRestricted, Identity, load_document
 from shared.courses import AlreadyPerformed, ClientCourse, ItemRef
+from shared.data_subjects import DataSubjectRequest
 from shared.events import record_event
 from shared.http import Api, JsonStream, http_function
 from shared.principal import Principal, Role
@@ -57,6 +64,7 @@ CLIENT = "/clients/<client_id>"
 COURSE = CLIENT + "/courses/<course_ref>"
 ITEM = COURSE + "/items/<item_id>"
 SEALED = [crypto.KeyUnavailable]  # routes that open sealed data
+CHANGES = [ClientRestricted]  # routes that change a client or act on their data
 
 
 # -- clients (C-1 ... C-3) ----------------------------------------------------------------------
@@ -98,7 +106,7 @@ def get_client(caller: Principal, tenant: TenantData, client_id: str) -> Client:
     CLIENT,
     summary="Change master data, contact persons or consent",
     roles=MEMBERS,
-    refusals=[clients.Pseudonymised, *SEALED],
+    refusals=[clients.Pseudonymised, *SEALED, *CHANGES],
 )
 def update_client(
     caller: Principal, tenant: TenantData, client_id: str, body: ClientUpdate
@@ -121,7 +129,7 @@ def erase_client(caller: Principal, tenant: TenantData, client_id: str) -> Erasu
     CLIENT + "/pseudonymise",
     summary="Replace identifying data by a pseudonym",
     roles=MEMBERS,
-    refusals=[clients.Pseudonymised, *SEALED],
+    refusals=[clients.Pseudonymised, *SEALED, *CHANGES],
 )
 def pseudonymise(caller: Principal, tenant: TenantData, client_id: str) -> Client:
     return clients.pseudonymise(caller, tenant, client_id)
@@ -143,7 +151,7 @@ def identity(caller: Principal, tenant: TenantData, client_id: str) -> Identity:
     CLIENT + "/reverse-pseudonym",
     summary="Put the originals back",
     roles=ADMIN,
-    refusals=[errors.InvalidTransition, *SEALED],
+    refusals=[errors.InvalidTransition, *SEALED, *CHANGES],
 )
 def reverse_pseudonym(caller: Principal, tenant: TenantData, client_id: str) -> Client:
     return clients.reverse(caller, tenant, client_id)
@@ -166,11 +174,108 @@ def export_client(caller: Principal, tenant: TenantData, client_id: str) -> Json
     summary="A signed URL to store a file about the client",
     roles=MEMBERS,
     status=201,
+    refusals=CHANGES,
 )
 def add_file(
     caller: Principal, tenant: TenantData, client_id: str, body: FileUploadRequest
 ) -> FileUpload:
     return gdpr.file_upload(caller, tenant, client_id, body)
+
+
+# -- data-subject rights: the request register, restriction (GDPR Art. 12-22) -------------------
+
+REQUEST = "/data-subject-requests/<request_id>"
+
+
+@api.route(
+    "POST",
+    "/data-subject-requests",
+    summary="Register a data-subject request; its deadline is one month from receipt",
+    roles=ADMIN,
+    status=201,
+    refusals=[errors.NotFound],
+)
+def register_request(
+    caller: Principal, tenant: TenantData, body: SubjectRequestCreate
+) -> DataSubjectRequest:
+    return rights.register(caller, tenant, body)
+
+
+@api.route(
+    "GET",
+    "/data-subject-requests",
+    summary="The register: every request with its deadline and reminders",
+    roles=ADMIN,
+)
+def list_requests(tenant: TenantData) -> SubjectRequestList:
+    return SubjectRequestList(requests=rights.listing(tenant))
+
+
+@api.route("GET", REQUEST, summary="One data-subject request", roles=ADMIN)
+def get_request(tenant: TenantData, request_id: str) -> DataSubjectRequest:
+    return rights.get(tenant, request_id)
+
+
+@api.route(
+    "POST",
+    REQUEST + "/extend",
+    summary="Extend the deadline by two further months, with the reason",
+    roles=ADMIN,
+    refusals=[errors.InvalidTransition],
+)
+def extend_request(
+    caller: Principal, tenant: TenantData, request_id: str, body: SubjectRequestExtension
+) -> DataSubjectRequest:
+    return rights.extend(caller, tenant, request_id, body)
+
+
+@api.route(
+    "POST",
+    REQUEST + "/answer",
+    summary="Record the answer: completed or refused, and the outcome",
+    roles=ADMIN,
+    refusals=[errors.InvalidTransition],
+)
+def answer_request(
+    caller: Principal, tenant: TenantData, request_id: str, body: SubjectRequestAnswer
+) -> DataSubjectRequest:
+    return rights.answer(caller, tenant, request_id, body)
+
+
+@api.route(
+    "POST",
+    CLIENT + "/restriction",
+    summary="Restrict processing (Art. 18): kept and readable, nothing else until lifted",
+    roles=ADMIN,
+)
+def restrict_client(
+    caller: Principal, tenant: TenantData, client_id: str, body: RestrictionRequest
+) -> Client:
+    rights.restrict(caller, tenant, client_id, body)
+    return clients.read(caller, tenant, client_id)
+
+
+@api.route(
+    "DELETE",
+    CLIENT + "/restriction",
+    summary="Lift the restriction: the client is processed again",
+    roles=ADMIN,
+    refusals=[errors.InvalidTransition],
+)
+def lift_restriction(caller: Principal, tenant: TenantData, client_id: str) -> Client:
+    rights.lift(caller, tenant, client_id)
+    return clients.read(caller, tenant, client_id)
+
+
+@api.route(
+    "GET",
+    CLIENT + "/recipients",
+    summary="Who received the client's data (contact persons, processors), to pass on changes",
+    roles=ADMIN,
+    refusals=SEALED,
+)
+def client_recipients(caller: Principal, tenant: TenantData, client_id: str) -> ClientRecipients:
+    return recipients.recipients(caller, tenant, client_id)
 
 
 # -- logs (C-6) ------------------------------------------------------------------------------------
@@ -196,7 +301,7 @@ def my_log(caller: Principal, tenant: TenantData, query: LogQuery) -> LogPage:
     summary="Assign a course to the client",
     roles=MEMBERS,
     status=201,
-    refusals=[NotLicensed],
+    refusals=[NotLicensed, *CHANGES],
 )
 def assign_course(
     caller: Principal, tenant: TenantData, client_id: str, body: CourseAssign
@@ -224,7 +329,7 @@ def get_course(
     ITEM,
     summary="Replace the exercise",
     roles=MEMBERS,
-    refusals=[NotLicensed, errors.InvalidTransition],
+    refusals=[NotLicensed, errors.InvalidTransition, *CHANGES],
 )
 def replace_item(
     caller: Principal,
@@ -243,7 +348,7 @@ def replace_item(
     ITEM,
     summary="Remove the exercise from the course",
     roles=MEMBERS,
-    refusals=[errors.InvalidTransition],
+    refusals=[errors.InvalidTransition, *CHANGES],
 )
 def remove_item(
     caller: Principal, tenant: TenantData, client_id: str, course_ref: str, item_id: str
@@ -256,7 +361,7 @@ def remove_item(
     ITEM + "/perform",
     summary="Perform the exercise: answers are checked, saved",
     roles=MEMBERS,
-    refusals=[NotLicensed, AlreadyPerformed],
+    refusals=[NotLicensed, AlreadyPerformed, *CHANGES],
 )
 def perform_item(
     caller: Principal,
@@ -270,7 +375,13 @@ def perform_item(
     return course_items.perform(caller.uid, tenant, ref, body.answers)
 
 
-@api.route("PUT", ITEM + "/schedule", summary="Plan the exercise for a date", roles=MEMBERS)
+@api.route(
+    "PUT",
+    ITEM + "/schedule",
+    summary="Plan the exercise for a date",
+    roles=MEMBERS,
+    refusals=CHANGES,
+)
 def schedule_item(
     caller: Principal,
     tenant: TenantData,
@@ -284,7 +395,11 @@ def schedule_item(
 
 
 @api.route(
-    "POST", ITEM + "/mark-sent", summary="Mark the exercise as sent as a remote task", roles=MEMBERS
+    "POST",
+    ITEM + "/mark-sent",
+    summary="Mark the exercise as sent as a remote task",
+    roles=MEMBERS,
+    refusals=CHANGES,
 )
 def mark_sent(
     caller: Principal, tenant: TenantData, client_id: str, course_ref: str, item_id: str

@@ -15,6 +15,8 @@ from shared.catalogue import (
     VideoItem,
 )
 from shared.clients import Consent, ContactPerson, Identity, Profile
+from shared.data_subjects import DataSubjectRequest, RequestKind, RequestStatus
+from shared.messaging.models import Channel
 from shared.models import ID, Model, Moment, Patch, Strict
 
 
@@ -51,6 +53,68 @@ class Client(Model):
     created_at: datetime
     updated_at: datetime
     courses: list[CourseSummary] = Field(default_factory=list)
+    restriction: Restriction | None = Field(
+        default=None, description="set while processing is restricted (GDPR Art. 18)"
+    )
+
+
+class Restriction(Model):
+    since: datetime
+    by: str
+    request_id: str | None = None
+
+
+class RestrictionRequest(Strict):
+    request_id: str | None = Field(
+        default=None, pattern=ID, description="the register entry that asked for it"
+    )
+
+
+class SubjectRequestCreate(Strict):
+    kind: RequestKind
+    client_id: str | None = Field(default=None, pattern=ID, description="the data subject")
+    received_on: date = Field(description="the day the request reached the controller")
+    handler: str | None = Field(
+        default=None, pattern=ID, max_length=128, description="uid; the caller if left out"
+    )
+
+    @model_validator(mode="after")
+    def _not_received_tomorrow(self) -> Self:
+        if self.received_on > date.today() or self.received_on.year < 2000:
+            raise ValueError("received_on must be a day between 2000 and today")
+        return self
+
+
+class SubjectRequestExtension(Strict):
+    reason: str = Field(min_length=3, max_length=2000, description="why more time (Art. 12(3))")
+
+
+class SubjectRequestAnswer(Strict):
+    status: Literal[RequestStatus.COMPLETED, RequestStatus.REFUSED]
+    outcome: str = Field(
+        min_length=3, max_length=5000, description="what was done or why refused; no names"
+    )
+
+
+class Recipient(Model):
+    kind: Literal["contact_person", "processor"]
+    channel: Channel
+    name: str | None = None
+    address: str | None = Field(default=None, description="a contact person's e-mail or phone")
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    count: int = 0
+    sources: list[str] = Field(description="the collections the fact comes from")
+
+
+class ClientRecipients(Model):
+    client_id: str
+    recipients: list[Recipient]
+    limits: str = Field(description="what the list cannot know")
+
+
+class SubjectRequestList(Model):
+    requests: list[DataSubjectRequest]
 
 
 class ClientSummary(Model):

@@ -21,6 +21,7 @@ from functions.tasks.models import (
 )
 from shared import crypto, errors, retrying
 from shared.catalogue import NotLicensed
+from shared.clients import ClientRestricted
 from shared.courses import ItemRef
 from shared.http import Api, caller_address, http_function
 from shared.messaging.models import Locale
@@ -42,7 +43,7 @@ TASK = "/remote-tasks/<task_id>"
     summary="Send the exercise to contact persons (now or at send_at)",
     roles=MEMBERS,
     status=201,
-    refusals=[NotRemote, NotLicensed, crypto.KeyUnavailable],
+    refusals=[NotRemote, NotLicensed, crypto.KeyUnavailable, ClientRestricted],
 )
 def send_remote_task(
     caller: Principal,
@@ -76,7 +77,7 @@ def get_remote_task(caller: Principal, tenant: TenantData, task_id: str) -> Remo
     TASK + "/resend",
     summary="Send again with a new link (the old one stops working)",
     roles=MEMBERS,
-    refusals=[errors.InvalidTransition, crypto.KeyUnavailable],
+    refusals=[errors.InvalidTransition, crypto.KeyUnavailable, ClientRestricted],
 )
 def resend_remote_task(caller: Principal, tenant: TenantData, task_id: str) -> RemoteTask:
     return sending.resend(caller, tenant, task_id)

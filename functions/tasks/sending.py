@@ -34,6 +34,7 @@ from shared.clients import (
     ContactPerson,
     contacts_of,
     load_document,
+    load_for_change,
     open_contact,
     seal_contact,
 )
@@ -158,7 +159,7 @@ def send(
     exercise = licensed_exercise(data, item.exercise_id, tenant.focus_areas)
     if isinstance(exercise.content, VrFilm):
         raise NotRemote("A VR film is shown with a headset, not sent by e-mail")
-    client = load_document(data, ref.client_id)
+    client = load_for_change(data, ref.client_id)
     contacts = contacts_of(data, ref.client_id, client)
     indexes = chosen if chosen is not None else list(range(len(contacts)))
     if any(index < 0 or index >= len(contacts) for index in indexes):
@@ -274,6 +275,7 @@ def resend(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
     @firestore.transactional
     def bump(transaction: firestore.Transaction) -> RemoteTask:
         task = _open_task(ref, transaction)
+        load_for_change(data, task.client_id, transaction)  # no new e-mail while restricted
         task.link_version += 1
         task.link_expires_at = expires
         task.status = Status.SENT if task.status is Status.SCHEDULED else task.status
