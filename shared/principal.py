@@ -107,11 +107,14 @@ def _token_claims(token: str) -> dict[str, Any]:
     return dict(claims)
 
 
-def verify_id_token(token: str, prefetch: Prefetch | None = None) -> Principal:
+def verify_id_token(
+    token: str, prefetch: Prefetch | None = None, *, allow_pending: bool = False
+) -> Principal:
     """Verify a Firebase ID token and return the principal, or raise an ApiError.
 
     `prefetch` names documents of the caller's tenant that the route will read; they are
-    read in the same round trip and kept on the principal's TenantData.
+    read in the same round trip and kept on the principal's TenantData. A user of a
+    pending tenant (no DPA yet) is admitted only when `allow_pending` (the Api says).
     """
     claims = _token_claims(token)
     uid = str(claims["uid"])
@@ -146,7 +149,7 @@ def verify_id_token(token: str, prefetch: Prefetch | None = None) -> Principal:
         return Principal(uid=uid, role=role, tenant_id=None, email=email, auth_time=auth_time)
     if role is Role.OWNER:
         raise errors.Forbidden("A tenant's account cannot act as the system owner")
-    tenant = active_document(found[data.root.path])
+    tenant = active_document(found[data.root.path], allow_pending)
     data.keep({path: s for path, s in found.items() if path not in (record_ref.path,)})
     _check_sign_in(tenant, claims)
     return Principal(

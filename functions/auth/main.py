@@ -34,7 +34,9 @@ from shared.tenancy import TenantData
 from shared.tenants import Licence
 from shared.tenants import load as load_tenant
 
-api = Api("Trivsel identity: tenants, licences, users and sign-in")
+# Users of a pending tenant (no DPA yet) may sign in and set up users here; every other
+# API, all of which hold clients' personal data, refuses them (`dpa_missing`).
+api = Api("Trivsel identity: tenants, licences, users and sign-in", pending_tenants=True)
 OWNER = [Role.OWNER]
 ADMIN = [Role.ADMIN]
 MEMBERS = [Role.ADMIN, Role.PROFESSIONAL]

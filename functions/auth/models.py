@@ -98,9 +98,9 @@ class User(Model):
 
 
 class Seats(Model):
-    licensed: int
+    licensed: int | None  # None: the licence covers every professional
     used: int
-    free: int
+    free: int | None
 
 
 class UserList(Model):

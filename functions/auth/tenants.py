@@ -106,7 +106,7 @@ def change_licence(owner: Principal, tenant_id: str, licence: Licence) -> Tenant
     def apply(transaction: firestore.Transaction) -> Tenant:
         tenant = load(data, transaction)
         refuse_if_terminated(tenant)
-        if licence.seats < tenant.seats_used:
+        if licence.seats is not None and licence.seats < tenant.seats_used:
             raise errors.InvalidTransition(
                 f"{tenant.seats_used} seats are in use; free seats before lowering to "
                 f"{licence.seats}"
