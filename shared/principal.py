@@ -13,12 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from shared import errors
 from shared.gcp import firebase_app, firestore_client
-from shared.members import MemberStatus, member_ref, sessions_ended_at
+from shared.members import MemberStatus, member_ref, sessions_ended_at, staff_access_lapsed
 from shared.tenancy import TENANT_ID_PATTERN, TenantData
 from shared.tenants import TenantDocument, active_document
 
@@ -146,6 +147,11 @@ def verify_id_token(
     if data is None:
         if role is not Role.OWNER:
             raise errors.Forbidden("The account has no Trivsel role")
+        if staff_access_lapsed(record, datetime.now(UTC)):
+            raise errors.StaffReviewOverdue(
+                "Your owner access was not reviewed within 6 months; another owner must "
+                "review it (POST /staff/{uid}/review)"
+            )
         return Principal(uid=uid, role=role, tenant_id=None, email=email, auth_time=auth_time)
     if role is Role.OWNER:
         raise errors.Forbidden("A tenant's account cannot act as the system owner")
