@@ -73,9 +73,9 @@ def test_a_trial_tenant_is_pending_too(owner: str) -> None:
 def test_an_invalid_dpa_or_contract_is_refused_and_nothing_is_written(owner: str) -> None:
     created = provision(owner, dpa=False)
     slug = created["slug"]
-    for body in ({**DPA, "instructions": ""}, {"version": "1"}, {**DPA, "signed_on": "x"}):
+    for wrong in ({**DPA, "instructions": ""}, {"version": "1"}, {**DPA, "signed_on": "x"}):
         problem(
-            call("POST", f"{API}/tenants/{slug}/dpa", owner, json=body), 422, "validation_failed"
+            call("POST", f"{API}/tenants/{slug}/dpa", owner, json=wrong), 422, "validation_failed"
         )
     assert call("GET", f"{API}/tenants/{slug}", owner).json()["status"] == "pending"
     assert call("GET", f"{API}/tenants/{slug}/contract", owner).json()["contract"]["dpa"] is None
