@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
+from functions.support.maintenance.cancellation_reminders import remind_cancellation_deadlines
 from shared.client_data import resume_erasures
 from shared.http import purge_idempotency_keys
 from shared.jobs import Clock, Job, JobResult
@@ -33,6 +34,7 @@ JOBS: tuple[Job, ...] = (
     purge_old_messages,
     purge_rate_limits,
     purge_idempotency_keys,
+    remind_cancellation_deadlines,
 )
 
 
