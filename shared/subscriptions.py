@@ -84,11 +84,9 @@ def period_of(start: date, day: date) -> int:
     """The period `day` falls in (0 for any day before the start)."""
     if day < start:
         return 0
-    period = (day.year - start.year) * 12 // PERIOD_MONTHS
-    while period_start(start, period) > day:
+    period = day.year - start.year  # at most one too many (a start later in the year)
+    if period_start(start, period) > day:
         period -= 1
-    while period_start(start, period + 1) <= day:
-        period += 1
     return period
 
 

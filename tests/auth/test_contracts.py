@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from functions.auth.payments import DEMANDS, demand_allows_suspension
+from functions.auth.payments import DEMANDS
 from shared.contracts import contract_ref
 from shared.gcp import firestore_client
 from shared.tenancy import TenantData
@@ -28,7 +28,6 @@ from tests.content import CLIENT
 from tests.helpers import call, emails_to, unique, wait_until
 
 pytestmark = pytest.mark.usefixtures("stack")
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
 def _client(token: str) -> Any:
@@ -147,16 +146,6 @@ def test_a_late_cancellation_takes_effect_a_period_later_and_says_so(owner: str)
 
 
 # -- payment demands and suspension (K-3) -------------------------------------------------
-
-
-def test_a_demand_allows_suspension_from_exactly_10_days_and_not_one_second_before() -> None:
-    demand = NOW - timedelta(days=10)
-    assert demand_allows_suspension([demand], None, NOW)
-    assert not demand_allows_suspension([demand + timedelta(seconds=1)], None, NOW)
-    assert not demand_allows_suspension([NOW - timedelta(days=9)], None, NOW)
-    assert not demand_allows_suspension([], None, NOW)
-    # A reactivation (payment received) closes the demands before it.
-    assert not demand_allows_suspension([demand], demand + timedelta(days=1), NOW)
 
 
 DEMAND = {"invoice_number": "2026-0117", "amount_dkk": "12500.00", "due_on": "2026-02-01"}

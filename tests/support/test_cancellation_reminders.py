@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,9 @@ def test_contacts_and_owner_are_reminded_30_and_7_days_before_once_each(owner: s
     terms["subscription"]["start"] = "2026-01-01"  # deadline 31 October 2026
     slug = provision(owner, contract=terms)["slug"]
     contact = contract_ref(TenantData(firestore_client(), slug)).get().get("contract_contacts")[0]
-    mails = lambda: emails_to(contact["email"])  # noqa: E731
+
+    def mails() -> list[dict[str, Any]]:
+        return emails_to(contact["email"])
 
     _run(datetime(2026, 9, 30, 22, 30, tzinfo=UTC))  # 1 October in Copenhagen: 30 days left
     [first] = wait_until(mails)
@@ -61,11 +64,11 @@ def test_contacts_and_owner_are_reminded_30_and_7_days_before_once_each(owner: s
     assert len(reminders) == 2
     logged = [e for e in events(slug) if e["action"] == "contract.cancellation_reminder"]
     assert sorted(e["details"]["reminder_days"] for e in logged) == [7, 30]
+    requests = [(m.to_dict() or {})["request"] for m in data.collection(MESSAGES).get()]
     owner_email = next(
-        m.to_dict()["request"]["to"]
-        for m in data.collection(MESSAGES).get()
-        if m.to_dict()["request"]["kind"] == "cancellation_reminder"
-        and m.to_dict()["request"]["to"] != contact["email"]
+        r["to"]
+        for r in requests
+        if r["kind"] == "cancellation_reminder" and r["to"] != contact["email"]
     )
     assert len([m for m in emails_to(owner_email) if m["subject"].startswith("Påmindelse")]) == 2
 
