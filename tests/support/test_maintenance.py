@@ -115,6 +115,7 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
         "purge_old_messages",
         "purge_rate_limits",
         "purge_idempotency_keys",
+        "remind_cancellation_deadlines",
     ]
 
 
