@@ -166,13 +166,20 @@ def provision_tenant(owner: Api, admin: DemoUser) -> None:
         "period_start": today.isoformat(),
         "period_end": (today + timedelta(days=364)).isoformat(),
     }
+    contract = tenant["contract"]
+    # The subscription started with the licence's period; the DPA was signed that day.
+    subscription = {**contract["subscription"], "start": today.isoformat()}
     body = {
         "slug": tenant["slug"],
         "display_name": tenant["display_name"],
         "licence": licence,
+        "contract": {**contract, "subscription": subscription},
         "administrator": {"email": admin.email, "display_name": admin.display_name},
     }
     _exists_already(lambda: owner("POST", "/auth_api/tenants", body))
+    # Pending until its DPA is recorded (recording it again only replaces it).
+    dpa = {**tenant["dpa"], "signed_on": today.isoformat()}
+    owner("POST", f"/auth_api/tenants/{tenant['slug']}/dpa", dpa)
 
 
 # -- clients, courses, remote tasks, calendar -------------------------------------------------

@@ -79,6 +79,18 @@ class TenantTerminated(ApiError):
     title = "The organisation's subscription has ended"
 
 
+class DpaMissing(ApiError):
+    # 403, not 409: the caller's organisation may not process personal data yet, whatever
+    # the request; recording the DPA (the supplier's owner) is what changes it.
+    status, code = 403, "dpa_missing"
+    title = "No data-processing agreement is recorded for your organisation yet"
+
+
+class StaffReviewOverdue(ApiError):
+    status, code = 403, "staff_review_overdue"
+    title = "This owner access was not reviewed within 6 months and has lapsed"
+
+
 class SecondFactorRequired(ApiError):
     status, code = 403, "second_factor_required"
     title = "Your organisation requires sign-in with an SMS code as well"

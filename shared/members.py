@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from dateutil.relativedelta import relativedelta
+
 from shared.gcp import firebase_app, firestore_client
 from shared.tenancy import TENANTS, check_segments, check_tenant_id
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from google.cloud import firestore
 
 USERS = "users"  # tenants/{t}/users/{uid}
+STAFF_REVIEW_INTERVAL = relativedelta(months=6)
 STAFF = "staff"  # staff/{uid}: the supplier's own people (role owner)
 
 
@@ -40,18 +43,44 @@ def member_ref(tenant_id: str | None, uid: str) -> firestore.DocumentReference:
     return ref
 
 
-def register_staff(uid: str, email: str, granted_by: str) -> None:
-    """A staff member's record (the owner role); who granted it is kept (DPA: access list)."""
+def register_staff(
+    uid: str, email: str, granted_by: str, display_name: str = "", now: datetime | None = None
+) -> None:
+    """A staff member's record (the owner role) in the register the DPA asks for: who
+    granted it and when; the grant counts as its first review."""
+    now = now or datetime.now(UTC)
     member_ref(None, uid).set(
         {
             "email": email,
+            "display_name": display_name,
             "role": "owner",
             "status": MemberStatus.ACTIVE.value,
             "granted_by": granted_by,
-            "granted_at": datetime.now(UTC),
+            "granted_at": now,
+            "reviewed_by": granted_by,
+            "reviewed_at": now,
+            "revoked_by": None,
+            "revoked_at": None,
             "tokens_valid_after": None,
         }
     )
+
+
+def staff_review_due(record: dict[str, Any]) -> datetime | None:
+    """When a staff member's owner access lapses unless reviewed: 6 months after its last
+    review (or its grant). None for a record without either (fails closed: lapsed)."""
+    last = record.get("reviewed_at") or record.get("granted_at")
+    if not isinstance(last, datetime):
+        return None
+    due: datetime = last + STAFF_REVIEW_INTERVAL
+    return due
+
+
+def staff_access_lapsed(record: dict[str, Any], now: datetime) -> bool:
+    """The DPA's access list is reviewed at least every 6 months; at the due moment an
+    access not reviewed since has lapsed."""
+    due = staff_review_due(record)
+    return due is None or now >= due
 
 
 def set_active(tenant_id: str | None, uid: str, active: bool) -> None:

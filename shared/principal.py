@@ -13,12 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from shared import errors
 from shared.gcp import firebase_app, firestore_client
-from shared.members import MemberStatus, member_ref, sessions_ended_at
+from shared.members import MemberStatus, member_ref, sessions_ended_at, staff_access_lapsed
 from shared.tenancy import TENANT_ID_PATTERN, TenantData
 from shared.tenants import TenantDocument, active_document
 
@@ -107,11 +108,14 @@ def _token_claims(token: str) -> dict[str, Any]:
     return dict(claims)
 
 
-def verify_id_token(token: str, prefetch: Prefetch | None = None) -> Principal:
+def verify_id_token(
+    token: str, prefetch: Prefetch | None = None, *, allow_pending: bool = False
+) -> Principal:
     """Verify a Firebase ID token and return the principal, or raise an ApiError.
 
     `prefetch` names documents of the caller's tenant that the route will read; they are
-    read in the same round trip and kept on the principal's TenantData.
+    read in the same round trip and kept on the principal's TenantData. A user of a
+    pending tenant (no DPA yet) is admitted only when `allow_pending` (the Api says).
     """
     claims = _token_claims(token)
     uid = str(claims["uid"])
@@ -143,10 +147,15 @@ def verify_id_token(token: str, prefetch: Prefetch | None = None) -> Principal:
     if data is None:
         if role is not Role.OWNER:
             raise errors.Forbidden("The account has no Trivsel role")
+        if staff_access_lapsed(record, datetime.now(UTC)):
+            raise errors.StaffReviewOverdue(
+                "Your owner access was not reviewed within 6 months; another owner must "
+                "review it (POST /staff/{uid}/review)"
+            )
         return Principal(uid=uid, role=role, tenant_id=None, email=email, auth_time=auth_time)
     if role is Role.OWNER:
         raise errors.Forbidden("A tenant's account cannot act as the system owner")
-    tenant = active_document(found[data.root.path])
+    tenant = active_document(found[data.root.path], allow_pending)
     data.keep({path: s for path, s in found.items() if path not in (record_ref.path,)})
     _check_sign_in(tenant, claims)
     return Principal(

@@ -7,57 +7,31 @@ status fails closed in one place.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import Field, ValidationError, model_validator
 
 from shared import errors
+from shared.contracts import MAX_SEATS, AddOn, Licence
 from shared.messaging.models import Locale
 from shared.models import Model, Strict
-from shared.tenancy import TENANT_ID_PATTERN
 
 if TYPE_CHECKING:
     from google.cloud import firestore
 
     from shared.tenancy import TenantData
 
-MAX_SEATS = 10_000
+__all__ = ["MAX_SEATS", "AddOn", "Licence", "TenantDocument", "TenantStatus"]
 
 
 class TenantStatus(StrEnum):
+    # Provisioned, no DPA recorded yet: users may sign in and be set up, no client data.
+    PENDING = "pending"
     ACTIVE = "active"
     SUSPENDED = "suspended"
     TERMINATED = "terminated"
-
-
-class AddOn(StrEnum):
-    VR = "vr"
-    SMS_MFA = "sms_mfa"
-    ENTRA_ID = "entra_id"
-    ADFS = "adfs"  # SAML sign-in (Konfront's system description: two factors through ADFS)
-
-
-class Licence(Strict):
-    seats: int = Field(ge=0, le=MAX_SEATS, description="professional seats")
-    period_start: date
-    period_end: date
-    focus_areas: list[str] = Field(default=[], max_length=100)
-    add_ons: list[AddOn] = Field(default_factory=list)
-    # An agreed ceiling on clients (SkoleRo): usage above it is reported, never blocked.
-    client_ceiling: int | None = Field(default=None, ge=1)
-
-    @model_validator(mode="after")
-    def _period_and_areas(self) -> Self:
-        if self.period_end <= self.period_start:
-            raise ValueError("period_end must be after period_start")
-        for area in self.focus_areas:
-            if not TENANT_ID_PATTERN.fullmatch(area):
-                raise ValueError(f"focus area {area!r} is not a lower-case slug")
-        self.focus_areas = sorted(set(self.focus_areas))
-        self.add_ons = sorted(set(self.add_ons))
-        return self
 
 
 class SamlCertificate(Model):
@@ -105,6 +79,7 @@ class TenantDocument(Model):
     remote_tasks: RemoteTaskPreferences = RemoteTaskPreferences()
     created_at: datetime | None = None
     suspended_at: datetime | None = None
+    reactivated_at: datetime | None = None  # closes the payment demands before it
     terminated_at: datetime | None = None
     # T-4: after termination the administrator may export for 90 days; then it is erased.
     export_available_until: datetime | None = None
@@ -120,6 +95,7 @@ class TenantDocument(Model):
         return self.model_dump(mode="json", exclude_none=False) | {
             "created_at": self.created_at,
             "suspended_at": self.suspended_at,
+            "reactivated_at": self.reactivated_at,
             "terminated_at": self.terminated_at,
             "export_available_until": self.export_available_until,
         }
@@ -139,8 +115,17 @@ def load(tenant: TenantData, transaction: firestore.Transaction | None = None) -
     return from_snapshot(tenant.read(tenant.root))
 
 
-def check_active(document: TenantDocument) -> TenantDocument:
-    """The document, if the tenant's users may work now; else the refusal."""
+def check_active(document: TenantDocument, allow_pending: bool = False) -> TenantDocument:
+    """The document, if the tenant's users may work now; else the refusal.
+
+    A pending tenant (no DPA yet, SPEC K-2) is admitted only where `allow_pending`: the
+    identity API (sign-in, setting up users, the tenant's own settings), which holds no
+    client's personal data. Everywhere else it is refused with `dpa_missing`.
+    """
+    if document.status == TenantStatus.PENDING:
+        if allow_pending:
+            return document
+        raise errors.DpaMissing()
     if document.status == TenantStatus.SUSPENDED:
         raise errors.TenantSuspended(
             "Your organisation's access is suspended. Contact your administrator."
@@ -152,7 +137,9 @@ def check_active(document: TenantDocument) -> TenantDocument:
     return document
 
 
-def active_document(snapshot: firestore.DocumentSnapshot[Any]) -> TenantDocument:
+def active_document(
+    snapshot: firestore.DocumentSnapshot[Any], allow_pending: bool = False
+) -> TenantDocument:
     """The tenant read in `snapshot`, if its users may work now; else their refusal."""
     if not snapshot.exists:
         raise errors.Forbidden("The account's tenant does not exist")
@@ -160,7 +147,7 @@ def active_document(snapshot: firestore.DocumentSnapshot[Any]) -> TenantDocument
         document = from_snapshot(snapshot)
     except ValidationError:  # a document no code of ours writes: fail closed, not 500
         raise errors.Forbidden("The organisation's account is not active") from None
-    return check_active(document)
+    return check_active(document, allow_pending)
 
 
 def load_active(tenant: TenantData) -> TenantDocument:

@@ -41,6 +41,37 @@ def licence(
     }
 
 
+def person(name: str) -> dict[str, Any]:
+    return {"name": name, "email": f"{unique(name.split()[0].lower())}@example.dk"}
+
+
+def contract_terms(rule: str = "end_of_tenth_month", trial: bool = False) -> dict[str, Any]:
+    """Terms like a municipality's (SkoleRo's own CVR number, a public EAN number)."""
+    return {
+        "customer": {"name": "Testkommune", "cvr": "45136639", "ean": "5798000416604"},
+        "contract_contacts": [person("Karin Kontrakt")],
+        "dpa_contacts": [person("Dorte Databeskyttelse")],
+        "subscription": {
+            "start": date.today().isoformat(),
+            "cancellation_rule": rule,
+            "trial": trial,
+        },
+    }
+
+
+# A suspension that needs no payment demand (tests of suspension itself).
+SECURITY = {"reason": "security", "note": "Test: mistanke om kompromitteret konto"}
+DPA = {
+    "version": "2026.1",
+    "signed_on": "2026-01-05",
+    "instructions": "Bilag C: behandling af klientdata til trivselsforløb i kommunen.",
+}
+
+
+def record_dpa(owner: str, slug: str) -> requests.Response:
+    return call("POST", f"{API}/tenants/{slug}/dpa", owner, json=DPA)
+
+
 def owner_token() -> str:
     return create_user(None, Role.OWNER).sign_in()
 
@@ -50,7 +81,11 @@ def provision(
     seats: int = 3,
     add_ons: list[str] | None = None,
     focus_areas: list[str] | None = None,
+    dpa: bool = True,
+    contract: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """A tenant through auth_api; with `dpa` (as every test but the DPA's own wants) its
+    DPA is recorded too, so it is active rather than pending."""
     slug = unique("k")
     admin_email = f"{unique('admin')}@example.dk"
     reply = call(
@@ -61,11 +96,15 @@ def provision(
             "slug": slug,
             "display_name": f"{slug.upper()} Kommune",
             "licence": licence(seats, add_ons, focus_areas),
+            "contract": contract or contract_terms(),
             "administrator": {"email": admin_email, "display_name": "Anne Admin"},
         },
     )
     assert reply.status_code == 201, reply.text
     body = reply.json()
+    if dpa:
+        recorded = record_dpa(owner, slug)
+        assert recorded.status_code == 200, recorded.text
     return {
         "slug": slug,
         "admin_email": admin_email,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import flask
 
+from functions.auth import contract_routes, tenants, users
 from functions.auth import errors as auth_errors
-from functions.auth import tenants, users
 from functions.auth.models import (
     Accepted,
     PasswordResetJob,
@@ -34,7 +34,10 @@ from shared.tenancy import TenantData
 from shared.tenants import Licence
 from shared.tenants import load as load_tenant
 
-api = Api("Trivsel identity: tenants, licences, users and sign-in")
+# Users of a pending tenant (no DPA yet) may sign in and set up users here; every other
+# API, all of which hold clients' personal data, refuses them (`dpa_missing`).
+api = Api("Trivsel identity: tenants, licences, users and sign-in", pending_tenants=True)
+contract_routes.register(api)
 OWNER = [Role.OWNER]
 ADMIN = [Role.ADMIN]
 MEMBERS = [Role.ADMIN, Role.PROFESSIONAL]
@@ -117,7 +120,6 @@ def _status_route(verb: str, summary: str) -> None:
     change.__name__ = f"{verb}_tenant"
 
 
-_status_route("suspend", "Suspend a tenant (non-payment): every user is refused")
 _status_route("reactivate", "Lift a suspension: access returns with nothing lost")
 _status_route("terminate", "End the subscription: export for 90 days, then erasure")
 

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Self
 from uuid import UUID
 
-from pydantic import AfterValidator, EmailStr, Field, SecretStr, field_validator
+from pydantic import (
+    AfterValidator,
+    EmailStr,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from functions.auth.saml import SamlConfig
+from shared.contracts import CancellationRecord, Contract, ContractTerms
 from shared.messaging.models import E164_PATTERN, Locale
-from shared.models import SLUG, Model, Patch, Strict
+from shared.models import SLUG, Model, Moment, Patch, Strict
 from shared.principal import Role
 from shared.tenants import Licence, TenantDocument, TenantStatus
 
@@ -57,6 +66,7 @@ class TenantCreate(Strict):
 
     display_name: str = Field(min_length=1, max_length=100)
     licence: Licence
+    contract: ContractTerms
     administrator: Person
     locale: Locale = Locale.DA
 
@@ -76,6 +86,100 @@ class TenantCreated(Model):
 
 class TenantList(Model):
     tenants: list[Tenant]
+
+
+# -- contracts (SPEC K-1 ... K-3) ---------------------------------------------------------
+
+
+class ContractView(Model):
+    contract: Contract
+    licence: Licence | None
+
+
+class CancellationRequest(Strict):
+    received_at: Moment | None = Field(
+        default=None, description="when the written cancellation was received; default now"
+    )
+
+
+class CancellationReceived(Model):
+    cancellation: CancellationRecord
+    detail: str
+
+
+class PaymentDemandCreate(Strict):
+    invoice_number: str = Field(min_length=1, max_length=50)
+    amount_dkk: Decimal = Field(gt=0, le=100_000_000, decimal_places=2)
+    due_on: date = Field(description="the invoice's original due date")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class PaymentDemand(PaymentDemandCreate):
+    id: str
+    recorded_at: datetime
+    recorded_by: str
+    sent_to: list[str]
+
+
+class Suspension(Strict):
+    """Why a tenant is suspended: non-payment (after a written demand at least 10 days
+    old) or a security incident (no demand; a note says what happened)."""
+
+    reason: Literal["non_payment", "security"]
+    note: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _security_says_why(self) -> Self:
+        if self.reason == "security" and not (self.note or "").strip():
+            raise ValueError("a suspension for security needs a note")
+        return self
+
+
+class StaffGrant(Strict):
+    email: Annotated[EmailStr, AfterValidator(_lower)]
+    display_name: str = Field(min_length=1, max_length=100)
+
+
+class StaffMember(Model):
+    uid: str
+    email: str
+    display_name: str
+    status: str
+    granted_by: str | None
+    granted_at: datetime | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    review_due: datetime | None
+    lapsed: bool
+    revoked_by: str | None
+    revoked_at: datetime | None
+
+
+class StaffList(Model):
+    staff: list[StaffMember]
+
+
+class OwnerAccess(Model):
+    uid: str
+    email: str
+    at: datetime
+    purpose: str
+
+
+class OwnerAccessList(Model):
+    accesses: list[OwnerAccess]
+
+
+class MissingDpa(Model):
+    slug: str
+    status: str
+    contract_record: bool
+
+
+class MissingDpaReport(Model):
+    """Tenants that may hold personal data without a recorded DPA (legacy tenants)."""
+
+    tenants: list[MissingDpa]
 
 
 class UserStatus(StrEnum):
@@ -99,9 +203,9 @@ class User(Model):
 
 
 class Seats(Model):
-    licensed: int
+    licensed: int | None  # None: the licence covers every professional
     used: int
-    free: int
+    free: int | None
 
 
 class UserList(Model):

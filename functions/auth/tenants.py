@@ -8,16 +8,18 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
-from functions.auth import accounts, saml
+from functions.auth import accounts, payments, saml
 from functions.auth import errors as auth_errors
 from functions.auth.models import (
     SignInChange,
     SignInConfig,
+    Suspension,
     Tenant,
     TenantCreate,
     TenantCreated,
 )
 from shared import errors
+from shared.contracts import Contract, contract_ref
 from shared.events import record_event
 from shared.gcp import firestore_client
 from shared.ids import new_id
@@ -32,7 +34,10 @@ USERS = accounts.USERS
 TRANSITIONS = {
     "suspend": ({TenantStatus.ACTIVE}, TenantStatus.SUSPENDED),
     "reactivate": ({TenantStatus.SUSPENDED}, TenantStatus.ACTIVE),
-    "terminate": ({TenantStatus.ACTIVE, TenantStatus.SUSPENDED}, TenantStatus.TERMINATED),
+    "terminate": (
+        {TenantStatus.PENDING, TenantStatus.ACTIVE, TenantStatus.SUSPENDED},
+        TenantStatus.TERMINATED,
+    ),
 }
 
 
@@ -54,20 +59,26 @@ def load(tenant: TenantData, transaction: firestore.Transaction | None = None) -
 
 
 def provision(owner: Principal, body: TenantCreate) -> TenantCreated:
-    """Create a tenant and its first administrator, who gets a welcome e-mail."""
+    """Create a tenant, pending until its DPA is recorded (SPEC K-2), with its contract
+    record and its first administrator, who gets a welcome e-mail."""
     now = datetime.now(UTC)
     tenant = Tenant(
         slug=body.slug,
         display_name=body.display_name,
-        status=TenantStatus.ACTIVE,
+        status=TenantStatus.PENDING,
         licence=body.licence,
         seats_used=0,
         locale=body.locale,
         created_at=now,
     )
     data = TenantData(firestore_client(), body.slug)
+    batch = data.db.batch()
+    batch.create(data.root, to_document(tenant))
+    batch.create(
+        contract_ref(data), Contract.model_validate(body.contract.model_dump()).to_firestore()
+    )
     try:
-        data.root.create(to_document(tenant))
+        batch.commit()
     except AlreadyExists:
         raise auth_errors.SlugTaken(f"The slug '{body.slug}' is taken") from None
     try:
@@ -82,7 +93,8 @@ def provision(owner: Principal, body: TenantCreate) -> TenantCreated:
             actor=owner.uid,
         )
     except BaseException:
-        data.root.delete()  # nothing is left of a tenant whose administrator failed
+        contract_ref(data).delete()  # nothing is left of a tenant whose administrator failed
+        data.root.delete()
         raise
     record_event(
         data,
@@ -106,7 +118,7 @@ def change_licence(owner: Principal, tenant_id: str, licence: Licence) -> Tenant
     def apply(transaction: firestore.Transaction) -> Tenant:
         tenant = load(data, transaction)
         refuse_if_terminated(tenant)
-        if licence.seats < tenant.seats_used:
+        if licence.seats is not None and licence.seats < tenant.seats_used:
             raise errors.InvalidTransition(
                 f"{tenant.seats_used} seats are in use; free seats before lowering to "
                 f"{licence.seats}"
@@ -131,10 +143,14 @@ def change_licence(owner: Principal, tenant_id: str, licence: Licence) -> Tenant
     return tenant
 
 
-def change_status(owner: Principal, tenant_id: str, verb: str) -> Tenant:
+def change_status(
+    owner: Principal, tenant_id: str, verb: str, suspension: Suspension | None = None
+) -> Tenant:
     allowed_from, target = TRANSITIONS[verb]
     data = owner.owner_access(tenant_id, verb)
     now = datetime.now(UTC)
+    if suspension is not None:  # non-payment: only after a written demand (SPEC K-3)
+        payments.check_suspension(data, load(data), suspension, now)
 
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> Tenant:
@@ -146,6 +162,7 @@ def change_status(owner: Principal, tenant_id: str, verb: str) -> Tenant:
             tenant.suspended_at = now
         if target is TenantStatus.ACTIVE:
             tenant.suspended_at = None
+            tenant.reactivated_at = now
         if target is TenantStatus.TERMINATED:
             tenant.terminated_at = now
             tenant.export_available_until = now + EXPORT_PERIOD
@@ -154,6 +171,7 @@ def change_status(owner: Principal, tenant_id: str, verb: str) -> Tenant:
             {
                 "status": target.value,
                 "suspended_at": tenant.suspended_at,
+                "reactivated_at": tenant.reactivated_at,
                 "terminated_at": tenant.terminated_at,
                 "export_available_until": tenant.export_available_until,
             },
@@ -161,7 +179,10 @@ def change_status(owner: Principal, tenant_id: str, verb: str) -> Tenant:
         return tenant
 
     tenant: Tenant = apply(data.db.transaction())
-    record_event(data, actor=owner.uid, action=f"tenant.{target.value}", subject="tenant")
+    details = suspension.model_dump() if suspension is not None else {}
+    record_event(
+        data, actor=owner.uid, action=f"tenant.{target.value}", subject="tenant", details=details
+    )
     return tenant
 
 

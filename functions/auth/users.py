@@ -55,9 +55,8 @@ IMAGE_MAGIC = {
 def seats(data: TenantData) -> Seats:
     tenant = tenants.load(data)
     licensed = tenant.licence.seats
-    return Seats(
-        licensed=licensed, used=tenant.seats_used, free=max(licensed - tenant.seats_used, 0)
-    )
+    free = None if licensed is None else max(licensed - tenant.seats_used, 0)
+    return Seats(licensed=licensed, used=tenant.seats_used, free=free)
 
 
 # -- the administrator's work (T-5) ---------------------------------------------------
@@ -80,6 +79,8 @@ def list_users(data: TenantData) -> UserList:
 
 def _seat_free(tenant: TenantDocument) -> None:
     licensed = tenant.licence.seats if tenant.licence else 0
+    if licensed is None:  # the licence covers every professional (SkoleRo)
+        return
     if tenant.seats_used + 1 > licensed:
         raise auth_errors.LicenceExhausted(
             f"The licences are used up ({tenant.seats_used} of {licensed})"

@@ -54,6 +54,8 @@ AUTH_REFUSALS: tuple[type[errors.ApiError], ...] = (
     errors.AccountDisabled,
     errors.TenantSuspended,
     errors.TenantTerminated,
+    errors.DpaMissing,
+    errors.StaffReviewOverdue,
     errors.SecondFactorRequired,
     errors.Forbidden,
 )
@@ -151,8 +153,11 @@ def _model(hint: Any, what: str, handler: Callable[..., Any]) -> type[BaseModel]
 class Api:
     """One HTTP function: its routes and the WSGI-level entry point."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, *, pending_tenants: bool = False) -> None:
+        """`pending_tenants`: users of a tenant without a DPA may call this API (only an
+        API that holds no client's personal data: identity)."""
         self.title = title
+        self.pending_tenants = pending_tenants
         self.name = ""  # set by the entry point that serves it (shared.http.http_function)
         self.routes: list[Route] = []
         self._map = Map(converters={"default": _Id}, strict_slashes=False)
@@ -340,6 +345,7 @@ class Api:
             caller = verify_id_token(
                 bearer_token(request.headers.get("Authorization")),
                 (lambda data: reads(data, params)) if reads is not None else None,
+                allow_pending=self.pending_tenants,
             )
             bind_caller(caller.tenant_id, caller.uid)  # on this request's log lines
             if caller.role not in route.roles:

@@ -16,9 +16,11 @@ from shared.gcp import firebase_app, firestore_client
 from shared.tenancy import TENANTS, TenantData
 from tests.accounts import (
     API,
+    SECURITY,
     activate,
     add_professional,
     auth_has,
+    contract_terms,
     events,
     licence,
     link_in,
@@ -59,7 +61,7 @@ def auth_account(uid: str) -> dict[str, Any]:
 
 def test_provisioning_welcomes_the_administrator_with_a_one_time_link(owner: str) -> None:
     created = provision(owner, seats=4, add_ons=["vr"])
-    assert created["tenant"]["status"] == "active"
+    assert created["tenant"]["status"] == "pending"  # until its DPA (recorded by provision)
     assert created["tenant"]["licence"]["seats"] == 4
     [mail] = wait_until(lambda: emails_to(created["admin_email"]))
     assert mail["subject"] == f"Velkommen til Trivsel hos {created['slug'].upper()} Kommune"
@@ -89,6 +91,7 @@ def test_an_invalid_slug_is_refused_and_nothing_is_created(owner: str, slug: str
             "slug": slug,
             "display_name": "X",
             "licence": licence(),
+            "contract": contract_terms(),
             "administrator": {"email": email, "display_name": "A"},
         },
     )
@@ -107,6 +110,7 @@ def test_a_duplicate_slug_or_administrator_email_creates_nothing(owner: str) -> 
             "slug": first["slug"],
             "display_name": "Dublet",
             "licence": licence(),
+            "contract": contract_terms(),
             "administrator": {"email": f"{unique('a')}@example.dk", "display_name": "A"},
         },
     )
@@ -122,6 +126,7 @@ def test_a_duplicate_slug_or_administrator_email_creates_nothing(owner: str) -> 
             "slug": slug,
             "display_name": "Y",
             "licence": licence(),
+            "contract": contract_terms(),
             "administrator": {"email": first["admin_email"], "display_name": "A"},
         },
     )
@@ -148,6 +153,7 @@ def test_an_invalid_licence_is_refused_field_by_field(
             "slug": unique("k"),
             "display_name": "X",
             "licence": {**licence(), **change},
+            "contract": contract_terms(),
             "administrator": {"email": f"{unique('a')}@example.dk", "display_name": "A"},
         },
     )
@@ -318,6 +324,7 @@ def test_an_administrator_cannot_do_owner_work(tenant: dict[str, Any]) -> None:
                 "slug": unique("k"),
                 "display_name": "X",
                 "licence": licence(),
+                "contract": contract_terms(),
                 "administrator": {"email": "a@example.dk", "display_name": "A"},
             },
         ),
@@ -354,7 +361,7 @@ def test_licence_changes_and_owner_access_are_audited(owner: str, tenant: dict[s
         if e["action"] == "owner.access" and e["actor"] == owner_uid
     ]
     # Every access is logged, the refused change included.
-    assert sorted(purposes) == ["change licence", "change licence", "read tenant"]
+    assert sorted(purposes) == ["change licence", "change licence", "read tenant", "record DPA"]
     problem(call("GET", f"{API}/tenants/{unique('none')}", owner), 404, "not_found")
 
 
@@ -364,10 +371,17 @@ def test_a_suspended_tenant_is_refused_and_reactivation_loses_nothing(
     slug, admin = tenant["slug"], tenant["admin_token"]
     pro = add_professional(admin)
     before = call("GET", f"{API}/users", admin).json()
-    assert call("POST", f"{API}/tenants/{slug}/suspend", owner).json()["status"] == "suspended"
+    assert (
+        call("POST", f"{API}/tenants/{slug}/suspend", owner, json=SECURITY).json()["status"]
+        == "suspended"
+    )
     for path in ("/me", "/users", f"/users/{pro['uid']}", "/me/profile"):
         problem(call("GET", API + path, admin), 403, "tenant_suspended")
-    problem(call("POST", f"{API}/tenants/{slug}/suspend", owner), 409, "invalid_transition")
+    problem(
+        call("POST", f"{API}/tenants/{slug}/suspend", owner, json=SECURITY),
+        409,
+        "invalid_transition",
+    )
     assert call("POST", f"{API}/tenants/{slug}/reactivate", owner).json()["status"] == "active"
     assert call("GET", f"{API}/users", admin).json() == before
 
@@ -838,7 +852,7 @@ def test_a_suspended_tenant_refuses_writes_and_browser_reads(
     slug = tenant["slug"]
     pro = Browser(professional["uid"], slug, "professional")
     assert allowed(pro.get(f"{TENANTS}/{slug}"))
-    call("POST", f"{API}/tenants/{slug}/suspend", owner)
+    call("POST", f"{API}/tenants/{slug}/suspend", owner, json=SECURITY)
     problem(
         call("PATCH", f"{API}/me/profile", professional["token"], json={"phone": None}),
         403,
@@ -900,6 +914,7 @@ def test_a_terminated_tenant_cannot_change_and_reserved_slugs_are_refused(
             "slug": "www",
             "display_name": "X",
             "licence": licence(),
+            "contract": contract_terms(),
             "administrator": {"email": f"{unique('a')}@example.dk", "display_name": "A"},
         },
     )

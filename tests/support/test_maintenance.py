@@ -116,6 +116,7 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
         "purge_rate_limits",
         "purge_idempotency_keys",
         "remind_request_deadlines",
+        "remind_cancellation_deadlines",
     ]
 
 

@@ -23,7 +23,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from functions.tasks import links
 from shared.gcp import queue_path, tasks_client
-from tests.accounts import activate, active_tenant, add_professional, problem
+from tests.accounts import SECURITY, activate, active_tenant, add_professional, problem
 from tests.browser import chromium
 from tests.content import new_client
 from tests.helpers import call, emails_to, unique, wait_until
@@ -485,7 +485,7 @@ def test_erasing_the_client_takes_the_remote_tasks_and_their_links(
 def test_a_suspended_tenant_s_links_do_not_open(assigned: dict[str, Any], owner: str) -> None:
     send(assigned, "i0")
     link = link_for(assigned["email"])
-    call("POST", f"/auth_api/tenants/{assigned['slug']}/suspend", owner)
+    call("POST", f"/auth_api/tenants/{assigned['slug']}/suspend", owner, json=SECURITY)
     page = requests.get(link, timeout=10)
     assert page.status_code == 403
     assert "kan ikke åbnes lige nu" in page.text

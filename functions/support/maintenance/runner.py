@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
+from functions.support.maintenance.cancellation_reminders import remind_cancellation_deadlines
 from functions.support.maintenance.request_reminders import remind_request_deadlines
 from shared.client_data import resume_erasures
 from shared.http import purge_idempotency_keys
@@ -35,6 +36,7 @@ JOBS: tuple[Job, ...] = (
     purge_rate_limits,
     purge_idempotency_keys,
     remind_request_deadlines,
+    remind_cancellation_deadlines,
 )
 
 

@@ -1,0 +1,81 @@
+"""The supplier's staff register (owner role): grants, 6-monthly reviews, revocation,
+and what a tenant's administrator sees of owner accesses to their tenant."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shared.members import member_ref, staff_access_lapsed
+from tests.accounts import API, owner_token, problem
+from tests.helpers import call, token_payload, unique
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def test_an_access_lapses_at_exactly_six_months_after_its_last_review() -> None:
+    reviewed = {
+        "granted_at": NOW - timedelta(days=400),
+        "reviewed_at": datetime(2025, 9, 10, 12, 0, tzinfo=UTC),
+    }
+    assert staff_access_lapsed(reviewed, NOW)  # 10 September + 6 months = 10 March, 12:00
+    assert not staff_access_lapsed(reviewed, NOW - timedelta(seconds=1))
+    granted_only = {"granted_at": datetime(2025, 9, 10, 12, 0, 1, tzinfo=UTC)}
+    assert not staff_access_lapsed(granted_only, NOW)
+    assert staff_access_lapsed({}, NOW)  # neither: fails closed
+
+
+def _uid(token: str) -> str:
+    return str(token_payload(token)["user_id"])
+
+
+@pytest.mark.usefixtures("stack")
+def test_an_overdue_owner_is_refused_until_another_owner_reviews_and_revoked_is_out() -> None:
+    stale, reviewer = owner_token(), owner_token()
+    member_ref(None, _uid(stale)).update({"reviewed_at": datetime.now(UTC) - timedelta(days=190)})
+    problem(call("GET", f"{API}/tenants", stale), 403, "staff_review_overdue")
+    listed = {m["uid"]: m for m in call("GET", f"{API}/staff", reviewer).json()["staff"]}
+    assert listed[_uid(stale)]["lapsed"] is True
+    assert listed[_uid(reviewer)]["lapsed"] is False
+    problem(
+        call("POST", f"{API}/staff/{_uid(reviewer)}/review", reviewer), 409, "invalid_transition"
+    )
+
+    reviewed = call("POST", f"{API}/staff/{_uid(stale)}/review", reviewer)
+    assert reviewed.status_code == 200, reviewed.text
+    assert reviewed.json()["reviewed_by"] == _uid(reviewer)
+    assert call("GET", f"{API}/tenants", stale).status_code == 200
+
+    assert call("POST", f"{API}/staff/{_uid(stale)}/revoke", reviewer).json()["revoked_by"]
+    problem(call("GET", f"{API}/tenants", stale), 403, "account_disabled")
+
+
+@pytest.mark.usefixtures("stack")
+def test_an_owner_grants_the_role_and_the_register_says_by_whom(owner: str) -> None:
+    email = f"{unique('staff')}@trivsel.dk"
+    reply = call("POST", f"{API}/staff", owner, json={"email": email, "display_name": "Sofie"})
+    assert reply.status_code == 201, reply.text
+    granted = reply.json()
+    assert (granted["email"], granted["granted_by"]) == (email, _uid(owner))
+    assert granted["review_due"] is not None
+    again = call("POST", f"{API}/staff", owner, json={"email": email, "display_name": "Sofie"})
+    problem(again, 409, "invalid_transition")
+
+
+def test_an_administrator_sees_every_owner_access_to_their_tenant_and_no_other(
+    owner: str, tenant: dict[str, Any], org: dict[str, Any]
+) -> None:
+    a, b = tenant, org  # two tenants with their administrators
+    assert call("GET", f"{API}/tenants/{a['slug']}", owner).status_code == 200
+    seen_by_a = call("GET", f"{API}/tenant/owner-accesses", a["admin_token"]).json()["accesses"]
+    purposes = {(x["uid"], x["purpose"]) for x in seen_by_a}
+    assert (_uid(owner), "read tenant") in purposes
+    assert (_uid(owner), "record DPA") in purposes
+    assert {x["email"] for x in seen_by_a} == {token_payload(owner)["email"]}
+    # Tenant B's administrator sees B's own accesses (its DPA) and nothing of A's.
+    seen_by_b = call("GET", f"{API}/tenant/owner-accesses", b["admin_token"]).json()["accesses"]
+    assert {x["purpose"] for x in seen_by_b} == {"record DPA"}
+    assert not {x["at"] for x in seen_by_b} & {x["at"] for x in seen_by_a}
+    problem(call("GET", f"{API}/tenant/owner-accesses", b["pro_token"]), 403, "forbidden")
