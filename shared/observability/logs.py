@@ -58,6 +58,9 @@ class RequestContext:
     sampled: bool = False
     tenant_id: str | None = None
     uid: str | None = None
+    # No route matched the path: it is whatever the caller typed (an e-mail address, a
+    # phone number), so the request's line names the function only.
+    path_unmatched: bool = False
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("trivsel_request", default=None)
@@ -133,6 +136,13 @@ def _chain(error: BaseException | None) -> list[BaseException]:
 def scrub_inputs(text: str) -> str:
     """Any `input_value=...` pydantic printed, cut out of a finished text."""
     return _INPUT_VALUE.sub(r"input_value=<hidden>, \1", text)
+
+
+def unmatched_path() -> None:
+    """This request's path matched no route: keep it out of the request's line."""
+    context = _current.get()
+    if context is not None:
+        context.path_unmatched = True
 
 
 class CloudLoggingFormatter(JsonFormatter):
