@@ -31,7 +31,13 @@ from shared.http import _idempotency as idempotency
 from shared.http._entry import HEALTH_PATH
 from shared.http._idempotency import KeyReused
 from shared.models import Model
-from shared.observability import bind_caller, current_request_id, inject_fault, metrics
+from shared.observability import (
+    bind_caller,
+    current_request_id,
+    inject_fault,
+    metrics,
+    unmatched_path,
+)
 from shared.principal import Principal, Role, bearer_token, verify_id_token
 from shared.settings import Settings, get_settings
 from shared.tenancy import SEGMENT_PATTERN, InvalidPath, TenantData, is_reserved
@@ -260,6 +266,7 @@ class Api:
         except NotFound:
             if request.path.rstrip("/") == "/openapi.json" and request.method == "GET":
                 return None, {}
+            unmatched_path()  # not a path of ours: whatever the caller typed
             raise errors.NotFound(f"No route {request.path}") from None
         return self.routes[int(index)], dict(params)
 

@@ -9,18 +9,27 @@ else about the caller is logged: no names, addresses, tokens, query strings or b
 
 An exception logged at ERROR carries `stack_trace`, `@type` ReportedErrorEvent and
 `serviceContext`, the shape Error Reporting groups.
+
+A pydantic ValidationError repeats the input it refused (`input_value=...`: a whole
+message request with its recipient, a form with a contact person's answer). Wherever
+one reaches a line — as an argument of the message, or in the exception and its chain —
+it is written without its inputs (`errors(include_input=False)`), and any
+`input_value=` text left over (a refusal's message quoting one) is cut out.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import secrets
 import sys
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, TextIO
 
+from pydantic import ValidationError
 from pythonjsonlogger.json import JsonFormatter
 
 TRACE = "logging.googleapis.com/trace"
@@ -33,6 +42,9 @@ REPORTED_ERROR = (
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 _CLOUD_TRACE = re.compile(r"^([0-9a-f]{32})(?:/(\d{1,20}))?(?:;o=([01]))?$")
 _NO_TRACE = "0" * 32
+# What pydantic prints of a refused value: `input_value=<repr>, input_type=<type>]`.
+_INPUT_VALUE = re.compile(r"input_value=.*?, (input_type=[\w.]+\])")
+_ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 
 @dataclass
@@ -46,6 +58,9 @@ class RequestContext:
     sampled: bool = False
     tenant_id: str | None = None
     uid: str | None = None
+    # No route matched the path: it is whatever the caller typed (an e-mail address, a
+    # phone number), so the request's line names the function only.
+    path_unmatched: bool = False
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("trivsel_request", default=None)
@@ -92,6 +107,44 @@ def bind_caller(tenant_id: str | None, uid: str) -> None:
         context.tenant_id, context.uid = tenant_id, uid
 
 
+def without_inputs(error: ValidationError) -> str:
+    """A ValidationError's text as pydantic prints it, but without the refused values."""
+    lines = [f"{error.error_count()} validation error(s) for {error.title}"]
+    for item in error.errors(include_input=False, include_url=False, include_context=False):
+        where = ".".join(str(part) for part in item["loc"]) or "(root)"
+        lines.append(f"{where}\n  {item['msg']} [type={item['type']}]")
+    return "\n".join(lines)
+
+
+def _scrubbed(value: Any) -> Any:
+    return without_inputs(value) if isinstance(value, ValidationError) else value
+
+
+def _chain(error: BaseException | None) -> list[BaseException]:
+    """The exception and every cause and context a traceback prints with it."""
+    found: list[BaseException] = []
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        pending += [current.__cause__, current.__context__]
+    return found
+
+
+def scrub_inputs(text: str) -> str:
+    """Any `input_value=...` pydantic printed, cut out of a finished text."""
+    return _INPUT_VALUE.sub(r"input_value=<hidden>, \1", text)
+
+
+def unmatched_path() -> None:
+    """This request's path matched no route: keep it out of the request's line."""
+    context = _current.get()
+    if context is not None:
+        context.path_unmatched = True
+
+
 class CloudLoggingFormatter(JsonFormatter):
     """python-json-logger, with Cloud Logging's field names and the request's context."""
 
@@ -104,7 +157,26 @@ class CloudLoggingFormatter(JsonFormatter):
         )
         self.project_id = project_id
 
+    def format(self, record: logging.LogRecord) -> str:
+        if isinstance(record.msg, ValidationError) or record.args:
+            record = copy.copy(record)  # other handlers see the record as it was logged
+            record.msg = _scrubbed(record.msg)
+            if isinstance(record.args, dict):
+                record.args = {key: _scrubbed(value) for key, value in record.args.items()}
+            elif record.args:
+                record.args = tuple(_scrubbed(value) for value in record.args)
+        return super().format(record)
+
+    def formatException(self, ei: _ExcInfo) -> str:
+        text = str(super().formatException(ei))
+        for error in _chain(ei[1]):
+            if isinstance(error, ValidationError):
+                text = text.replace(str(error), without_inputs(error))
+        return scrub_inputs(text)
+
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(log_data.get("message"), str):
+            log_data["message"] = scrub_inputs(log_data["message"])
         context = _current.get()
         if context is not None:
             log_data["request_id"] = context.request_id

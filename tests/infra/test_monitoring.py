@@ -51,6 +51,7 @@ def test_every_declared_alert_is_printed_as_a_policy_on_its_metric(
         wanted = [f'metric.type = "workload.googleapis.com/{alert["metric"]}"']
         wanted += [f'metric.label.{k} = "{v}"' for k, v in sorted(alert.get("labels", {}).items())]
         assert spec["filter"] == " AND ".join(wanted)
+        assert spec["duration"] == alert.get("duration", "0s")
         assert spec["aggregations"][0]["alignmentPeriod"] == alert["window"]
         groups = spec["aggregations"][0]["groupByFields"]
         assert groups == [f"metric.label.{g}" for g in alert.get("group_by", [])]
@@ -60,6 +61,27 @@ def test_every_declared_alert_is_printed_as_a_policy_on_its_metric(
             wanted_comparison = {">": "COMPARISON_GT", "<": "COMPARISON_LT"}
             assert spec["comparison"] == wanted_comparison[alert.get("comparison", ">")]
             assert ("denominatorFilter" in spec) == ("ratio_to" in alert)
+            if "ratio_to" in alert:  # the denominator: the metric with ratio_to's labels only
+                over = [f'metric.type = "workload.googleapis.com/{alert["metric"]}"']
+                over += [f'metric.label.{k} = "{v}"' for k, v in sorted(alert["ratio_to"].items())]
+                assert spec["denominatorFilter"] == " AND ".join(over)
+                assert spec["denominatorAggregations"] == spec["aggregations"]
+
+
+def test_the_error_rate_is_5xx_requests_over_all_requests_per_function(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (condition,) = created_policies(printed(capsys))["error-rate"]["conditions"]
+    spec = condition["conditionThreshold"]
+    requests = 'metric.type = "workload.googleapis.com/trivsel.requests"'
+    assert spec["filter"] == f'{requests} AND metric.label.status_class = "5xx"'
+    assert spec["denominatorFilter"] == requests  # every request, whatever its status
+    assert spec["thresholdValue"] == 0.02
+    assert spec["comparison"] == "COMPARISON_GT"
+    for aggregation in (spec["aggregations"], spec["denominatorAggregations"]):
+        assert aggregation[0]["groupByFields"] == ["metric.label.function"]
+        assert aggregation[0]["perSeriesAligner"] == "ALIGN_RATE"
+        assert aggregation[0]["crossSeriesReducer"] == "REDUCE_SUM"
 
 
 def test_the_backup_alert_fires_past_26_hours(capsys: pytest.CaptureFixture[str]) -> None:

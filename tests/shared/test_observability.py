@@ -92,6 +92,22 @@ def test_a_refusal_without_a_trace_still_carries_an_id_its_log_line_has() -> Non
     assert "tenant_id" not in line
 
 
+def test_a_path_no_route_matches_is_logged_without_what_the_caller_typed(
+    tenant: dict[str, Any],
+) -> None:
+    typed = f"/clients_api/users/{tenant['admin_email']}"  # looked up by address: no route
+
+    reply = call("GET", typed, tenant["admin_token"])
+
+    assert reply.status_code == 404
+    request_id = reply.json()["request_id"]
+    (line,) = wait_until(lambda: request_entries(log_file(PROFILES["test"]), request_id))
+    assert line["httpRequest"]["status"] == 404
+    assert line["httpRequest"]["requestUrl"] == "/clients_api/…"
+    assert tenant["admin_email"] not in json.dumps(line)
+    assert findings(json.dumps(line)) == []
+
+
 def test_the_fault_header_is_ignored_outside_the_test_stack() -> None:
     from shared.settings import settings_from_env
 
