@@ -35,8 +35,8 @@ from shared.observability import (
     bind_caller,
     current_request_id,
     inject_fault,
+    matched_route,
     metrics,
-    unmatched_path,
 )
 from shared.principal import Principal, Role, bearer_token, verify_id_token
 from shared.settings import Settings, get_settings
@@ -266,9 +266,10 @@ class Api:
         except NotFound:
             if request.path.rstrip("/") == "/openapi.json" and request.method == "GET":
                 return None, {}
-            unmatched_path()  # not a path of ours: whatever the caller typed
             raise errors.NotFound(f"No route {request.path}") from None
-        return self.routes[int(index)], dict(params)
+        route = self.routes[int(index)]
+        matched_route(route.path)
+        return route, dict(params)
 
     def _dispatch(self, request: flask.Request, settings: Settings) -> flask.Response:
         route, params = self._match(request)

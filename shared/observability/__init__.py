@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.observability import logs, metrics
-from shared.observability.logs import bind_caller, current_request_id, unmatched_path
+from shared.observability.logs import bind_caller, current_request_id, matched_route
 
 __all__ = [
     "FAULT_HEADER",
@@ -21,9 +21,9 @@ __all__ = [
     "current_request_id",
     "inject_fault",
     "logs",
+    "matched_route",
     "metrics",
     "observe_request",
-    "unmatched_path",
 ]
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -61,8 +61,8 @@ def observe_request(
     """Run one call of an entry point in its request's context: its log lines carry the
     request id, the response carries it in X-Request-Id, one summary line (with
     `httpRequest`) and the request metrics are written when it ends. A path that is
-    itself a credential (a remote-task link) is not logged, nor one that no route
-    matched (it is whatever the caller typed, possibly an e-mail address)."""
+    itself a credential (a remote-task link) is not logged, and others only as their
+    route's template: the ids in a path are whatever the caller typed."""
     if not _enabled():
         return call()
     context = logs.begin(function, request.headers)
@@ -81,8 +81,8 @@ def observe_request(
     finally:
         elapsed_ms = (time.perf_counter() - started) * 1000
         metrics.record_request(function, status, elapsed_ms)
-        hidden = path_is_secret or context.path_unmatched
-        path = f"/{function}/…" if hidden else f"/{function}{request.path or '/'}"
+        known = None if path_is_secret else context.route
+        path = f"/{function}{known}" if known is not None else f"/{function}/…"
         severity = logging.ERROR if status >= 500 else logging.INFO
         log.log(
             severity,

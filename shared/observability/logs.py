@@ -58,9 +58,10 @@ class RequestContext:
     sampled: bool = False
     tenant_id: str | None = None
     uid: str | None = None
-    # No route matched the path: it is whatever the caller typed (an e-mail address, a
-    # phone number), so the request's line names the function only.
-    path_unmatched: bool = False
+    # The matched route's template ("/clients/<client_id>"), logged instead of the path:
+    # a path holds whatever the caller typed (an id may be an e-mail address or a CPR
+    # number), so without a matched route the request's line names the function only.
+    route: str | None = None
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("trivsel_request", default=None)
@@ -138,11 +139,11 @@ def scrub_inputs(text: str) -> str:
     return _INPUT_VALUE.sub(r"input_value=<hidden>, \1", text)
 
 
-def unmatched_path() -> None:
-    """This request's path matched no route: keep it out of the request's line."""
+def matched_route(template: str) -> None:
+    """This request's route: its template is what the request's line names."""
     context = _current.get()
     if context is not None:
-        context.path_unmatched = True
+        context.route = template
 
 
 class CloudLoggingFormatter(JsonFormatter):

@@ -108,6 +108,19 @@ def test_a_path_no_route_matches_is_logged_without_what_the_caller_typed(
     assert findings(json.dumps(line)) == []
 
 
+def test_a_matched_route_is_logged_as_its_template_not_the_ids_the_caller_typed(
+    tenant: dict[str, Any],
+) -> None:
+    typed = "0101901234"  # a CPR-like number as a client id: any id is caller input
+    reply = call("GET", f"/clients_api/clients/{typed}", tenant["admin_token"])
+
+    assert reply.status_code == 404
+    request_id = reply.json()["request_id"]
+    (line,) = wait_until(lambda: request_entries(log_file(PROFILES["test"]), request_id))
+    assert line["httpRequest"]["requestUrl"] == "/clients_api/clients/<client_id>"
+    assert typed not in json.dumps(line)
+
+
 def test_the_fault_header_is_ignored_outside_the_test_stack() -> None:
     from shared.settings import settings_from_env
 
