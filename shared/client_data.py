@@ -25,7 +25,7 @@ from shared.courses import CALENDAR
 from shared.data_subjects import DATA_SUBJECT_REQUESTS
 from shared.events import EVENTS, new_event
 from shared.faults import crash_point
-from shared.jobs import BATCH, Clock, JobResult
+from shared.jobs import Clock, JobResult, finish_stalled
 from shared.messaging.models import MESSAGES
 from shared.storage import tenant_object, uploads_bucket
 from shared.tenancy import TenantData
@@ -190,21 +190,19 @@ def finish_erasure(tenant: TenantData, client_id: str, erasure_id: str, actor: s
 
 def resume_erasures(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
     """Finish every erasure marked longer than STALLED_ERASURE ago (its request died)."""
-    name = "resume_erasures"
-    done = 0
-    while clock() < deadline:
-        query = (
-            db.collection_group(CLIENTS)
-            .where(filter=FieldFilter("erasing_since", "<", clock() - STALLED_ERASURE))
-            .order_by("erasing_since")
-            .limit(BATCH)
-        )
-        page = query.get()
-        if not page:
-            return JobResult(name=name, processed=done, finished=True)
-        for snapshot in page:
-            tenant = TenantData(db, snapshot.reference.parent.parent.id)
-            doc = snapshot.to_dict() or {}
-            finish_erasure(tenant, snapshot.id, str(doc["erasure_id"]), str(doc["erasing_by"]))
-            done += 1
-    return JobResult(name=name, processed=done, finished=False)
+
+    def finish(snapshot: firestore.DocumentSnapshot[Any]) -> None:
+        tenant = TenantData(db, snapshot.reference.parent.parent.id)
+        doc = snapshot.to_dict() or {}
+        finish_erasure(tenant, snapshot.id, str(doc["erasure_id"]), str(doc["erasing_by"]))
+
+    return finish_stalled(
+        db,
+        "resume_erasures",
+        group=CLIENTS,
+        since_field="erasing_since",
+        older_than=STALLED_ERASURE,
+        finish=finish,
+        deadline=deadline,
+        clock=clock,
+    )

@@ -9,10 +9,11 @@ shared/ratelimit); functions/support/maintenance runs them in the nightly window
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.models import Model
 
@@ -46,3 +47,35 @@ def delete_until_done(
         batch.commit()
         deleted += len(page)
     return JobResult(name=name, processed=deleted, finished=False)
+
+
+def finish_stalled(
+    db: firestore.Client,
+    name: str,
+    *,
+    group: str,
+    since_field: str,
+    older_than: timedelta,
+    finish: Callable[[firestore.DocumentSnapshot[Any]], None],
+    deadline: datetime,
+    clock: Clock,
+) -> JobResult:
+    """Hand every document of a collection group whose `since_field` is older than
+    `older_than` (work whose request died) to `finish`, oldest first, a page at a time.
+    `finish` must take the document out of the query (complete or undo its work), so
+    each page finds new ones; the query needs a collection-group index on the field."""
+    done = 0
+    while clock() < deadline:
+        query = (
+            db.collection_group(group)
+            .where(filter=FieldFilter(since_field, "<", clock() - older_than))
+            .order_by(since_field)
+            .limit(BATCH)
+        )
+        page = query.get()
+        if not page:
+            return JobResult(name=name, processed=done, finished=True)
+        for snapshot in page:
+            finish(snapshot)
+            done += 1
+    return JobResult(name=name, processed=done, finished=False)

@@ -23,12 +23,11 @@ from typing import Any
 from firebase_admin import auth
 from google.api_core.exceptions import NotFound as GoogleNotFound
 from google.cloud import firestore
-from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared import errors
 from shared.events import new_event
 from shared.gcp import firebase_app
-from shared.jobs import BATCH, Clock, JobResult
+from shared.jobs import Clock, JobResult, finish_stalled
 from shared.tenancy import TenantData
 from shared.tenants import TenantDocument, from_snapshot
 
@@ -112,21 +111,18 @@ def roll_back_stalled_member_creations(
     db: firestore.Client, deadline: datetime, clock: Clock
 ) -> JobResult:
     """Reservations older than STALLED: their account deleted, their seat given back."""
-    name = "roll_back_stalled_member_creations"
-    done = 0
-    while clock() < deadline:
-        query = (
-            db.collection_group(MEMBER_CREATIONS)
-            .where(filter=FieldFilter("at", "<", clock() - STALLED))
-            .order_by("at")
-            .limit(BATCH)
-        )
-        page = query.get()
-        if not page:
-            return JobResult(name=name, processed=done, finished=True)
-        for snapshot in page:
-            tenant_id = snapshot.reference.parent.parent.id
-            delete_account(snapshot.id)  # first: a crash here leaves the reservation to retry
-            release(TenantData(db, tenant_id), snapshot.id)
-            done += 1
-    return JobResult(name=name, processed=done, finished=False)
+
+    def finish(snapshot: firestore.DocumentSnapshot[Any]) -> None:
+        delete_account(snapshot.id)  # first: a crash here leaves the reservation to retry
+        release(TenantData(db, snapshot.reference.parent.parent.id), snapshot.id)
+
+    return finish_stalled(
+        db,
+        "roll_back_stalled_member_creations",
+        group=MEMBER_CREATIONS,
+        since_field="at",
+        older_than=STALLED,
+        finish=finish,
+        deadline=deadline,
+        clock=clock,
+    )
