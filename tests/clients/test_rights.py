@@ -73,6 +73,8 @@ REFUSED = {
     "perform": ("POST", "{item}/i0/perform", REFLECTION, "pro_token"),
     "schedule": ("PUT", "{item}/i1/schedule", {"date": "2030-01-02"}, "pro_token"),
     "mark_sent": ("POST", "{item}/i1/mark-sent", None, "pro_token"),
+    # Restricted data is kept (Art. 18): an erasure waits until the restriction is lifted.
+    "erase": ("DELETE", "{path}", None, "pro_token"),
 }
 
 
