@@ -7,8 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from dateutil.relativedelta import relativedelta
 
-from shared.members import member_ref, staff_access_lapsed
+from shared.members import (
+    STAFF_REVIEWS_INTRODUCED,
+    member_ref,
+    staff_access_lapsed,
+    staff_review_due,
+)
 from tests.accounts import API, owner_token, problem
 from tests.helpers import call, token_payload, unique
 
@@ -25,6 +31,23 @@ def test_an_access_lapses_at_exactly_six_months_after_its_last_review() -> None:
     granted_only = {"granted_at": datetime(2025, 9, 10, 12, 0, 1, tzinfo=UTC)}
     assert not staff_access_lapsed(granted_only, NOW)
     assert staff_access_lapsed({}, NOW)  # neither: fails closed
+
+
+def test_a_record_from_before_the_register_counts_from_its_introduction_not_its_old_grant() -> None:
+    """Deploying the register locks out no owner granted long ago (nor, with them, every
+    owner who could review the others): without a review, the later of grant and
+    introduction counts."""
+    old = {"granted_at": datetime(2023, 5, 1, tzinfo=UTC)}  # no reviewed_at: before the register
+    introduced = STAFF_REVIEWS_INTRODUCED
+    assert not staff_access_lapsed(old, introduced)
+    assert staff_review_due(old) == introduced + relativedelta(months=6)
+    assert not staff_access_lapsed(old, introduced + relativedelta(months=6) - timedelta(seconds=1))
+    assert staff_access_lapsed(old, introduced + relativedelta(months=6))
+    # A grant after the introduction counts from the grant; a review always from the review.
+    late = {"granted_at": introduced + timedelta(days=30)}
+    assert staff_review_due(late) == introduced + timedelta(days=30) + relativedelta(months=6)
+    reviewed = {**old, "reviewed_at": datetime(2023, 6, 1, tzinfo=UTC)}
+    assert staff_access_lapsed(reviewed, introduced)
 
 
 def _uid(token: str) -> str:
