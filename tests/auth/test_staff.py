@@ -15,8 +15,9 @@ from shared.members import (
     staff_access_lapsed,
     staff_review_due,
 )
+from shared.principal import ROLE_CLAIM, TENANT_CLAIM, Role
 from tests.accounts import API, owner_token, problem
-from tests.helpers import call, token_payload, unique
+from tests.helpers import PASSWORD, call, create_user, sign_in, token_payload, unique
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -102,3 +103,27 @@ def test_an_administrator_sees_every_owner_access_to_their_tenant_and_no_other(
     assert {x["purpose"] for x in seen_by_b} == {"record DPA"}
     assert not {x["at"] for x in seen_by_b} & {x["at"] for x in seen_by_a}
     problem(call("GET", f"{API}/tenant/owner-accesses", b["pro_token"]), 403, "forbidden")
+
+
+@pytest.mark.usefixtures("stack")
+def test_a_tenant_users_address_is_not_made_an_owner_and_the_grantee_signs_in_as_owner(
+    owner: str, tenant: dict[str, Any]
+) -> None:
+    from firebase_admin import auth
+
+    from shared.gcp import firebase_app
+
+    user = create_user(tenant["slug"], Role.ADMIN)
+    reply = call("POST", f"{API}/staff", owner, json={"email": user.email, "display_name": "X"})
+    problem(reply, 409, "invalid_transition")
+    claims = auth.get_user(user.uid, app=firebase_app()).custom_claims
+    assert claims == {ROLE_CLAIM: "admin", TENANT_CLAIM: tenant["slug"]}
+    assert not member_ref(None, user.uid).get().exists
+    assert call("GET", f"{API}/me", user.sign_in()).status_code == 200  # still the admin
+
+    # A granted address is an owner: its holder (with a password) signs in to owner routes.
+    email = f"{unique('staff')}@trivsel.dk"
+    granted = call("POST", f"{API}/staff", owner, json={"email": email, "display_name": "Ny"})
+    assert granted.status_code == 201, granted.text
+    auth.update_user(granted.json()["uid"], password=PASSWORD, app=firebase_app())
+    assert call("GET", f"{API}/tenants", sign_in(email, PASSWORD)).status_code == 200
