@@ -20,7 +20,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared import errors
-from shared.clients import CLIENTS, COURSES
+from shared.clients import CLIENTS, COURSES, check_unrestricted
 from shared.courses import CALENDAR
 from shared.data_subjects import DATA_SUBJECT_REQUESTS
 from shared.events import EVENTS, new_event
@@ -137,6 +137,9 @@ def mark_erasure(tenant: TenantData, client_id: str, actor: str) -> str:
             raise errors.NotFound("No such client")
         if doc.get("erasing") and doc.get("erasure_id"):
             return str(doc["erasure_id"])
+        # A restricted client's data is kept (GDPR Art. 18: often instead of an erasure
+        # the data subject opposed, or for a legal claim): lift the restriction first.
+        check_unrestricted(doc)
         erasure_id = uuid.uuid4().hex
         transaction.update(
             ref,

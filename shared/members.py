@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 USERS = "users"  # tenants/{t}/users/{uid}
 STAFF_REVIEW_INTERVAL = relativedelta(months=6)
 STAFF = "staff"  # staff/{uid}: the supplier's own people (role owner)
+# When the register's reviews were introduced (issue 11). A record written before has a
+# grant and no review; it counts from its grant or from this moment, whichever is later,
+# so deploying the register locks no owner out (an owner granted years ago, and with
+# them every owner who could review them): each is due for a first review 6 months
+# after the introduction at the latest.
+STAFF_REVIEWS_INTRODUCED = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 class MemberStatus(StrEnum):
@@ -68,10 +74,15 @@ def register_staff(
 
 def staff_review_due(record: dict[str, Any]) -> datetime | None:
     """When a staff member's owner access lapses unless reviewed: 6 months after its last
-    review (or its grant). None for a record without either (fails closed: lapsed)."""
-    last = record.get("reviewed_at") or record.get("granted_at")
+    review; a record without a review (written before the register) counts from its grant
+    or from STAFF_REVIEWS_INTRODUCED, whichever is later. None for a record with neither
+    a review nor a grant (fails closed: lapsed)."""
+    last = record.get("reviewed_at")
     if not isinstance(last, datetime):
-        return None
+        granted = record.get("granted_at")
+        if not isinstance(granted, datetime):
+            return None
+        last = max(granted, STAFF_REVIEWS_INTRODUCED)
     due: datetime = last + STAFF_REVIEW_INTERVAL
     return due
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from functions.auth.payments import DEMANDS
+from shared.contracts import CONTRACT
+from shared.data_subjects import DATA_SUBJECT_REQUESTS
 from shared.gcp import firestore_client
+from shared.members import STAFF
 from shared.tenancy import TENANTS
 from tests.helpers import create_tenant, unique
 from tests.rules import Browser, allowed
@@ -109,3 +113,55 @@ def test_without_the_required_second_factor_a_user_reads_nothing(tenant_a: str) 
         assert not allowed(plain.get(path)), path
         assert allowed(with_code.get(path)), path
     assert not allowed(plain.get(f"{TENANTS}/{tenant_a}/users"))  # nor lists the users
+
+
+# -- issue 11: the contract, payment demands, the request register, the staff register ---
+
+
+def _contract_duties(tenant: str) -> list[str]:
+    """Documents of issue 11 that only the functions read (admin credentials)."""
+    db = firestore_client()
+    root = db.collection(TENANTS).document(tenant)
+    root.collection(CONTRACT[0]).document(CONTRACT[1]).set({"customer": {"name": "X"}})
+    root.collection(DEMANDS).document("d1").set({"invoice_number": "1"})
+    root.collection(DATA_SUBJECT_REQUESTS).document("r1").set({"kind": "access"})
+    db.collection(STAFF).document("alice").set({"status": "active", "role": "owner"})
+    return [
+        f"{TENANTS}/{tenant}/{'/'.join(CONTRACT)}",
+        f"{TENANTS}/{tenant}/{DEMANDS}/d1",
+        f"{TENANTS}/{tenant}/{DATA_SUBJECT_REQUESTS}/r1",
+        f"{STAFF}/alice",
+    ]
+
+
+@pytest.mark.parametrize("role", ["admin", "professional", "owner"])
+def test_contract_demands_requests_and_staff_records_are_closed_to_every_browser(
+    tenant_a: str, role: str
+) -> None:
+    paths = _contract_duties(tenant_a)
+    tenant = None if role == "owner" else tenant_a
+    browser = Browser("alice", tenant, role)  # alice is also the staff record's holder
+    for path in paths:
+        assert not allowed(browser.get(path)), path
+        assert not allowed(browser.write(path)), path
+        assert not allowed(browser.delete(path)), path
+        collection = path.rsplit("/", 1)[0]
+        assert not allowed(browser.get(collection)), collection  # nor listed
+    for path in paths:
+        assert not allowed(SIGNED_OUT.get(path)), path
+
+
+@pytest.mark.parametrize("role", ["admin", "professional"])
+def test_a_pending_tenants_users_read_nothing_in_the_browser(role: str) -> None:
+    """memberOf admits only an active tenant: pending (no DPA yet) reads nothing."""
+    tenant = create_tenant()
+    db = firestore_client()
+    db.collection(TENANTS).document(tenant).update({"status": "pending"})
+    db.collection(TENANTS).document(tenant).collection("users").document("alice").set(
+        {"status": "active"}
+    )
+    browser = Browser("alice", tenant, role)
+    for path in (f"{TENANTS}/{tenant}", f"{TENANTS}/{tenant}/users/alice"):
+        assert not allowed(browser.get(path)), path
+    db.collection(TENANTS).document(tenant).update({"status": "active"})
+    assert allowed(browser.get(f"{TENANTS}/{tenant}"))  # the same user, once active

@@ -12,7 +12,7 @@ demand, only a stated reason, which is logged.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from babel.numbers import format_decimal
@@ -24,6 +24,7 @@ from shared.events import record_event
 from shared.ids import new_id
 from shared.messaging import outbox
 from shared.principal import Principal
+from shared.subscriptions import COPENHAGEN
 from shared.templating import MailTemplates, long_date
 from shared.tenancy import TenantData
 from shared.tenants import TenantDocument
@@ -37,6 +38,14 @@ MAIL = MailTemplates(Path(__file__).with_name("templates"))
 class PaymentDemandMissing(errors.ApiError):
     status, code = 409, "payment_demand_missing"
     title = "Suspension for non-payment needs a written payment demand at least 10 days old"
+
+
+def pay_by(demanded_at: datetime) -> date:
+    """The day the demand's letter names ("betalt senest ..."): the last Copenhagen day
+    that has fully ended when the suspension becomes allowed (10 days after the demand),
+    so no access is closed while the day the customer was given is still running."""
+    allowed = (demanded_at + DEMAND_NOTICE).astimezone(COPENHAGEN)
+    return allowed.date() - timedelta(days=1)
 
 
 def demand_allows_suspension(
@@ -89,7 +98,7 @@ def record_demand(
             "invoice": body.invoice_number,
             "amount": format_decimal(body.amount_dkk, "#,##0.00", locale=recipient.locale),
             "due": long_date(body.due_on, recipient.locale),
-            "notice_ends": long_date((now + DEMAND_NOTICE).date(), recipient.locale),
+            "notice_ends": long_date(pay_by(now), recipient.locale),
         }
         key = hashlib.sha256(f"{demand.id}:{recipient.email}".encode()).hexdigest()[:20]
         outbox.email(

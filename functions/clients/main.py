@@ -119,6 +119,7 @@ def update_client(
     CLIENT,
     summary="Erase the client everywhere (right to be forgotten); returns a receipt",
     roles=MEMBERS,
+    refusals=CHANGES,
 )
 def erase_client(caller: Principal, tenant: TenantData, client_id: str) -> ErasureReceipt:
     return gdpr.erase(caller, tenant, client_id)

@@ -1,9 +1,11 @@
 """The contact person's side of a remote task: no sign-in, the link is the key (SPEC R-2).
 
 A link opens only its own task's exercise, and only while the task waits for its
-answer. Opening costs three round trips: one read of the tenant, the task and both
-rate limits' counters; the exercise, read meanwhile; and one commit of the counts, the
-"opened" mark and its log entry. The answer is saved exactly once (a write that holds
+answer, and never while its client is restricted (`client_restricted` elsewhere; here
+the "unavailable" page). Opening costs three round trips: one read of the tenant, the
+task and both rate limits' counters; the exercise and the client's document (for a
+restriction), read at the same time; and one commit of the counts, the "opened" mark
+and its log entry. The answer is saved exactly once (a write that holds
 only if nobody wrote in between: of a dozen at once the first wins), and is also
 performed on the client's course, where the first answer stays.
 """
@@ -25,6 +27,7 @@ from functions.tasks.models import LinkRefused, RemoteTask, Status
 from shared import errors, ratelimit
 from shared.catalogue import ExerciseItem, Kind, read, validate_answers
 from shared.client_data import REMOTE_TASKS
+from shared.clients import CLIENTS
 from shared.courses import ItemRef, perform
 from shared.gcp import firestore_client
 from shared.tenancy import TenantData
@@ -88,6 +91,12 @@ def resolve(token: str, address: str) -> Opening:
     task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
     # The exercise itself (the link was licensed when it was sent), read meanwhile.
     exercise = _READER.submit(read, Kind.EXERCISES, task.exercise_id, ExerciseItem)
+    # A restricted client (GDPR Art. 18) is not processed: the link neither opens nor
+    # takes an answer until the restriction is lifted (then the same link works again).
+    client = data.document(CLIENTS, task.client_id).get()
+    if (client.to_dict() or {}).get("restriction"):
+        _count([by_address, by_link])
+        raise LinkRefused("unavailable")
     return Opening(data, task, snapshot.update_time, [by_address, by_link], exercise)
 
 

@@ -7,10 +7,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from dateutil.relativedelta import relativedelta
 
-from shared.members import member_ref, staff_access_lapsed
+from shared.members import (
+    STAFF_REVIEWS_INTRODUCED,
+    member_ref,
+    staff_access_lapsed,
+    staff_review_due,
+)
+from shared.principal import ROLE_CLAIM, TENANT_CLAIM, Role
 from tests.accounts import API, owner_token, problem
-from tests.helpers import call, token_payload, unique
+from tests.helpers import PASSWORD, call, create_user, sign_in, token_payload, unique
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -25,6 +32,23 @@ def test_an_access_lapses_at_exactly_six_months_after_its_last_review() -> None:
     granted_only = {"granted_at": datetime(2025, 9, 10, 12, 0, 1, tzinfo=UTC)}
     assert not staff_access_lapsed(granted_only, NOW)
     assert staff_access_lapsed({}, NOW)  # neither: fails closed
+
+
+def test_a_record_from_before_the_register_counts_from_its_introduction_not_its_old_grant() -> None:
+    """Deploying the register locks out no owner granted long ago (nor, with them, every
+    owner who could review the others): without a review, the later of grant and
+    introduction counts."""
+    old = {"granted_at": datetime(2023, 5, 1, tzinfo=UTC)}  # no reviewed_at: before the register
+    introduced = STAFF_REVIEWS_INTRODUCED
+    assert not staff_access_lapsed(old, introduced)
+    assert staff_review_due(old) == introduced + relativedelta(months=6)
+    assert not staff_access_lapsed(old, introduced + relativedelta(months=6) - timedelta(seconds=1))
+    assert staff_access_lapsed(old, introduced + relativedelta(months=6))
+    # A grant after the introduction counts from the grant; a review always from the review.
+    late = {"granted_at": introduced + timedelta(days=30)}
+    assert staff_review_due(late) == introduced + timedelta(days=30) + relativedelta(months=6)
+    reviewed = {**old, "reviewed_at": datetime(2023, 6, 1, tzinfo=UTC)}
+    assert staff_access_lapsed(reviewed, introduced)
 
 
 def _uid(token: str) -> str:
@@ -79,3 +103,27 @@ def test_an_administrator_sees_every_owner_access_to_their_tenant_and_no_other(
     assert {x["purpose"] for x in seen_by_b} == {"record DPA"}
     assert not {x["at"] for x in seen_by_b} & {x["at"] for x in seen_by_a}
     problem(call("GET", f"{API}/tenant/owner-accesses", b["pro_token"]), 403, "forbidden")
+
+
+@pytest.mark.usefixtures("stack")
+def test_a_tenant_users_address_is_not_made_an_owner_and_the_grantee_signs_in_as_owner(
+    owner: str, tenant: dict[str, Any]
+) -> None:
+    from firebase_admin import auth
+
+    from shared.gcp import firebase_app
+
+    user = create_user(tenant["slug"], Role.ADMIN)
+    reply = call("POST", f"{API}/staff", owner, json={"email": user.email, "display_name": "X"})
+    problem(reply, 409, "invalid_transition")
+    claims = auth.get_user(user.uid, app=firebase_app()).custom_claims
+    assert claims == {ROLE_CLAIM: "admin", TENANT_CLAIM: tenant["slug"]}
+    assert not member_ref(None, user.uid).get().exists
+    assert call("GET", f"{API}/me", user.sign_in()).status_code == 200  # still the admin
+
+    # A granted address is an owner: its holder (with a password) signs in to owner routes.
+    email = f"{unique('staff')}@trivsel.dk"
+    granted = call("POST", f"{API}/staff", owner, json={"email": email, "display_name": "Ny"})
+    assert granted.status_code == 201, granted.text
+    auth.update_user(granted.json()["uid"], password=PASSWORD, app=firebase_app())
+    assert call("GET", f"{API}/tenants", sign_in(email, PASSWORD)).status_code == 200

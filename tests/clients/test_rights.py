@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 
 from functions.tasks.models import Reminder, TaskVersion
 from functions.tasks.reminders import remind
@@ -14,6 +15,7 @@ from shared.tenancy import TenantData
 from tests.accounts import activate, active_tenant, add_professional, problem
 from tests.content import new_client
 from tests.helpers import call, unique
+from tests.tasks.test_remote_tasks import link_for
 
 pytestmark = pytest.mark.usefixtures("stack")
 API = "/clients_api"
@@ -73,6 +75,8 @@ REFUSED = {
     "perform": ("POST", "{item}/i0/perform", REFLECTION, "pro_token"),
     "schedule": ("PUT", "{item}/i1/schedule", {"date": "2030-01-02"}, "pro_token"),
     "mark_sent": ("POST", "{item}/i1/mark-sent", None, "pro_token"),
+    # Restricted data is kept (Art. 18): an erasure waits until the restriction is lifted.
+    "erase": ("DELETE", "{path}", None, "pro_token"),
 }
 
 
@@ -147,6 +151,33 @@ def test_a_restricted_clients_contact_persons_get_no_reminder_until_lifted(
     finally:
         _lift(ctx)
     assert remind(reminder) == 1
+
+
+def test_a_link_sent_before_a_restriction_neither_opens_nor_takes_an_answer_until_lifted(
+    ctx: dict[str, Any], catalogue: dict[str, str]
+) -> None:
+    # A client of its own, so its contact person's mailbox holds this test's link only.
+    email = f"{unique('far')}@example.dk"
+    client = new_client(ctx["pro_token"], "Emil Hansen", email=email)
+    path = f"/clients/{client['id']}"
+    course = call(
+        "POST", f"{API}{path}/courses", ctx["pro_token"], json={"course_id": catalogue["course"]}
+    ).json()
+    item = f"{path}/courses/{course['id']}/items/i0/remote-tasks"
+    sent = call("POST", TASKS + item, ctx["pro_token"], json={})
+    task_id = sent.json()["remote_tasks"][0]["id"]
+    link = link_for(email)
+    restricted = call("POST", f"{API}{path}/restriction", ctx["admin_token"], json={})
+    assert restricted.status_code == 200, restricted.text
+    shown = requests.get(link, timeout=10)
+    assert (shown.status_code, "kan ikke åbnes lige nu" in shown.text) == (403, True)
+    given = requests.post(link, data={"a_hvad": "Noget", "a_hjaelp": "Ro"}, timeout=10)
+    assert given.status_code == 403
+    task = ctx["data"].document("remote_tasks", task_id).get().to_dict()
+    assert (task["status"], task.get("answer")) == ("sent", None)
+
+    assert call("DELETE", f"{API}{path}/restriction", ctx["admin_token"]).status_code == 200
+    assert requests.get(link, timeout=10).status_code == 200
 
 
 def test_lifting_an_unrestricted_client_is_refused(ctx: dict[str, Any]) -> None:
