@@ -3,7 +3,7 @@ announced changes, each tenant's approvals, and the administrator's objection.""
 
 from __future__ import annotations
 
-from functions.auth import subprocessors, tenants
+from functions.auth import subprocessor_changes, subprocessors, tenants
 from functions.auth.subprocessor_models import (
     ApprovalChange,
     ChangeAnnouncement,
@@ -49,8 +49,8 @@ def register(api: Api) -> None:
     @api.route(
         "GET", CHANGES, summary="Announced changes and the tenants that objected", roles=OWNER
     )
-    def subprocessor_changes(caller: Principal) -> SubprocessorChangeList:
-        return SubprocessorChangeList(changes=subprocessors.list_changes())
+    def list_subprocessor_changes(caller: Principal) -> SubprocessorChangeList:
+        return SubprocessorChangeList(changes=subprocessor_changes.list_changes())
 
     @api.route(
         "POST",
@@ -58,10 +58,14 @@ def register(api: Api) -> None:
         summary="Announce a planned change (at least 30 days ahead) to every tenant's DPA contacts",
         roles=OWNER,
         status=201,
-        refusals=[subprocessors.NoticePeriodTooShort, errors.InvalidTransition, errors.NotFound],
+        refusals=[
+            subprocessor_changes.NoticePeriodTooShort,
+            errors.InvalidTransition,
+            errors.NotFound,
+        ],
     )
     def announce_change(caller: Principal, body: ChangeAnnouncement) -> SubprocessorChange:
-        return subprocessors.announce(caller, body)
+        return subprocessor_changes.announce(caller, body)
 
     @api.route(
         "GET",
@@ -100,9 +104,9 @@ def register(api: Api) -> None:
         "/tenant" + CHANGES + "/<change_id>/objection",
         summary="Object to an announced change before it takes effect (the owner is told)",
         roles=[Role.ADMIN],
-        refusals=[subprocessors.ObjectionPeriodOver, errors.InvalidTransition],
+        refusals=[subprocessor_changes.ObjectionPeriodOver, errors.InvalidTransition],
     )
     def object_to_change(
         caller: Principal, tenant: TenantData, change_id: str, body: ObjectionCreate
     ) -> TenantSubprocessors:
-        return subprocessors.object_to(caller, tenant, change_id, body)
+        return subprocessor_changes.object_to(caller, tenant, change_id, body)
