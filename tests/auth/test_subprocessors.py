@@ -167,6 +167,7 @@ def test_an_sms_for_a_tenant_that_has_not_approved_sns_is_failed_and_never_sent(
         "subprocessor_not_approved",
         0,
     )
+    assert failed.received == 0  # never published: delivery was never handed it
     assert sms_to(to_refused) == []
     [event] = [e for e in events(refused) if e["subject"] == f"{MESSAGES}/{refused_id}"]
     assert event["action"] == "message.failed"
