@@ -109,3 +109,19 @@ def test_without_the_required_second_factor_a_user_reads_nothing(tenant_a: str) 
         assert not allowed(plain.get(path)), path
         assert allowed(with_code.get(path)), path
     assert not allowed(plain.get(f"{TENANTS}/{tenant_a}/users"))  # nor lists the users
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["subprocessors/amazon-sns", "subprocessor_changes/c1", "subprocessor_changes/c1/objections/t"],
+)
+@pytest.mark.parametrize("role", [None, "admin", "owner"])
+def test_the_sub_processor_list_and_changes_are_server_only(
+    tenant_a: str, path: str, role: str | None
+) -> None:
+    # The public list is served by the API and the page; browsers read none of it directly.
+    firestore_client().document(path).set({"name": "x"})
+    browser = SIGNED_OUT if role is None else Browser("alice", tenant_a, role)
+    assert not allowed(browser.get(path))
+    assert not allowed(browser.get(path.rsplit("/", 1)[0]))
+    assert not allowed(browser.write(path, {"name": "y"}))
