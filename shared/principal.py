@@ -173,8 +173,9 @@ def verify_id_token(
 
 def _check_sign_in(tenant: TenantDocument, claims: dict[str, Any]) -> None:
     firebase = claims.get("firebase") or {}
-    # Providers are project-wide: only password and the tenant's own Entra ID count.
-    providers = {"password", tenant.sign_in.entra_provider_id}
+    # Providers are project-wide: only password and the tenant's own Entra ID or SAML count.
+    saml = tenant.sign_in.saml
+    providers = {"password", tenant.sign_in.entra_provider_id, saml.provider_id if saml else None}
     if firebase.get("sign_in_provider") not in providers:
         raise errors.Forbidden("This sign-in method is not enabled for your organisation")
     if tenant.sign_in.mfa_required and not firebase.get("sign_in_second_factor"):
