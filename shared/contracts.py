@@ -202,6 +202,13 @@ class DpaRecord(Strict):
     version: str = Field(min_length=1, max_length=50)
     signed_on: date
     instructions: str = Field(min_length=1, max_length=20_000)
+    # The annex of approved sub-processors (ids of shared/subprocessors.py's list); left out,
+    # the list as it stands when the DPA is recorded. Stored resolved.
+    subprocessors: list[Annotated[str, Field(pattern=TENANT_ID_PATTERN.pattern)]] | None = Field(
+        default=None,
+        max_length=50,
+        description="approved sub-processors (the annex); default: the current list",
+    )
 
 
 class CancellationRecord(Model):
@@ -315,6 +322,27 @@ def recipients_of(
         )
         for email, (person, roles) in found.items()
     ]
+
+
+def owner_recipients(db: firestore.Client, now: datetime) -> list[NoticeRecipient]:
+    """The supplier's owners whose access is active and reviewed in time (staff register):
+    who is told of what a customer does that the supplier must act on."""
+    from shared.members import STAFF, MemberStatus, staff_access_lapsed
+
+    found = []
+    for snapshot in db.collection(STAFF).get():
+        record = snapshot.to_dict() or {}
+        if record.get("status") == MemberStatus.ACTIVE and not staff_access_lapsed(record, now):
+            found.append(
+                NoticeRecipient.model_validate(
+                    {
+                        "email": record["email"],
+                        "name": record.get("display_name") or "Systemejer",
+                        "as": ("owner",),
+                    }
+                )
+            )
+    return found
 
 
 def notice_recipients(tenant: TenantData, topic: NoticeTopic) -> list[NoticeRecipient]:

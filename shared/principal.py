@@ -20,6 +20,7 @@ from typing import Any
 from shared import errors
 from shared.gcp import firebase_app, firestore_client
 from shared.members import MemberStatus, member_ref, sessions_ended_at, staff_access_lapsed
+from shared.subprocessors import MEMO as SUBPROCESSOR_MEMO
 from shared.tenancy import TENANT_ID_PATTERN, TenantData
 from shared.tenants import TenantDocument, active_document
 
@@ -156,6 +157,7 @@ def verify_id_token(
     if role is Role.OWNER:
         raise errors.Forbidden("A tenant's account cannot act as the system owner")
     tenant = active_document(found[data.root.path], allow_pending)
+    data.memo[SUBPROCESSOR_MEMO] = tenant  # the sub-processor gate reads its approvals here
     data.keep({path: s for path, s in found.items() if path not in (record_ref.path,)})
     _check_sign_in(tenant, claims)
     return Principal(
@@ -171,8 +173,9 @@ def verify_id_token(
 
 def _check_sign_in(tenant: TenantDocument, claims: dict[str, Any]) -> None:
     firebase = claims.get("firebase") or {}
-    # Providers are project-wide: only password and the tenant's own Entra ID count.
-    providers = {"password", tenant.sign_in.entra_provider_id}
+    # Providers are project-wide: only password and the tenant's own Entra ID or SAML count.
+    saml = tenant.sign_in.saml
+    providers = {"password", tenant.sign_in.entra_provider_id, saml.provider_id if saml else None}
     if firebase.get("sign_in_provider") not in providers:
         raise errors.Forbidden("This sign-in method is not enabled for your organisation")
     if tenant.sign_in.mfa_required and not firebase.get("sign_in_second_factor"):

@@ -17,6 +17,7 @@ from shared import errors
 from shared.contracts import MAX_SEATS, AddOn, Licence
 from shared.messaging.models import Locale
 from shared.models import Model, Strict
+from shared.subprocessors import Approvals
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -83,6 +84,8 @@ class TenantDocument(Model):
     terminated_at: datetime | None = None
     # T-4: after termination the administrator may export for 90 days; then it is erased.
     export_available_until: datetime | None = None
+    # The sub-processors it approved (shared/subprocessors.py); None: not recorded yet.
+    subprocessors: Approvals | None = None
 
     @property
     def focus_areas(self) -> set[str]:

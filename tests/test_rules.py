@@ -165,3 +165,19 @@ def test_a_pending_tenants_users_read_nothing_in_the_browser(role: str) -> None:
         assert not allowed(browser.get(path)), path
     db.collection(TENANTS).document(tenant).update({"status": "active"})
     assert allowed(browser.get(f"{TENANTS}/{tenant}"))  # the same user, once active
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["subprocessors/amazon-sns", "subprocessor_changes/c1", "subprocessor_changes/c1/objections/t"],
+)
+@pytest.mark.parametrize("role", [None, "admin", "owner"])
+def test_the_sub_processor_list_and_changes_are_server_only(
+    tenant_a: str, path: str, role: str | None
+) -> None:
+    # The public list is served by the API and the page; browsers read none of it directly.
+    firestore_client().document(path).set({"name": "x"})
+    browser = SIGNED_OUT if role is None else Browser("alice", tenant_a, role)
+    assert not allowed(browser.get(path))
+    assert not allowed(browser.get(path.rsplit("/", 1)[0]))
+    assert not allowed(browser.write(path, {"name": "y"}))

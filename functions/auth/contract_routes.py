@@ -25,6 +25,7 @@ from shared import errors
 from shared.contracts import ContractTerms, DpaRecord
 from shared.http import Api
 from shared.principal import Principal, Role
+from shared.subprocessors import SubprocessorRequired
 from shared.tenancy import TenantData
 
 OWNER = [Role.OWNER]
@@ -51,9 +52,9 @@ def register(api: Api) -> None:
     @api.route(
         "POST",
         TENANT + "/dpa",
-        summary="Record the signed DPA; a pending tenant becomes active",
+        summary="Record the signed DPA and its sub-processors; a pending tenant becomes active",
         roles=OWNER,
-        refusals=[errors.InvalidTransition],
+        refusals=[errors.InvalidTransition, SubprocessorRequired],
     )
     def record_dpa(caller: Principal, tenant_id: str, body: DpaRecord) -> ContractView:
         tenants.load_existing(tenant_id)

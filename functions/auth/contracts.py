@@ -15,11 +15,14 @@ from functions.auth.models import (
     MissingDpa,
     MissingDpaReport,
 )
+from functions.auth.subprocessors import dpa_approvals
 from shared import contracts, errors
 from shared.contracts import Contract, ContractTerms, DpaRecord
 from shared.events import record_event
 from shared.gcp import firestore_client
 from shared.principal import Principal
+from shared.subprocessors import TENANT_FIELD
+from shared.subprocessors import load_list as load_subprocessors
 from shared.subscriptions import cancellation
 from shared.tenancy import TENANTS, TenantData
 from shared.tenants import TenantStatus
@@ -58,6 +61,7 @@ def record_dpa(owner: Principal, tenant_id: str, dpa: DpaRecord) -> ContractView
     """Record the signed DPA; a pending tenant becomes active with it (SPEC K-2)."""
     data = owner.owner_access(tenant_id, "record DPA")
     now = datetime.now(UTC)
+    entries = load_subprocessors(data.db)
 
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> str:
@@ -67,16 +71,23 @@ def record_dpa(owner: Principal, tenant_id: str, dpa: DpaRecord) -> ContractView
         contract = contracts.load(data, transaction)
         if contract is None:
             raise errors.InvalidTransition("Record the contract's terms before its DPA")
+        # The annex's sub-processors become the tenant's approvals (shared/subprocessors.py).
+        annex, approvals = dpa_approvals(
+            entries, dpa.subprocessors, tenant.subprocessors, owner.uid, now
+        )
+        signed = dpa.model_copy(update={"subprocessors": annex})
         transaction.update(
             contracts.contract_ref(data),
             {
-                "dpa": dpa.model_dump(mode="json"),
+                "dpa": signed.model_dump(mode="json"),
                 "dpa_recorded_at": now,
                 "dpa_recorded_by": owner.uid,
             },
         )
+        root: dict[str, Any] = {TENANT_FIELD: approvals.to_firestore()}
         if tenant.status == TenantStatus.PENDING:
-            transaction.update(data.root, {"status": TenantStatus.ACTIVE.value})
+            root["status"] = TenantStatus.ACTIVE.value
+        transaction.update(data.root, root)
         return str(tenant.status)
 
     before = apply(data.db.transaction())
@@ -136,9 +147,10 @@ def record_cancellation(
 
 
 def missing_dpa() -> MissingDpaReport:
-    """Tenants that may hold personal data without a recorded DPA: those provisioned
-    before contracts (legacy-active, no record or no DPA in it). Reads tenant and
-    contract documents only, no tenant data."""
+    """Tenants that may hold personal data without a recorded DPA or without recorded
+    sub-processor approvals: those provisioned before contracts or before approvals
+    (legacy-active, no record, no DPA in it, or no approvals on the tenant). Recording
+    the DPA settles both. Reads tenant and contract documents only, no tenant data."""
     db = firestore_client()
     tenants = [s for s in db.collection(TENANTS).get()]
     refs = [contracts.contract_ref(TenantData(db, s.id)) for s in tenants]
@@ -150,8 +162,16 @@ def missing_dpa() -> MissingDpaReport:
             continue  # pending: holds no client data; terminated: leaving anyway
         record = found.get(ref.path)
         data = record.to_dict() if record is not None and record.exists else None
-        if data is None or not data.get("dpa"):
+        dpa = data is not None and bool(data.get("dpa"))
+        approvals = (snapshot.to_dict() or {}).get(TENANT_FIELD) is not None
+        if not dpa or not approvals:
             missing.append(
-                MissingDpa(slug=snapshot.id, status=str(status), contract_record=data is not None)
+                MissingDpa(
+                    slug=snapshot.id,
+                    status=str(status),
+                    contract_record=data is not None,
+                    dpa=dpa,
+                    subprocessor_approvals=approvals,
+                )
             )
     return MissingDpaReport(tenants=missing)

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import flask
 
-from functions.auth import contract_routes, tenants, users
+from functions.auth import (
+    contract_routes,
+    public_pages,
+    subprocessor_routes,
+    subprocessors,
+    tenants,
+    users,
+)
 from functions.auth import errors as auth_errors
 from functions.auth.models import (
     Accepted,
@@ -28,6 +35,7 @@ from functions.auth.models import (
 )
 from shared import errors
 from shared.http import Api, caller_address, http_function
+from shared.messaging.models import Locale
 from shared.models import Model
 from shared.principal import Principal, Role
 from shared.tenancy import TenantData
@@ -38,6 +46,7 @@ from shared.tenants import load as load_tenant
 # API, all of which hold clients' personal data, refuses them (`dpa_missing`).
 api = Api("Trivsel identity: tenants, licences, users and sign-in", pending_tenants=True)
 contract_routes.register(api)
+subprocessor_routes.register(api)
 OWNER = [Role.OWNER]
 ADMIN = [Role.ADMIN]
 MEMBERS = [Role.ADMIN, Role.PROFESSIONAL]
@@ -316,3 +325,25 @@ def send_reset(body: PasswordResetJob) -> None:
 @http_function(resets)
 def send_password_reset(request: flask.Request) -> flask.Response:
     return resets(request)
+
+
+# Public, no sign-in: the sub-processor list as a page (Danish; ?lang=en) or as JSON
+# (?format=json, the same as auth_api's GET /subprocessors).
+@http_function()
+def subprocessor_page(request: flask.Request) -> flask.Response:
+    if request.method not in ("GET", "HEAD"):
+        return flask.Response(status=405, headers={"Allow": "GET, HEAD"})
+    listing = subprocessors.public_list()
+    if request.args.get("format") == "json":
+        return flask.Response(
+            listing.model_dump_json(),
+            mimetype="application/json",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+    locale = Locale.EN if request.args.get("lang") == "en" else Locale.DA
+    nonce = public_pages.new_nonce()
+    return flask.Response(
+        public_pages.render(listing, locale, nonce, "?format=json"),
+        mimetype="text/html",
+        headers=public_pages.headers(nonce),
+    )

@@ -174,10 +174,13 @@ class MissingDpa(Model):
     slug: str
     status: str
     contract_record: bool
+    dpa: bool = Field(description="a DPA is recorded")
+    subprocessor_approvals: bool = Field(description="its sub-processor approvals are recorded")
 
 
 class MissingDpaReport(Model):
-    """Tenants that may hold personal data without a recorded DPA (legacy tenants)."""
+    """Tenants that may hold personal data without a recorded DPA or without recorded
+    sub-processor approvals (legacy tenants); recording the DPA settles both."""
 
     tenants: list[MissingDpa]
 

@@ -1,70 +1,51 @@
-"""HTTP function `clients_api`: clients, the catalogue, courses, calendars and logs."""
+"""HTTP function `clients_api`: clients, the catalogue, courses, calendars and logs.
+
+The clients' own routes and the logs are here; the route table's other parts live beside
+it by responsibility, each registered where its section stood (so the routes and the
+OpenAPI document keep their order): rights_routes.py (data-subject rights, restriction,
+recipients), course_routes.py (courses, calendar), catalogue_routes.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import flask
-from pydantic import BaseModel
 
-from functions.clients import catalogue, clients, courses, gdpr, logs, recipients, rights
+from functions.clients import (
+    catalogue_routes,
+    clients,
+    course_routes,
+    gdpr,
+    logs,
+    rights_routes,
+)
 from functions.clients.models import (
-    Answers,
-    Calendar,
-    CalendarEntry,
-    CalendarQuery,
-    CatalogueOverview,
     Client,
     ClientCreate,
     ClientPage,
     ClientQuery,
-    ClientRecipients,
     ClientUpdate,
-    CourseAssign,
-    DownloadUrl,
     ErasureReceipt,
-    ExerciseChoice,
     Export,
     FileUpload,
     FileUploadRequest,
     LogPage,
     LogQuery,
-    RestrictionRequest,
-    ScheduleDate,
-    SubjectRequestAnswer,
-    SubjectRequestCreate,
-    SubjectRequestExtension,
-    SubjectRequestList,
-    Tried,
 )
-from shared import courses as course_items
-from shared import crypto, errors
-from shared.catalogue import (
-    STORED,
-    WRITTEN,
-    ExerciseItem,
-    Kind,
-    NotLicensed,
-    licensed_exercise,
-    validate_answers,
+from functions.clients.route_paths import (
+    ADMIN,
+    CHANGES,
+    CLIENT,
+    MEMBERS,
+    SEALED,
 )
-from shared.clients import CLIENTS, ClientRestricted, Identity, load_document
-from shared.courses import AlreadyPerformed, ClientCourse, ItemRef
-from shared.data_subjects import DataSubjectRequest
-from shared.events import record_event
+from shared import errors
+from shared.clients import CLIENTS, Identity, load_document
 from shared.http import Api, JsonStream, http_function
-from shared.principal import Principal, Role
+from shared.principal import Principal
 from shared.tenancy import TenantData
 
 api = Api("Trivsel clients: clients, catalogue, courses and logs")
-MEMBERS = [Role.ADMIN, Role.PROFESSIONAL]
-ADMIN = [Role.ADMIN]
-OWNER = [Role.OWNER]
-CLIENT = "/clients/<client_id>"
-COURSE = CLIENT + "/courses/<course_ref>"
-ITEM = COURSE + "/items/<item_id>"
-SEALED = [crypto.KeyUnavailable]  # routes that open sealed data
-CHANGES = [ClientRestricted]  # routes that change a client or act on their data
 
 
 # -- clients (C-1 ... C-3) ----------------------------------------------------------------------
@@ -183,100 +164,7 @@ def add_file(
     return gdpr.file_upload(caller, tenant, client_id, body)
 
 
-# -- data-subject rights: the request register, restriction (GDPR Art. 12-22) -------------------
-
-REQUEST = "/data-subject-requests/<request_id>"
-
-
-@api.route(
-    "POST",
-    "/data-subject-requests",
-    summary="Register a data-subject request; its deadline is one month from receipt",
-    roles=ADMIN,
-    status=201,
-    refusals=[errors.NotFound],
-)
-def register_request(
-    caller: Principal, tenant: TenantData, body: SubjectRequestCreate
-) -> DataSubjectRequest:
-    return rights.register(caller, tenant, body)
-
-
-@api.route(
-    "GET",
-    "/data-subject-requests",
-    summary="The register: every request with its deadline and reminders",
-    roles=ADMIN,
-)
-def list_requests(tenant: TenantData) -> SubjectRequestList:
-    return SubjectRequestList(requests=rights.listing(tenant))
-
-
-@api.route("GET", REQUEST, summary="One data-subject request", roles=ADMIN)
-def get_request(tenant: TenantData, request_id: str) -> DataSubjectRequest:
-    return rights.get(tenant, request_id)
-
-
-@api.route(
-    "POST",
-    REQUEST + "/extend",
-    summary="Extend the deadline by two further months, with the reason",
-    roles=ADMIN,
-    refusals=[errors.InvalidTransition],
-)
-def extend_request(
-    caller: Principal, tenant: TenantData, request_id: str, body: SubjectRequestExtension
-) -> DataSubjectRequest:
-    return rights.extend(caller, tenant, request_id, body)
-
-
-@api.route(
-    "POST",
-    REQUEST + "/answer",
-    summary="Record the answer: completed or refused, and the outcome",
-    roles=ADMIN,
-    refusals=[errors.InvalidTransition],
-)
-def answer_request(
-    caller: Principal, tenant: TenantData, request_id: str, body: SubjectRequestAnswer
-) -> DataSubjectRequest:
-    return rights.answer(caller, tenant, request_id, body)
-
-
-@api.route(
-    "POST",
-    CLIENT + "/restriction",
-    summary="Restrict processing (Art. 18): kept and readable, nothing else until lifted",
-    roles=ADMIN,
-)
-def restrict_client(
-    caller: Principal, tenant: TenantData, client_id: str, body: RestrictionRequest
-) -> Client:
-    rights.restrict(caller, tenant, client_id, body)
-    return clients.read(caller, tenant, client_id)
-
-
-@api.route(
-    "DELETE",
-    CLIENT + "/restriction",
-    summary="Lift the restriction: the client is processed again",
-    roles=ADMIN,
-    refusals=[errors.InvalidTransition],
-)
-def lift_restriction(caller: Principal, tenant: TenantData, client_id: str) -> Client:
-    rights.lift(caller, tenant, client_id)
-    return clients.read(caller, tenant, client_id)
-
-
-@api.route(
-    "GET",
-    CLIENT + "/recipients",
-    summary="Who received the client's data (contact persons, processors), to pass on changes",
-    roles=ADMIN,
-    refusals=SEALED,
-)
-def client_recipients(caller: Principal, tenant: TenantData, client_id: str) -> ClientRecipients:
-    return recipients.recipients(caller, tenant, client_id)
+rights_routes.register(api)
 
 
 # -- logs (C-6) ------------------------------------------------------------------------------------
@@ -293,197 +181,8 @@ def my_log(caller: Principal, tenant: TenantData, query: LogQuery) -> LogPage:
     return logs.log_page(tenant, "actor", caller.uid, query)
 
 
-# -- courses (C-5) ---------------------------------------------------------------------------------
-
-
-@api.route(
-    "POST",
-    CLIENT + "/courses",
-    summary="Assign a course to the client",
-    roles=MEMBERS,
-    status=201,
-    refusals=[NotLicensed, *CHANGES],
-)
-def assign_course(
-    caller: Principal, tenant: TenantData, client_id: str, body: CourseAssign
-) -> ClientCourse:
-    return courses.assign(caller, tenant, client_id, body.course_id)
-
-
-@api.route("GET", COURSE, summary="One of the client's courses", roles=MEMBERS)
-def get_course(
-    caller: Principal, tenant: TenantData, client_id: str, course_ref: str
-) -> ClientCourse:
-    course = course_items.get_course(tenant, client_id, course_ref)
-    record_event(
-        tenant,
-        actor=caller.uid,
-        action="course.read",  # answers are personal data
-        subject=f"courses/{course.id}",
-        client_id=client_id,
-    )
-    return course
-
-
-@api.route(
-    "PUT",
-    ITEM,
-    summary="Replace the exercise",
-    roles=MEMBERS,
-    refusals=[NotLicensed, errors.InvalidTransition, *CHANGES],
-)
-def replace_item(
-    caller: Principal,
-    tenant: TenantData,
-    client_id: str,
-    course_ref: str,
-    item_id: str,
-    body: ExerciseChoice,
-) -> ClientCourse:
-    ref = ItemRef(client_id, course_ref, item_id)
-    return course_items.replace_exercise(caller.uid, tenant, ref, body.exercise_id)
-
-
-@api.route(
-    "DELETE",
-    ITEM,
-    summary="Remove the exercise from the course",
-    roles=MEMBERS,
-    refusals=[errors.InvalidTransition, *CHANGES],
-)
-def remove_item(
-    caller: Principal, tenant: TenantData, client_id: str, course_ref: str, item_id: str
-) -> ClientCourse:
-    return course_items.remove_item(caller.uid, tenant, ItemRef(client_id, course_ref, item_id))
-
-
-@api.route(
-    "POST",
-    ITEM + "/perform",
-    summary="Perform the exercise: answers are checked, saved",
-    roles=MEMBERS,
-    refusals=[NotLicensed, AlreadyPerformed, *CHANGES],
-)
-def perform_item(
-    caller: Principal,
-    tenant: TenantData,
-    client_id: str,
-    course_ref: str,
-    item_id: str,
-    body: Answers,
-) -> ClientCourse:
-    ref = ItemRef(client_id, course_ref, item_id)
-    return course_items.perform(caller.uid, tenant, ref, body.answers)
-
-
-@api.route(
-    "PUT",
-    ITEM + "/schedule",
-    summary="Plan the exercise for a date",
-    roles=MEMBERS,
-    refusals=CHANGES,
-)
-def schedule_item(
-    caller: Principal,
-    tenant: TenantData,
-    client_id: str,
-    course_ref: str,
-    item_id: str,
-    body: ScheduleDate,
-) -> ClientCourse:
-    ref = ItemRef(client_id, course_ref, item_id)
-    return course_items.schedule(caller.uid, tenant, ref, body.date)
-
-
-@api.route(
-    "POST",
-    ITEM + "/mark-sent",
-    summary="Mark the exercise as sent as a remote task",
-    roles=MEMBERS,
-    refusals=CHANGES,
-)
-def mark_sent(
-    caller: Principal, tenant: TenantData, client_id: str, course_ref: str, item_id: str
-) -> ClientCourse:
-    return course_items.mark_sent(caller.uid, tenant, ItemRef(client_id, course_ref, item_id))
-
-
-@api.route("GET", "/calendar", summary="What the caller has planned in a date range", roles=MEMBERS)
-def calendar(caller: Principal, tenant: TenantData, query: CalendarQuery) -> Calendar:
-    entries = courses.calendar(caller, tenant, query.start, query.end)
-    return Calendar(entries=[CalendarEntry.model_validate(e) for e in entries])
-
-
-# -- the catalogue (C-4) ---------------------------------------------------------------------------
-
-
-@api.route("GET", "/catalogue", summary="The licensed focus areas and their content", roles=MEMBERS)
-def catalogue_overview(tenant: TenantData) -> CatalogueOverview:
-    return catalogue.overview(tenant)
-
-
-@api.route(
-    "GET",
-    "/catalogue/exercises/<exercise_id>",
-    summary="One exercise",
-    roles=MEMBERS,
-    refusals=[NotLicensed],
-)
-def get_exercise(tenant: TenantData, exercise_id: str) -> ExerciseItem:
-    return licensed_exercise(tenant, exercise_id)
-
-
-@api.route(
-    "POST",
-    "/catalogue/exercises/<exercise_id>/try",
-    summary="Try an exercise without a client: answers are checked, not kept",
-    roles=MEMBERS,
-    refusals=[NotLicensed],
-)
-def try_exercise(caller: Principal, tenant: TenantData, exercise_id: str, body: Answers) -> Tried:
-    checked = validate_answers(licensed_exercise(tenant, exercise_id), body.answers)
-    record_event(
-        tenant,
-        actor=caller.uid,
-        action="exercise.tried",
-        subject=f"catalogue/exercises/{exercise_id}",
-        exercise_id=exercise_id,
-    )
-    return Tried(exercise_id=exercise_id, valid=True, answers=checked)
-
-
-@api.route(
-    "GET",
-    "/catalogue/documents/<document_id>/download",
-    summary="A short-lived link to download a document template",
-    roles=MEMBERS,
-    refusals=[NotLicensed],
-)
-def download_document(tenant: TenantData, document_id: str) -> DownloadUrl:
-    return DownloadUrl(url=catalogue.document_download(tenant, document_id))
-
-
-def _owner_routes(kind: Kind) -> None:
-    """PUT and DELETE of one kind of catalogue item, typed by the kind's own model."""
-    written, stored = WRITTEN[kind], STORED[kind]
-    path = f"/catalogue/{kind.value}/<item_id>"
-
-    def put(caller: Principal, item_id: str, body: BaseModel) -> BaseModel:
-        return catalogue.put_item(kind, item_id, body)
-
-    def delete(caller: Principal, item_id: str) -> None:
-        catalogue.delete_item(kind, item_id)
-
-    name = kind.value.replace("-", "_")
-    put.__name__, delete.__name__ = f"put_{name}", f"delete_{name}"
-    put.__annotations__ = {"caller": Principal, "item_id": str, "body": written, "return": stored}
-    delete.__annotations__ = {"caller": Principal, "item_id": str, "return": None}
-    api.route("PUT", path, summary=f"Create or replace a {kind.value} item", roles=OWNER)(put)
-    api.route("DELETE", path, summary=f"Remove a {kind.value} item", roles=OWNER)(delete)
-
-
-for _kind in Kind:
-    _owner_routes(_kind)
+course_routes.register(api)
+catalogue_routes.register(api)
 
 
 @http_function(api)

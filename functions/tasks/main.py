@@ -26,6 +26,7 @@ from shared.courses import ItemRef
 from shared.http import Api, caller_address, http_function
 from shared.messaging.models import Locale
 from shared.principal import Principal, Role
+from shared.subprocessors import SubprocessorNotApproved
 from shared.tenancy import TenantData
 from shared.tenants import RemoteTaskPreferences
 
@@ -43,7 +44,13 @@ TASK = "/remote-tasks/<task_id>"
     summary="Send the exercise to contact persons (now or at send_at)",
     roles=MEMBERS,
     status=201,
-    refusals=[NotRemote, NotLicensed, crypto.KeyUnavailable, ClientRestricted],
+    refusals=[
+        NotRemote,
+        NotLicensed,
+        crypto.KeyUnavailable,
+        ClientRestricted,
+        SubprocessorNotApproved,
+    ],
 )
 def send_remote_task(
     caller: Principal,
@@ -77,7 +84,12 @@ def get_remote_task(caller: Principal, tenant: TenantData, task_id: str) -> Remo
     TASK + "/resend",
     summary="Send again with a new link (the old one stops working)",
     roles=MEMBERS,
-    refusals=[errors.InvalidTransition, crypto.KeyUnavailable, ClientRestricted],
+    refusals=[
+        errors.InvalidTransition,
+        crypto.KeyUnavailable,
+        ClientRestricted,
+        SubprocessorNotApproved,
+    ],
 )
 def resend_remote_task(caller: Principal, tenant: TenantData, task_id: str) -> RemoteTask:
     return sending.resend(caller, tenant, task_id)

@@ -44,7 +44,7 @@ from shared.faults import crash_point
 from shared.gcp import schedule_call
 from shared.ids import new_id
 from shared.messaging import outbox
-from shared.messaging.models import MESSAGES, MessageRequest, MessageState
+from shared.messaging.models import MESSAGES, Channel, MessageRequest, MessageState
 from shared.principal import Principal
 from shared.settings import get_settings
 from shared.templating import MailTemplates, long_date
@@ -154,6 +154,7 @@ def send(
     and one reminder is scheduled for them all: a class's worth of parents costs a few
     round trips, not a few per parent.
     """
+    outbox.require_approved(data, Channel.EMAIL)  # before anything is written
     item = get_course(data, ref.client_id, ref.course_ref).item(ref.item_id)
     tenant = load(data)  # once for the whole fan-out
     exercise = licensed_exercise(data, item.exercise_id, tenant.focus_areas)
@@ -268,6 +269,7 @@ def _open_task(ref: Any, transaction: firestore.Transaction) -> RemoteTask:
 
 def resend(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
     """A new e-mail with a new link; the old link stops working."""
+    outbox.require_approved(data, Channel.EMAIL)  # before anything is written
     ref = data.document(REMOTE_TASKS, task_id)
     tenant = load(data)
     expires = end_of_day(datetime.now(UTC) + timedelta(days=tenant.remote_tasks.link_days))

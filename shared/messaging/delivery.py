@@ -9,6 +9,11 @@ still holds the claim. What is sent is the stored request, never the payload.
 The one window this cannot close is a crash after the provider accepted the
 message and before `sent` is written (there is no idempotency key in SES): a
 retry after the lease then sends again. See README, "Messaging".
+
+Before the provider is called, the claim holder checks once that the tenant has approved
+the channel's sub-processor (shared/subprocessors.py; the tenant's document is read in
+the claim's round trip): if not, for instance because the approval was withdrawn after
+the message was queued, the message ends `failed` with `subprocessor_not_approved`.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from shared.events import SYSTEM_ACTOR, new_event
 from shared.messaging.models import MESSAGES, Channel, MessageRecord, MessageRequest, MessageState
 from shared.messaging.providers import ProviderError, Providers
 from shared.observability import metrics
+from shared.subprocessors import CHANNELS, Approvals, SubprocessorNotApproved, approved_in
+from shared.subprocessors import from_document as approvals_of
+from shared.subscriptions import received_on
 from shared.tenancy import TenantData
 
 if TYPE_CHECKING:
@@ -49,6 +57,7 @@ class _Claim:
     attempt: int  # 0 when not claimed
     outcome: Outcome | None = None
     claimed_at: datetime | None = None  # the claim write's update time
+    approvals: Approvals | None = None  # the tenant's sub-processor approvals, as read
 
 
 # A claim lost to a concurrent delivery is tried again this often, then handed back.
@@ -62,16 +71,19 @@ def backoff(attempt: int, settings: Settings) -> timedelta:
 
 
 def _claim(
-    db: firestore.Client,
+    tenant: TenantData,
     ref: firestore.DocumentReference,
     request: MessageRequest,
     settings: Settings,
     now: datetime,
 ) -> _Claim:
-    """Read the record and write the decision in one conditional write (two round trips,
-    where a transaction takes three): the write holds only if nobody wrote in between."""
+    """Read the record (and the tenant's document, in the same round trip) and write the
+    decision in one conditional write (two round trips, where a transaction takes three):
+    the write holds only if nobody wrote in between."""
+    db = tenant.db
     for _ in range(CLAIM_ATTEMPTS):
-        snapshot = ref.get()
+        found = {s.reference.path: s for s in db.get_all([ref, tenant.root])}
+        snapshot, owner = found[ref.path], found[tenant.root.path]
         if snapshot.exists:
             record = MessageRecord.model_validate(snapshot.to_dict())
         else:  # published without a record (e.g. straight to the topic): adopt it
@@ -100,7 +112,8 @@ def _claim(
                 written = ref.create(record.to_firestore())
         except (FailedPrecondition, AlreadyExists):  # another delivery wrote first: look again
             continue
-        return _Claim(claim.request, claim.attempt, claim.outcome, written.update_time)
+        approvals = approvals_of(owner.to_dict() if owner.exists else None)
+        return _Claim(claim.request, claim.attempt, claim.outcome, written.update_time, approvals)
     return _Claim(request, 0, Outcome.RETRY_LATER)
 
 
@@ -178,10 +191,14 @@ def _deliver(
 ) -> Outcome:
     tenant = TenantData(db, request.tenant_id)
     ref = tenant.document(MESSAGES, request.id)
-    claim = _claim(db, ref, request, settings, now or datetime.now(UTC))
+    moment = now or datetime.now(UTC)
+    claim = _claim(tenant, ref, request, settings, moment)
     if claim.outcome is not None:
         return claim.outcome
     stored = claim.request
+    subprocessor = CHANNELS[stored.channel]
+    if not approved_in(claim.approvals, subprocessor, received_on(moment)):
+        return _refuse(tenant, ref, stored, claim, subprocessor)
     try:
         provider_id = _send(stored, providers)
     except ProviderError as error:
@@ -199,6 +216,30 @@ def _deliver(
     if not _finish(db, ref, claim, update, sent):
         return Outcome.SUPERSEDED
     return Outcome.SENT
+
+
+def _refuse(
+    tenant: TenantData,
+    ref: firestore.DocumentReference,
+    request: MessageRequest,
+    claim: _Claim,
+    subprocessor: str,
+) -> Outcome:
+    """The tenant has not approved the provider: `failed`, and the provider never called
+    (so this claim started no provider call: `attempts` stays as it was)."""
+    reason = SubprocessorNotApproved.code
+    update = {
+        "state": MessageState.FAILED.value,
+        "failure_reason": reason,
+        "attempts": claim.attempt - 1,
+        "updated_at": datetime.now(UTC),
+        "lease_until": None,
+    }
+    details = {"attempts": claim.attempt - 1, "reason": reason, "subprocessor": subprocessor}
+    failed = _event(tenant, request, "message.failed", details)
+    if not _finish(tenant.db, ref, claim, update, failed):
+        return Outcome.SUPERSEDED
+    return Outcome.FAILED
 
 
 def _send(request: MessageRequest, providers: Providers) -> str:

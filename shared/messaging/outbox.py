@@ -1,4 +1,9 @@
-"""Requesting a message: record it as `queued`, then publish it now or at its send time."""
+"""Requesting a message: record it as `queued`, then publish it now or at its send time.
+
+A message whose channel's sub-processor the tenant has not approved (shared/subprocessors.py)
+is recorded as `failed` with the reason `subprocessor_not_approved` and never published;
+an API route that would send one refuses first (`require_approved`), writing nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 
 from google.api_core.exceptions import AlreadyExists
 
+from shared.events import SYSTEM_ACTOR, new_event
 from shared.gcp import publisher, schedule_call, topic_path
 from shared.messaging.models import (
     MESSAGES,
@@ -21,10 +27,23 @@ from shared.messaging.models import (
 from shared.observability import metrics
 from shared.retrying import idempotent, request_deadline_s
 from shared.settings import get_settings
+from shared.subprocessors import CHANNELS, SubprocessorNotApproved, approved
 from shared.templating import Rendered
 from shared.tenancy import TenantData
 
 PUBLISH_TIMEOUT_S = 30.0
+NOT_APPROVED = SubprocessorNotApproved.code  # the failure reason of a refused message
+
+
+def require_approved(tenant: TenantData, channel: Channel) -> None:
+    """For an API route, before it writes anything: 409 `subprocessor_not_approved` if the
+    tenant has not approved the sub-processor that carries `channel`."""
+    subprocessor = CHANNELS[channel]
+    if not approved(tenant, subprocessor):
+        raise SubprocessorNotApproved(
+            f"Your organisation has not approved {subprocessor}, which sends {channel.value}; "
+            "nothing was sent (see GET /tenant/subprocessors)"
+        )
 
 
 def email(
@@ -113,11 +132,49 @@ def request_message(
     the delivery function sends each id at most once.
     """
     later = _later(send_at)
+    if not approved(tenant, CHANNELS[request.channel]):
+        refuse(tenant, request)
+        return request
     with contextlib.suppress(AlreadyExists):
         tenant.document(MESSAGES, request.id).create(queued(request, later))
         recorded([request])
     dispatch([request], later)
     return request
+
+
+def refuse(tenant: TenantData, request: MessageRequest) -> None:
+    """Record the message as `failed` (`subprocessor_not_approved`) with its log entry, in
+    one commit; it is never published. Again with the same id: nothing more."""
+    now = datetime.now(UTC)
+    record = MessageRecord(
+        request=request,
+        state=MessageState.FAILED,
+        created_at=now,
+        updated_at=now,
+        failure_reason=NOT_APPROVED,
+    )
+    batch = tenant.db.batch()
+    batch.create(tenant.document(MESSAGES, request.id), record.to_firestore())
+    batch.create(
+        *new_event(
+            tenant,
+            actor=SYSTEM_ACTOR,
+            action="message.failed",
+            subject=f"{MESSAGES}/{request.id}",
+            details={
+                "channel": request.channel.value,
+                "template": request.kind,
+                "attempts": 0,
+                "reason": NOT_APPROVED,
+                "subprocessor": CHANNELS[request.channel],
+            },
+            event_id=f"{request.id}-message-failed",
+            client_id=request.client_id,
+        )
+    )
+    with contextlib.suppress(AlreadyExists):
+        batch.commit()
+        metrics.record_message(request.channel.value, "failed", request.tenant_id)
 
 
 def recorded(requests: list[MessageRequest]) -> None:

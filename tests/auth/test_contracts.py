@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from google.cloud import firestore
 
 from functions.auth.payments import DEMANDS
 from shared.contracts import contract_ref
@@ -101,21 +102,41 @@ def test_a_legacy_tenant_keeps_working_and_is_reported_as_missing_a_dpa(owner: s
     old = provision(owner)
     legacy = old["slug"]
     contract_ref(TenantData(firestore_client(), legacy)).delete()
+    TenantData(firestore_client(), legacy).root.update({"subprocessors": firestore.DELETE_FIELD})
     assert _client(activate(old["admin_email"])).status_code == 201
     recorded = provision(owner)["slug"]
     pending = provision(owner, dpa=False)["slug"]
+    # Its DPA recorded before sub-processor approvals were: no approvals on the tenant.
+    before_approvals = provision(owner)["slug"]
+    root = TenantData(firestore_client(), before_approvals).root
+    root.update({"subprocessors": firestore.DELETE_FIELD})
     report = call("GET", f"{API}/contracts/missing-dpa", owner)
     assert report.status_code == 200, report.text
     listed = {t["slug"]: t for t in report.json()["tenants"]}
-    assert listed[legacy] == {"slug": legacy, "status": "active", "contract_record": False}
+    assert listed[legacy] == {
+        "slug": legacy,
+        "status": "active",
+        "contract_record": False,
+        "dpa": False,
+        "subprocessor_approvals": False,
+    }
+    assert listed[before_approvals] | {"slug": ""} == {
+        "slug": "",
+        "status": "active",
+        "contract_record": True,
+        "dpa": True,
+        "subprocessor_approvals": False,
+    }
     assert recorded not in listed
     assert pending not in listed  # pending holds no client data
     # The owner records the legacy tenant's terms and DPA: then it is off the report.
     terms = contract_terms()
     assert call("PUT", f"{API}/tenants/{legacy}/contract", owner, json=terms).status_code == 200
     assert record_dpa(owner, legacy).status_code == 200
+    assert record_dpa(owner, before_approvals).status_code == 200  # its annex: the list
     report = call("GET", f"{API}/contracts/missing-dpa", owner).json()
     assert legacy not in {t["slug"] for t in report["tenants"]}
+    assert before_approvals not in {t["slug"] for t in report["tenants"]}
 
 
 def test_a_late_cancellation_takes_effect_a_period_later_and_says_so(owner: str) -> None:

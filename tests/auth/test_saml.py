@@ -16,7 +16,7 @@ from functions.auth.saml import SamlConfig, provider_options, settings_of
 from shared.gcp import firestore_client
 from shared.tenancy import TENANTS
 from tests.accounts import activate, problem, provision
-from tests.helpers import call
+from tests.helpers import call, forge, token_payload
 
 API = "/auth_api"
 
@@ -104,3 +104,11 @@ def test_a_licensed_tenant_configures_adfs_and_the_sign_in_page_lists_it(owner: 
     assert saml["sso_url"] == "https://adfs.example.dk/adfs/ls/"
     page = call("GET", f"{API}/sign-in/{licensed['slug']}").json()
     assert page["providers"] == ["password", f"saml.adfs-{licensed['slug']}"]
+
+    # Signed in through ADFS (the tenant's own provider), the user is admitted; through
+    # another tenant's SAML provider, not.
+    firebase = token_payload(admin)["firebase"]
+    own = forge(admin, firebase={**firebase, "sign_in_provider": saml["provider_id"]})
+    assert call("GET", f"{API}/me", own).status_code == 200
+    other = forge(admin, firebase={**firebase, "sign_in_provider": "saml.adfs-someone-else"})
+    problem(call("GET", f"{API}/me", other), 403, "forbidden")

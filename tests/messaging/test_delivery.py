@@ -457,9 +457,9 @@ def test_an_attempt_whose_lease_ran_out_cannot_overwrite_the_one_that_took_over(
     outbox.request_message(tenant, message, send_at=datetime.now(UTC) + timedelta(days=1))
     ref = tenant.document(MESSAGES, message.id)
     start = datetime.now(UTC)
-    slow = _claim(db, ref, message, settings, start)
+    slow = _claim(tenant, ref, message, settings, start)
     later = start + timedelta(seconds=settings.message_lease_s + 1)
-    fast = _claim(db, ref, message, settings, later)  # the lease ran out: taken over
+    fast = _claim(tenant, ref, message, settings, later)  # the lease ran out: taken over
     assert (slow.attempt, fast.attempt) == (1, 2)
     assert _finish(db, ref, fast, {"state": "sent", "provider_message_id": "fast"})
     assert not _finish(db, ref, slow, {"state": "failed", "failure_reason": "slow"})

@@ -20,7 +20,6 @@ from shared import contracts
 from shared.contracts import Contract, NoticeRecipient, NoticeTopic, recipients_of
 from shared.events import SYSTEM_ACTOR, record_event
 from shared.jobs import BATCH, Clock, JobResult
-from shared.members import STAFF, MemberStatus, staff_access_lapsed
 from shared.messaging import outbox
 from shared.subscriptions import next_deadline, received_on
 from shared.templating import MailTemplates, long_date
@@ -34,23 +33,6 @@ MAIL = MailTemplates(Path(__file__).parent.parent / "templates")
 def due_reminder(days_left: int) -> int | None:
     """Which reminder is due with `days_left` days to the deadline (None: none yet)."""
     return next((days for days in REMINDERS if 0 <= days_left <= days), None)
-
-
-def _owners(db: firestore.Client, now: datetime) -> list[NoticeRecipient]:
-    found = []
-    for snapshot in db.collection(STAFF).get():
-        record = snapshot.to_dict() or {}
-        if record.get("status") == MemberStatus.ACTIVE and not staff_access_lapsed(record, now):
-            found.append(
-                NoticeRecipient.model_validate(
-                    {
-                        "email": record["email"],
-                        "name": record.get("display_name") or "Systemejer",
-                        "as": ("owner",),
-                    }
-                )
-            )
-    return found
 
 
 def _remind(
@@ -98,7 +80,7 @@ def remind_cancellation_deadlines(
 ) -> JobResult:
     """Every tenant with a running, uncancelled subscription: its due reminder, once."""
     name, reminded = remind_cancellation_deadlines.__name__, 0
-    owners = _owners(db, clock())
+    owners = contracts.owner_recipients(db, clock())
     query = db.collection(TENANTS).order_by("__name__").limit(BATCH)
     page = query.get()
     while page:
