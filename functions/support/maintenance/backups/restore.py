@@ -89,7 +89,6 @@ def _is_erased(
 def load_backup(db: firestore.Client, tenant_id: str, backup_stamp: str) -> Backup:
     _, parts = _read_parts(tenant_id, backup_stamp)
     ledger = erasure_ledger.erased(db, tenant_id)
-    clients, users = ledger[Erased.CLIENT], ledger[Erased.USER]
     accounts = list(codec.unpack(parts[layout.ACCOUNTS]))
     documents = {
         line["path"]: line["fields"]
@@ -97,6 +96,17 @@ def load_backup(db: firestore.Client, tenant_id: str, backup_stamp: str) -> Back
         if name.startswith("documents-")
         for line in codec.unpack(data)
     }
+    index = list(codec.unpack(parts[layout.OBJECTS_INDEX]))
+    names = [*documents, *(line["name"] for line in index)]
+    client_ids = {n.split("/")[1] for n in names if n.startswith(CLIENTS + "/")}
+    client_ids |= {f["client_id"]["s"] for f in documents.values() if "s" in f.get("client_id", {})}
+    user_ids = {n.split("/")[1] for n in names if n.startswith(USERS + "/")}
+    user_ids |= {a["uid"] for a in accounts}
+
+    def erased(kind: Erased, ids: set[str]) -> set[str]:
+        return {i for i in ids if erasure_ledger.digest(tenant_id, kind, i) in ledger[kind]}
+
+    clients, users = erased(Erased.CLIENT, client_ids), erased(Erased.USER, user_ids)
     emails = {a["email"] for a in accounts if a["uid"] in users}
     emails |= {
         fields["email"]["s"]
@@ -110,11 +120,7 @@ def load_backup(db: firestore.Client, tenant_id: str, backup_stamp: str) -> Back
     erased_prefixes = tuple(f"{CLIENTS}/{c}/" for c in clients) + tuple(
         f"{USERS}/{u}/" for u in users
     )
-    objects = {
-        line["name"]: line
-        for line in codec.unpack(parts[layout.OBJECTS_INDEX])
-        if not line["name"].startswith(erased_prefixes)
-    }
+    objects = {line["name"]: line for line in index if not line["name"].startswith(erased_prefixes)}
     kept_accounts = [a for a in accounts if a["uid"] not in users]
     left_out = len(documents) - len(kept)
     return Backup(kept, objects, kept_accounts, left_out)
