@@ -19,10 +19,11 @@ from typing import Any
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from shared import errors
+from shared import erasure_ledger, errors
 from shared.clients import CLIENTS, COURSES, check_unrestricted
 from shared.courses import CALENDAR
 from shared.data_subjects import DATA_SUBJECT_REQUESTS
+from shared.erasure_ledger import Erased
 from shared.events import EVENTS, new_event
 from shared.faults import crash_point
 from shared.jobs import Clock, JobResult, finish_stalled
@@ -176,6 +177,7 @@ def finish_erasure(tenant: TenantData, client_id: str, erasure_id: str, actor: s
     receipt = Erasure(erasure_id=erasure_id, documents=documents + 1, files=files)
     batch = tenant.db.batch()
     batch.delete(tenant.document(CLIENTS, client_id))
+    erasure_ledger.record(batch, tenant.db, tenant.tenant_id, Erased.CLIENT, client_id)
     batch.create(
         *new_event(
             tenant,

@@ -74,6 +74,11 @@ class TenantSuspended(ApiError):
     title = "The organisation's access is suspended; contact your administrator"
 
 
+class TenantRestoring(ApiError):
+    status, code = 503, "tenant_restoring"
+    title = "The organisation's data is being restored from a backup; try again later"
+
+
 class TenantTerminated(ApiError):
     status, code = 403, "tenant_terminated"
     title = "The organisation's subscription has ended"

@@ -86,6 +86,9 @@ class TenantDocument(Model):
     export_available_until: datetime | None = None
     # The sub-processors it approved (shared/subprocessors.py); None: not recorded yet.
     subprocessors: Approvals | None = None
+    # Set while a restore rewrites the tenant (functions/support/maintenance/backups); the
+    # restored tenant document, written last, has none.
+    restoring_since: datetime | None = None
 
     @property
     def focus_areas(self) -> set[str]:
@@ -101,6 +104,7 @@ class TenantDocument(Model):
             "reactivated_at": self.reactivated_at,
             "terminated_at": self.terminated_at,
             "export_available_until": self.export_available_until,
+            "restoring_since": self.restoring_since,
         }
 
 
@@ -123,8 +127,11 @@ def check_active(document: TenantDocument, allow_pending: bool = False) -> Tenan
 
     A pending tenant (no DPA yet, SPEC K-2) is admitted only where `allow_pending`: the
     identity API (sign-in, setting up users, the tenant's own settings), which holds no
-    client's personal data. Everywhere else it is refused with `dpa_missing`.
+    client's personal data. Everywhere else it is refused with `dpa_missing`. While a
+    restore rewrites the tenant, everyone is told to come back (503 `tenant_restoring`).
     """
+    if document.restoring_since is not None:
+        raise errors.TenantRestoring()
     if document.status == TenantStatus.PENDING:
         if allow_pending:
             return document

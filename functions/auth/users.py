@@ -27,7 +27,8 @@ from functions.auth.models import (
     UserStatus,
     UserUpdate,
 )
-from shared import errors, members, ratelimit
+from shared import erasure_ledger, errors, members, ratelimit
+from shared.erasure_ledger import Erased
 from shared.events import record_event
 from shared.gcp import firebase_app, firestore_client, schedule_call
 from shared.ids import new_id
@@ -175,6 +176,7 @@ def remove_user(actor: Principal, data: TenantData, uid: str) -> None:
             return False  # removed by a concurrent request, which freed the seat
         tenant = tenants.load(data, transaction)
         transaction.delete(profile)
+        erasure_ledger.record(transaction, data.db, data.tenant_id, Erased.USER, uid)
         if user.role is Role.PROFESSIONAL:
             transaction.update(data.root, {"seats_used": max(tenant.seats_used - 1, 0)})
         return True

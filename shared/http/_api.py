@@ -60,6 +60,7 @@ AUTH_REFUSALS: tuple[type[errors.ApiError], ...] = (
     errors.AccountDisabled,
     errors.TenantSuspended,
     errors.TenantTerminated,
+    errors.TenantRestoring,
     errors.DpaMissing,
     errors.StaffReviewOverdue,
     errors.SecondFactorRequired,

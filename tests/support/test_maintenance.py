@@ -117,6 +117,8 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
         "purge_idempotency_keys",
         "remind_request_deadlines",
         "remind_cancellation_deadlines",
+        "backup_tenants",
+        "purge_old_backups",
     ]
 
 

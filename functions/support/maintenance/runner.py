@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
+from functions.support.maintenance.backups.backup import backup_tenants, purge_old_backups
 from functions.support.maintenance.cancellation_reminders import remind_cancellation_deadlines
 from functions.support.maintenance.request_reminders import remind_request_deadlines
 from shared.client_data import resume_erasures
@@ -37,6 +38,8 @@ JOBS: tuple[Job, ...] = (
     purge_idempotency_keys,
     remind_request_deadlines,
     remind_cancellation_deadlines,
+    backup_tenants,  # after the cleaning, so the backup holds less
+    purge_old_backups,
 )
 
 

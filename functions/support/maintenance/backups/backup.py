@@ -1,0 +1,171 @@
+"""One tenant's backup into the backups bucket, the nightly job, and retention (M-1).
+
+The documents go in parts of PART_DOCUMENTS, then the objects (each copied, with an index
+of their checksums), then the accounts; the manifest, written last, makes the backup
+complete. Backups older than RETENTION are deleted by the nightly job (locally there is
+no lifecycle rule; in production the bucket's rule in infra/deployment.toml does it too).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from google.cloud import firestore
+
+from functions.support.maintenance.backups import codec, layout, snapshot
+from functions.support.maintenance.backups.layout import Manifest, Part
+from shared.gcp import firebase_app, storage_client
+from shared.jobs import Clock, JobResult
+from shared.settings import get_settings
+from shared.storage import uploads_bucket
+
+RETENTION = timedelta(days=30)
+# A tenant backed up this recently is not backed up again by a rerun of the same night.
+FRESH = timedelta(hours=20)
+JSON = "application/json"
+GZIP_LINES = "application/gzip"
+
+Progress = Callable[[str, int], None]  # (what, how many more) for a progress bar
+
+
+def _quiet(_what: str, _count: int) -> None:
+    return None
+
+
+def backups_bucket() -> Any:
+    return storage_client().bucket(get_settings().backups_bucket)
+
+
+def backup_tenant(
+    db: firestore.Client,
+    tenant_id: str,
+    *,
+    taken_at: datetime | None = None,
+    progress: Progress = _quiet,
+) -> Manifest:
+    """Write a complete backup of the tenant and return its manifest.
+
+    `taken_at` names the backup (default now); the documents are read at one read time,
+    now, whatever the name says (tests write backups under old dates)."""
+    read_time = datetime.now(UTC)
+    taken = taken_at or read_time
+    bucket = backups_bucket()
+    base = layout.prefix(tenant_id, layout.stamp(taken))
+    parts: list[Part] = []
+    counts: Counter[str] = Counter()
+
+    def put(name: str, data: bytes, records: int, content_type: str = GZIP_LINES) -> None:
+        bucket.blob(base + name).upload_from_string(data, content_type=content_type)
+        parts.append(Part(name=name, sha256=layout.sha256(data), records=records))
+
+    lines: list[dict[str, Any]] = []
+    for path, fields in snapshot.documents(db, tenant_id, read_time):
+        counts[layout.collection_key(path)] += 1
+        lines.append({"path": path, "fields": codec.encode_fields(fields)})
+        if len(lines) == layout.PART_DOCUMENTS:
+            put(layout.document_part(len(parts)), codec.pack(lines), len(lines))
+            progress("documents", len(lines))
+            lines = []
+    if lines or not parts:
+        put(layout.document_part(len(parts)), codec.pack(lines), len(lines))
+        progress("documents", len(lines))
+
+    index = []
+    for blob in snapshot.objects(uploads_bucket(), tenant_id):
+        data = blob.download_as_bytes()
+        name = blob.name[len(tenant_id) + 1 :]
+        bucket.blob(f"{base}objects/{name}").upload_from_string(
+            data, content_type=blob.content_type
+        )
+        index.append(
+            {
+                "name": name,
+                "sha256": layout.sha256(data),
+                "size": len(data),
+                "content_type": blob.content_type,
+                "metadata": blob.metadata or {},
+                "md5": blob.md5_hash,
+            }
+        )
+        progress("objects", 1)
+    put(layout.OBJECTS_INDEX, codec.pack(index), len(index))
+
+    accounts = list(snapshot.accounts(firebase_app(), tenant_id))
+    put(layout.ACCOUNTS, codec.pack(accounts), len(accounts))
+    progress("accounts", len(accounts))
+
+    manifest = Manifest(
+        format_version=layout.FORMAT_VERSION,
+        tenant_id=tenant_id,
+        taken_at=taken,
+        read_time=read_time,
+        parts=parts,
+        collections=dict(sorted(counts.items())),
+        objects=len(index),
+        accounts=len(accounts),
+    )
+    bucket.blob(base + layout.MANIFEST).upload_from_string(
+        manifest.model_dump_json(), content_type=JSON
+    )
+    return manifest
+
+
+def backup_stamps(tenant_id: str) -> list[str]:
+    """The tenant's complete backups (those with a manifest), oldest first."""
+    names = (b.name for b in backups_bucket().list_blobs(prefix=f"{tenant_id}/"))
+    stamps = {
+        name.split("/")[1]
+        for name in names
+        if name.count("/") == 2 and name.endswith("/" + layout.MANIFEST)
+    }
+    return sorted(s for s in stamps if layout.STAMP.match(s))
+
+
+def load_manifest(tenant_id: str, backup_stamp: str) -> Manifest | None:
+    """The backup's manifest; None when the backup does not exist or is incomplete."""
+    from google.api_core.exceptions import NotFound
+
+    blob = backups_bucket().blob(layout.prefix(tenant_id, backup_stamp) + layout.MANIFEST)
+    try:
+        return Manifest.model_validate(json.loads(blob.download_as_bytes()))
+    except NotFound:
+        return None
+
+
+def _tenant_ids(db: firestore.Client) -> Iterator[str]:
+    for ref in db.collection("tenants").list_documents():
+        yield ref.id
+
+
+def backup_tenants(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
+    """The nightly job: back up every tenant not backed up in the last FRESH hours."""
+    done = 0
+    for tenant_id in _tenant_ids(db):
+        if clock() >= deadline:
+            return JobResult(name="backup_tenants", processed=done, finished=False)
+        stamps = backup_stamps(tenant_id)
+        if stamps and clock() - layout.taken_at(stamps[-1]) < FRESH:
+            continue
+        backup_tenant(db, tenant_id, taken_at=clock())
+        done += 1
+    return JobResult(name="backup_tenants", processed=done, finished=True)
+
+
+def purge_old_backups(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
+    """The nightly job: delete every backup (complete or not) taken over RETENTION ago."""
+    del db
+    deleted = 0
+    cutoff = clock() - RETENTION
+    for blob in backups_bucket().list_blobs():
+        if clock() >= deadline:
+            return JobResult(name="purge_old_backups", processed=deleted, finished=False)
+        parts = blob.name.split("/")
+        old = len(parts) >= 3 and layout.STAMP.match(parts[1])
+        if old and layout.taken_at(parts[1]) < cutoff:
+            blob.delete()
+            deleted += 1
+    return JobResult(name="purge_old_backups", processed=deleted, finished=True)
