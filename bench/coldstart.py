@@ -141,6 +141,7 @@ def first_requests(
             {"tenant_id": tenant_id, "tasks": [{"task_id": task_id, "version": version}]},
         ),
         "nightly_maintenance": ("POST", "/", {}, None),
+        "subprocessor_page": ("GET", "/", {}, None),
     }
     requests = []
     for fn in load().functions:
