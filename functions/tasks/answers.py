@@ -13,7 +13,6 @@ performed on the client's course, where the first answer stays.
 from __future__ import annotations
 
 import contextlib
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +24,7 @@ from functions.tasks import links
 from functions.tasks.log import contact_actor, task_event
 from functions.tasks.models import LinkRefused, RemoteTask, Status
 from shared import errors, ratelimit
-from shared.catalogue import ExerciseItem, Kind, read, validate_answers
+from shared.catalogue import ExerciseItem, Kind, collection_name, validate_answers
 from shared.client_data import REMOTE_TASKS
 from shared.clients import CLIENTS
 from shared.courses import ItemRef, perform
@@ -37,7 +36,6 @@ from shared.tenants import TenantStatus, from_snapshot
 TOKEN_LIMIT, ADDRESS_LIMIT = 30, 300
 # A save that loses to another write this often gives up (the page says: try again).
 SAVE_ATTEMPTS = 5
-_READER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="exercise")
 
 
 @dataclass
@@ -48,14 +46,13 @@ class Opening:
     task: RemoteTask
     read_at: Any  # the task's update time when read
     limits: list[str]  # rate-limit keys this request counts against
-    _exercise: Future[ExerciseItem | None] = field(repr=False)
+    _exercise: ExerciseItem | None = field(repr=False)
 
     @property
     def exercise(self) -> ExerciseItem:
-        found = self._exercise.result()
-        if found is None:
+        if self._exercise is None:  # removed from the catalogue since it was sent
             raise LinkRefused("gone")
-        return found
+        return self._exercise
 
 
 def resolve(token: str, address: str) -> Opening:
@@ -89,14 +86,21 @@ def resolve(token: str, address: str) -> Opening:
         _count([by_address, by_link])
         raise LinkRefused(refusal)
     task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
-    # The exercise itself (the link was licensed when it was sent), read meanwhile.
-    exercise = _READER.submit(read, Kind.EXERCISES, task.exercise_id, ExerciseItem)
-    # A restricted client (GDPR Art. 18) is not processed: the link neither opens nor
-    # takes an answer until the restriction is lifted (then the same link works again).
-    client = data.document(CLIENTS, task.client_id).get()
+    # The exercise (the link was licensed when it was sent) and the client, in one round
+    # trip: a restricted client (GDPR Art. 18) is not processed, so the link neither opens
+    # nor takes an answer until the restriction is lifted (then the same link works again).
+    exercise_ref = data.db.collection(collection_name(Kind.EXERCISES)).document(task.exercise_id)
+    client_ref = data.document(CLIENTS, task.client_id)
+    read = {s.reference.path: s for s in data.db.get_all([exercise_ref, client_ref])}
+    client, stored = read[client_ref.path], read[exercise_ref.path]
     if (client.to_dict() or {}).get("restriction"):
         _count([by_address, by_link])
         raise LinkRefused("unavailable")
+    exercise = (
+        ExerciseItem.model_validate({**(stored.to_dict() or {}), "id": stored.id})
+        if stored.exists
+        else None
+    )
     return Opening(data, task, snapshot.update_time, [by_address, by_link], exercise)
 
 
