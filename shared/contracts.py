@@ -335,7 +335,11 @@ def owner_recipients(db: firestore.Client, now: datetime) -> list[NoticeRecipien
     found = []
     for snapshot in db.collection(STAFF).get():
         record = snapshot.to_dict() or {}
-        if record.get("status") == MemberStatus.ACTIVE and not staff_access_lapsed(record, now):
+        if (
+            record.get("role", "owner") == "owner"
+            and record.get("status") == MemberStatus.ACTIVE
+            and not staff_access_lapsed(record, now)
+        ):
             found.append(
                 NoticeRecipient.model_validate(
                     {
