@@ -36,7 +36,7 @@ def _alert(ticket: dict[str, Any], kind: str) -> SlaAlert:
     return SlaAlert(
         tenant_id=ticket["tenant_id"],
         ticket_id=ticket["id"],
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         version=ticket["sla"]["version"],
     )
 

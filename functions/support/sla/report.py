@@ -92,7 +92,7 @@ def render_svg(report: SlaReport) -> bytes:
 
 
 def chart(tenant: TenantData, report: SlaReport) -> DownloadAnswer:
-    name = storage.tenant_object(tenant, "sla_reports", f"{report.month}.svg")
+    name = storage.tenant_object(tenant, "sla_reports", report.month)  # served as SVG
     blob = storage.uploads_bucket().blob(name)
     blob.upload_from_string(render_svg(report), content_type="image/svg+xml")
     return DownloadAnswer(url=storage.signed_download(name))
