@@ -52,7 +52,7 @@ def test_a_ticket_goes_from_new_to_closed_and_reporter_and_administrator_are_tol
 ) -> None:
     ticket = new_ticket(org["pro_token"], request_id="3f2c9a1e-77b0-4d4e-9d0a-5b1c2d3e4f50")
     [created] = wait_until(lambda: _mails(org["admin_email"], ticket["id"]))
-    assert created["subject"] == "Supportsag: Kan ikke gemme forløb – sagen er oprettet"
+    assert created["subject"] == "Supportsag: Kan ikke gemme forløb: sagen er oprettet"
     escalated = escalate(org["admin_token"], ticket["id"], "kritisk")
     assert escalated["level"] == "second"
     assert escalated["sla"]["due_at"] is None  # SkoleRo counts from confirmed receipt
