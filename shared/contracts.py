@@ -23,6 +23,7 @@ from pydantic import AfterValidator, EmailStr, Field, model_validator
 from shared.messaging.models import E164_PATTERN, Locale
 from shared.models import Model, Strict
 from shared.subscriptions import COPENHAGEN, CancellationRule
+from shared.support_terms import SupportTerms
 from shared.tenancy import TENANT_ID_PATTERN
 
 if TYPE_CHECKING:
@@ -228,6 +229,8 @@ class ContractTerms(Strict):
     subscription: Subscription
     maintenance_window: LocalWindow = LocalWindow(start=time(0), end=time(3))
     support_hours: SupportHours = SupportHours(opens=time(9), closes=time(15))
+    # Closed days and the priority table (shared/support_terms.py); None: no SLA agreed.
+    support: SupportTerms | None = None
 
 
 class Contract(ContractTerms):
@@ -332,7 +335,11 @@ def owner_recipients(db: firestore.Client, now: datetime) -> list[NoticeRecipien
     found = []
     for snapshot in db.collection(STAFF).get():
         record = snapshot.to_dict() or {}
-        if record.get("status") == MemberStatus.ACTIVE and not staff_access_lapsed(record, now):
+        if (
+            record.get("role", "owner") == "owner"
+            and record.get("status") == MemberStatus.ACTIVE
+            and not staff_access_lapsed(record, now)
+        ):
             found.append(
                 NoticeRecipient.model_validate(
                     {

@@ -50,7 +50,14 @@ def member_ref(tenant_id: str | None, uid: str) -> firestore.DocumentReference:
 
 
 def register_staff(
-    uid: str, email: str, granted_by: str, display_name: str = "", now: datetime | None = None
+    uid: str,
+    email: str,
+    granted_by: str,
+    display_name: str = "",
+    now: datetime | None = None,
+    *,
+    role: str = "owner",
+    phone: str | None = None,
 ) -> None:
     """A staff member's record (the owner role) in the register the DPA asks for: who
     granted it and when; the grant counts as its first review."""
@@ -59,7 +66,8 @@ def register_staff(
         {
             "email": email,
             "display_name": display_name,
-            "role": "owner",
+            "role": role,  # "owner", or "support" (the supplier's support staff)
+            "phone": phone,  # support staff: SMS alerts
             "status": MemberStatus.ACTIVE.value,
             "granted_by": granted_by,
             "granted_at": now,

@@ -29,6 +29,12 @@ class Role(StrEnum):
     OWNER = "owner"  # the supplier's staff (systemejer)
     ADMIN = "admin"  # a tenant's administrator
     PROFESSIONAL = "professional"  # a tenant's professional (fagperson)
+    # The supplier's support staff (second level): tickets across tenants, never a tenant's
+    # client data. A staff record like the owner's (granted, reviewed, revoked).
+    SUPPORT = "support"
+
+
+STAFF_ROLES = frozenset({Role.OWNER, Role.SUPPORT})  # the supplier's people: no tenant
 
 
 # Custom claims carried by every Trivsel ID token (see README, "Identity").
@@ -122,7 +128,7 @@ def verify_id_token(
     uid = str(claims["uid"])
     tenant_id = claims.get(TENANT_CLAIM)
     # The token must say it is one of ours; the member record then says which role.
-    if _role(claims.get(ROLE_CLAIM)) is Role.OWNER:
+    if _role(claims.get(ROLE_CLAIM)) in STAFF_ROLES:
         tenant_id = None
     elif not isinstance(tenant_id, str) or not TENANT_ID_PATTERN.fullmatch(tenant_id):
         raise errors.Forbidden("The account belongs to no tenant")
@@ -146,7 +152,7 @@ def verify_id_token(
     email = claims.get("email")
     auth_time = int(claims.get("auth_time", 0))
     if data is None:
-        if role is not Role.OWNER:
+        if role not in STAFF_ROLES:
             raise errors.Forbidden("The account has no Trivsel role")
         if staff_access_lapsed(record, datetime.now(UTC)):
             raise errors.StaffReviewOverdue(
@@ -154,8 +160,8 @@ def verify_id_token(
                 "review it (POST /staff/{uid}/review)"
             )
         return Principal(uid=uid, role=role, tenant_id=None, email=email, auth_time=auth_time)
-    if role is Role.OWNER:
-        raise errors.Forbidden("A tenant's account cannot act as the system owner")
+    if role in STAFF_ROLES:
+        raise errors.Forbidden("A tenant's account cannot act as the supplier's staff")
     tenant = active_document(found[data.root.path], allow_pending)
     data.memo[SUBPROCESSOR_MEMO] = tenant  # the sub-processor gate reads its approvals here
     data.keep({path: s for path, s in found.items() if path not in (record_ref.path,)})

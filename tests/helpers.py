@@ -95,8 +95,8 @@ def create_user(tenant_id: str | None, role: Role = Role.PROFESSIONAL) -> User:
     if tenant_id is not None:
         claims[TENANT_CLAIM] = tenant_id
     auth.set_custom_user_claims(record.uid, claims, app=firebase_app())
-    if role is Role.OWNER:
-        register_staff(record.uid, email, granted_by="tests")
+    if role in (Role.OWNER, Role.SUPPORT):
+        register_staff(record.uid, email, granted_by="tests", role=role.value)
     else:  # the member record a real user gets from auth_api
         member_ref(tenant_id, record.uid).set(
             {"email": email, "role": role.value, "status": "active", "display_name": "Test"}

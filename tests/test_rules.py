@@ -181,3 +181,29 @@ def test_the_sub_processor_list_and_changes_are_server_only(
     assert not allowed(browser.get(path))
     assert not allowed(browser.get(path.rsplit("/", 1)[0]))
     assert not allowed(browser.write(path, {"name": "y"}))
+
+
+# -- issue 14: support tickets, their comments and the support desk are server-only -----
+
+
+@pytest.mark.parametrize("role", ["admin", "professional", "owner", "support"])
+def test_tickets_comments_and_the_support_desk_are_closed_to_every_browser(
+    tenant_a: str, role: str
+) -> None:
+    db = firestore_client()
+    ticket = db.collection(TENANTS).document(tenant_a).collection("tickets").document("t1")
+    ticket.set({"reporter_uid": "alice", "tenant_id": tenant_a})
+    ticket.collection("comments").document("c1").set({"author_uid": "alice"})
+    db.document("support_desk/settings").set({"lead_uid": "alice"})
+    paths = [
+        f"{TENANTS}/{tenant_a}/tickets/t1",
+        f"{TENANTS}/{tenant_a}/tickets/t1/comments/c1",
+        "support_desk/settings",
+    ]
+    tenant = None if role in ("owner", "support") else tenant_a
+    browser = Browser("alice", tenant, role)  # alice reported the ticket
+    for path in paths:
+        assert not allowed(browser.get(path)), path
+        assert not allowed(browser.write(path)), path
+        assert not allowed(browser.delete(path)), path
+        assert not allowed(browser.get(path.rsplit("/", 1)[0])), path

@@ -138,12 +138,16 @@ class Suspension(Strict):
 class StaffGrant(Strict):
     email: Annotated[EmailStr, AfterValidator(_lower)]
     display_name: str = Field(min_length=1, max_length=100)
+    # "support": the supplier's support staff (tickets only; never an owner's rights).
+    role: Literal["owner", "support"] = "owner"
+    phone: str | None = Field(default=None, pattern=E164_PATTERN.pattern, description="SMS alerts")
 
 
 class StaffMember(Model):
     uid: str
     email: str
     display_name: str
+    role: str = "owner"
     status: str
     granted_by: str | None
     granted_at: datetime | None

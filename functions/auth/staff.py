@@ -27,7 +27,7 @@ from shared.members import (
     staff_access_lapsed,
     staff_review_due,
 )
-from shared.principal import ROLE_CLAIM, TENANT_CLAIM, Principal, Role
+from shared.principal import ROLE_CLAIM, TENANT_CLAIM, Principal
 from shared.tenancy import TenantData
 
 OWNER_ACCESS = "owner.access"  # the event shared.principal.Principal.owner_access writes
@@ -39,6 +39,7 @@ def _member(uid: str, record: dict[str, Any], now: datetime) -> StaffMember:
         uid=uid,
         email=str(record.get("email") or ""),
         display_name=str(record.get("display_name") or ""),
+        role=str(record.get("role") or "owner"),
         status=str(record.get("status")),
         granted_by=record.get("granted_by"),
         granted_at=record.get("granted_at"),
@@ -77,8 +78,15 @@ def grant(owner: Principal, body: StaffGrant) -> StaffMember:
         raise errors.InvalidTransition("The address belongs to a tenant's user")
     if member_ref(None, account.uid).get().exists:
         raise errors.InvalidTransition("The address is in the register already")
-    register_staff(account.uid, email, granted_by=owner.uid, display_name=body.display_name)
-    auth.set_custom_user_claims(account.uid, {ROLE_CLAIM: Role.OWNER.value}, app=firebase_app())
+    register_staff(
+        account.uid,
+        email,
+        granted_by=owner.uid,
+        display_name=body.display_name,
+        role=body.role,
+        phone=body.phone,
+    )
+    auth.set_custom_user_claims(account.uid, {ROLE_CLAIM: body.role}, app=firebase_app())
     return _member(account.uid, _load(account.uid), datetime.now(UTC))
 
 

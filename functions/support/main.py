@@ -1,15 +1,23 @@
-"""Internal HTTP function `nightly_maintenance`, called by Cloud Scheduler at 00:00."""
+"""The support area's entry points: `nightly_maintenance` (Cloud Scheduler at 00:00),
+`support_tickets` (the tickets API) and `sla_alert` (the SLA clock's Cloud Tasks)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import flask
 
 from functions.support.maintenance.runner import MaintenanceReport, run_nightly
+from functions.support.sla.alerts import handle as handle_alert
+from functions.support.tickets.models import AlertOutcome, SlaAlert
+from functions.support.tickets.routes import api as tickets_api
 from shared.gcp import firestore_client
 from shared.http import Api, http_function
 
 # Internal: reachable only by Cloud Scheduler (IAM invoker), so no Firebase principal.
 maintenance = Api("Internal: nightly maintenance")
+# Internal: the Cloud Tasks of the SLA clock (IAM invoker), so no Firebase principal.
+alerts_api = Api("Internal: SLA warnings and breaches")
 
 
 @maintenance.route("POST", "/", summary="Run the nightly jobs until done or 03:00", roles=None)
@@ -17,6 +25,21 @@ def run() -> MaintenanceReport:
     return run_nightly(firestore_client())
 
 
+@alerts_api.route("POST", "/", summary="Deliver one SLA warning or breach if due", roles=None)
+def deliver_alert(body: SlaAlert) -> AlertOutcome:
+    return handle_alert(firestore_client(), body, datetime.now(UTC))
+
+
 @http_function(maintenance)
 def nightly_maintenance(request: flask.Request) -> flask.Response:
     return maintenance(request)
+
+
+@http_function(tickets_api)
+def support_tickets(request: flask.Request) -> flask.Response:
+    return tickets_api(request)
+
+
+@http_function(alerts_api)
+def sla_alert(request: flask.Request) -> flask.Response:
+    return alerts_api(request)

@@ -33,7 +33,7 @@ MESSAGES = "trivsel.messages"  # {channel, outcome: queued|sent|failed, tenant_i
 NIGHTLY_RUNS = "trivsel.nightly.runs"  # {outcome: finished|cut_off|failed}
 NIGHTLY_DURATION = "trivsel.nightly.duration"  # s {outcome}
 BACKUP_AGE = "trivsel.backup.age"  # h {tenant_id}: not fed yet (nightly backups)
-SLA_NEAR_BREACH = "trivsel.support.sla_near_breach"  # {priority}: not fed yet (support)
+SLA_NEAR_BREACH = "trivsel.support.sla_near_breach"  # {priority}: functions/support/sla
 ALL = (
     REQUESTS,
     REQUEST_DURATION,
@@ -160,6 +160,13 @@ def record_nightly_run(outcome: str, duration_s: float) -> None:
     if found is not None:
         found.nightly_runs.add(1, {"outcome": outcome})
         found.nightly_duration.record(duration_s, {"outcome": outcome})
+
+
+def record_sla_near_breach(priority: str, open_tickets: int) -> None:
+    """How many open tickets of `priority` are past their SLA warning, not yet met."""
+    found = _instruments()
+    if found is not None:
+        found.sla_near_breach.set(open_tickets, {"priority": priority})
 
 
 def snapshot() -> dict[str, list[dict[str, Any]]]:

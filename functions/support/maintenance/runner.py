@@ -15,6 +15,7 @@ from google.cloud import firestore
 from functions.support.maintenance.backups.backup import backup_tenants, purge_old_backups
 from functions.support.maintenance.cancellation_reminders import remind_cancellation_deadlines
 from functions.support.maintenance.request_reminders import remind_request_deadlines
+from functions.support.sla.retention import purge_old_tickets
 from shared.client_data import resume_erasures
 from shared.http import purge_idempotency_keys
 from shared.jobs import Clock, Job, JobResult
@@ -36,6 +37,7 @@ JOBS: tuple[Job, ...] = (
     purge_old_messages,
     purge_rate_limits,
     purge_idempotency_keys,
+    purge_old_tickets,
     remind_request_deadlines,
     remind_cancellation_deadlines,
     backup_tenants,  # after the cleaning, so the backup holds less

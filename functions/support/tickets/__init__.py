@@ -1,0 +1,1 @@
+"""Support tickets: first level at the administrator, second level at the supplier (SPEC S-1)."""
