@@ -155,12 +155,16 @@ def test_firestore_unavailable_past_the_deadline_is_503_with_retry_after_and_not
 # -- the policies themselves (pure) ------------------------------------------------------------
 
 
-def test_bounded_keeps_the_librarys_predicate_and_sets_our_deadline() -> None:
+def test_bounded_keeps_the_librarys_predicate_and_sets_our_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Pure: the deadline comes from settings, which a unit run without a stack lacks.
+    monkeypatch.setattr(retrying, "request_deadline_s", lambda: 7.5)
     library = Retry(predicate=if_exception_type(google.ServiceUnavailable), timeout=300)
     assert library._predicate(google.ServiceUnavailable("down"))  # type: ignore[no-untyped-call]
     ours = retrying.bounded(library)
     assert ours._predicate is library._predicate
-    assert ours.timeout == retrying.request_deadline_s()
+    assert ours.timeout == 7.5
     assert ours._maximum == retrying.MAXIMUM_DELAY_S
     assert not ours._predicate(google.Aborted("lost a race"))  # type: ignore[no-untyped-call]
 
