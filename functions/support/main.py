@@ -1,10 +1,13 @@
-"""Internal HTTP function `nightly_maintenance`, called by Cloud Scheduler at 00:00."""
+"""Internal HTTP function `nightly_maintenance`, called by Cloud Scheduler at 00:00 (every
+job) and hourly from 22:00 to 02:00 (`/windows`: the work inside tenants' own windows),
+and the owner's `support_api` (backups, restores, maintenance jobs: routes.py)."""
 
 from __future__ import annotations
 
 import flask
 
-from functions.support.maintenance.runner import MaintenanceReport, run_nightly
+from functions.support import routes
+from functions.support.maintenance.runner import MaintenanceReport, run_nightly, run_windows
 from shared.gcp import firestore_client
 from shared.http import Api, http_function
 
@@ -17,6 +20,22 @@ def run() -> MaintenanceReport:
     return run_nightly(firestore_client())
 
 
+@maintenance.route(
+    "POST", "/windows", summary="Run the work inside tenants' open windows", roles=None
+)
+def windows() -> MaintenanceReport:
+    return run_windows(firestore_client())
+
+
 @http_function(maintenance)
 def nightly_maintenance(request: flask.Request) -> flask.Response:
     return maintenance(request)
+
+
+support = Api("Trivsel support: the owner's restore points, restores and maintenance jobs")
+routes.register(support)
+
+
+@http_function(support)
+def support_api(request: flask.Request) -> flask.Response:
+    return support(request)
