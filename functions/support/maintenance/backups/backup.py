@@ -13,7 +13,7 @@ lifecycle rule; in production the bucket's rule in infra/deployment.toml does it
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
 
 from google.api_core.exceptions import NotFound
@@ -150,10 +150,16 @@ def night_of(moment: datetime) -> str:
     return (moment.astimezone(COPENHAGEN) - timedelta(hours=12)).strftime("%Y%m%d")
 
 
-def backup_tenants(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
+def backup_tenants(
+    db: firestore.Client,
+    deadline: datetime,
+    clock: Clock,
+    *,
+    tenants: Collection[str] | None = None,
+) -> JobResult:
     """The nightly job: first continue every backup a crash or the deadline interrupted,
-    then back up every tenant not backed up in the last FRESH hours. A job another runner
-    holds is skipped (that runner does it)."""
+    then back up every tenant (of `tenants`, when given) not backed up in the last FRESH
+    hours. A job another runner holds is skipped (that runner does it)."""
     done = 0
 
     def run(job_id: str) -> bool | None:
@@ -162,10 +168,12 @@ def backup_tenants(db: firestore.Client, deadline: datetime, clock: Clock) -> Jo
         )
 
     for job in jobstore.unfinished(db, jobstore.JobKind.BACKUP):
+        if tenants is not None and job.tenant_id not in tenants:
+            continue
         if clock() >= deadline or run(job.id) is False:
             return JobResult(name="backup_tenants", processed=done, finished=False)
         done += 1
-    for tenant_id in _tenant_ids(db):
+    for tenant_id in _tenant_ids(db) if tenants is None else tenants:
         if clock() >= deadline:
             return JobResult(name="backup_tenants", processed=done, finished=False)
         stamps = backup_stamps(tenant_id)
@@ -183,12 +191,20 @@ def backup_tenants(db: firestore.Client, deadline: datetime, clock: Clock) -> Jo
     return JobResult(name="backup_tenants", processed=done, finished=True)
 
 
-def observe_backup_ages(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
+def observe_backup_ages(
+    db: firestore.Client,
+    deadline: datetime,
+    clock: Clock,
+    *,
+    tenants: Collection[str] | None = None,
+) -> JobResult:
     """The nightly job: each tenant's hours since its newest complete backup, to the gauge
     trivsel.backup.age (the `backup-too-old` alert); a tenant never backed up counts from
     its creation, so it is not silently missing."""
     seen = 0
     for tenant in db.collection("tenants").select(["created_at"]).get():
+        if tenants is not None and tenant.id not in tenants:
+            continue
         if clock() >= deadline:
             return JobResult(name="observe_backup_ages", processed=seen, finished=False)
         stamps = backup_stamps(tenant.id)

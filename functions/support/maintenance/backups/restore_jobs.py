@@ -12,6 +12,7 @@ the rest, ending as an uninterrupted run would.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from google.api_core.exceptions import Conflict
@@ -179,12 +180,20 @@ def _run(
     )
 
 
-def run_restores(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
+def run_restores(
+    db: firestore.Client,
+    deadline: datetime,
+    clock: Clock,
+    *,
+    tenants: Collection[str] | None = None,
+) -> JobResult:
     """The nightly job: every queued or interrupted restore whose tenant's window is open
     now, each until its window closes. An emergency restore, and one into a new tenant id
     (which no user of the tenant notices), runs whatever the time."""
     done, finished = 0, True
     for job in jobstore.unfinished(db, jobstore.JobKind.RESTORE):
+        if tenants is not None and job.tenant_id not in tenants:
+            continue
         now = clock()
         if now >= deadline:
             return JobResult(name="run_restores", processed=done, finished=False)

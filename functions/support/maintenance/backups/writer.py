@@ -61,10 +61,10 @@ def write_backup(
     def late() -> bool:
         return deadline is not None and clock() >= deadline
 
-    def put(name: str, data: bytes, records: int) -> None:
+    def put(name: str, data: bytes, records: int, point: str = "backup.part.written") -> None:
         bucket.blob(base + name).upload_from_string(data, content_type=GZIP_LINES)
         parts.append(Part(name=name, sha256=layout.sha256(data), records=records))
-        crash_point("backup.part.written")
+        crash_point(point)
 
     def save(**changes: Any) -> None:
         state.update(changes)
@@ -103,14 +103,14 @@ def write_backup(
         index = [
             line for c in chunks for line in codec.unpack(bucket.blob(base + c).download_as_bytes())
         ]
-        put(layout.OBJECTS_INDEX, codec.pack(index), len(index))
+        put(layout.OBJECTS_INDEX, codec.pack(index), len(index), "backup.objects.indexed")
         save(phase="accounts")
         for chunk in chunks:  # the index part holds them now
             with contextlib.suppress(NotFound):
                 bucket.blob(base + chunk).delete()
     if state["phase"] == "accounts":
         accounts = list(snapshot.accounts(firebase_app(), job.tenant_id))
-        put(layout.ACCOUNTS, codec.pack(accounts), len(accounts))
+        put(layout.ACCOUNTS, codec.pack(accounts), len(accounts), "backup.accounts.written")
         progress("accounts", len(accounts))
         save(phase="manifest", accounts=len(accounts))
     manifest = Manifest(
