@@ -13,8 +13,8 @@ HANDSONSIMPLY = MAINTENANCE_WINDOWS["handsonsimply"]  # 23:00-02:00
 KONFRONT = MAINTENANCE_WINDOWS["konfront"]  # 00:00-03:00
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
