@@ -90,3 +90,19 @@ def run_maintenance_later() -> None:
 
     report = run_nightly(firestore_client(), lambda: datetime.now(UTC) + LATER)
     assert all(job.finished for job in report.jobs), report
+
+
+def crash_command(point: str, *argv: str) -> None:
+    """Run `python -m ARGV...` armed at `point`: it must die there of SIGKILL (a command
+    line or a nightly job killed halfway, without the cost of a functions host)."""
+    process = subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=ROOT,
+        env={**os.environ, "TRIVSEL_CRASH_AT": point},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
+    assert process.returncode == -signal.SIGKILL, (point, process.stderr.decode()[-2000:])

@@ -1,4 +1,6 @@
-"""The support area's entry points: `nightly_maintenance` (Cloud Scheduler at 00:00),
+"""The support area's entry points: `nightly_maintenance` (Cloud Scheduler at 00:00 for
+every job, and hourly from 22:00 to 02:00 on `/windows` for the work inside tenants' own
+windows), the owner's `support_api` (backups, restores, maintenance jobs: routes.py),
 `support_tickets` (the tickets API) and `sla_alert` (the SLA clock's Cloud Tasks)."""
 
 from __future__ import annotations
@@ -7,7 +9,8 @@ from datetime import UTC, datetime
 
 import flask
 
-from functions.support.maintenance.runner import MaintenanceReport, run_nightly
+from functions.support import routes
+from functions.support.maintenance.runner import MaintenanceReport, run_nightly, run_windows
 from functions.support.sla.alerts import handle as handle_alert
 from functions.support.tickets.models import AlertOutcome, SlaAlert
 from functions.support.tickets.routes import api as tickets_api
@@ -18,11 +21,20 @@ from shared.http import Api, http_function
 maintenance = Api("Internal: nightly maintenance")
 # Internal: the Cloud Tasks of the SLA clock (IAM invoker), so no Firebase principal.
 alerts_api = Api("Internal: SLA warnings and breaches")
+support = Api("Trivsel support: the owner's restore points, restores and maintenance jobs")
+routes.register(support)
 
 
 @maintenance.route("POST", "/", summary="Run the nightly jobs until done or 03:00", roles=None)
 def run() -> MaintenanceReport:
     return run_nightly(firestore_client())
+
+
+@maintenance.route(
+    "POST", "/windows", summary="Run the work inside tenants' open windows", roles=None
+)
+def windows() -> MaintenanceReport:
+    return run_windows(firestore_client())
 
 
 @alerts_api.route("POST", "/", summary="Deliver one SLA warning or breach if due", roles=None)
@@ -33,6 +45,11 @@ def deliver_alert(body: SlaAlert) -> AlertOutcome:
 @http_function(maintenance)
 def nightly_maintenance(request: flask.Request) -> flask.Response:
     return maintenance(request)
+
+
+@http_function(support)
+def support_api(request: flask.Request) -> flask.Response:
+    return support(request)
 
 
 @http_function(tickets_api)

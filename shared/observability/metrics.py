@@ -7,9 +7,9 @@ so the local functions host can dump them (`/_metrics`) and a test can read exac
 values. The SDK is imported on the first recording, not at import, so a function
 that records nothing pays nothing at cold start.
 
-Which instruments are fed today is in README ("What is measured"): the backup age
-and the SLA clocks are defined here for the alerts, and fed by the areas that own
-them when they exist (nightly backups, support tickets).
+Which instruments are fed today is in README ("What is measured"): the backup age is
+fed by the nightly job `observe_backup_ages`; the SLA clocks are defined here for the
+alerts, and fed by support tickets when they exist.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ REFUSALS = "trivsel.refusals"  # {function, code}
 MESSAGES = "trivsel.messages"  # {channel, outcome: queued|sent|failed, tenant_id}
 NIGHTLY_RUNS = "trivsel.nightly.runs"  # {outcome: finished|cut_off|failed}
 NIGHTLY_DURATION = "trivsel.nightly.duration"  # s {outcome}
-BACKUP_AGE = "trivsel.backup.age"  # h {tenant_id}: not fed yet (nightly backups)
+BACKUP_AGE = "trivsel.backup.age"  # h {tenant_id}: the nightly observe_backup_ages
 SLA_NEAR_BREACH = "trivsel.support.sla_near_breach"  # {priority}: functions/support/sla
 ALL = (
     REQUESTS,
@@ -167,6 +167,13 @@ def record_sla_near_breach(priority: str, open_tickets: int) -> None:
     found = _instruments()
     if found is not None:
         found.sla_near_breach.set(open_tickets, {"priority": priority})
+
+
+def record_backup_age(tenant_id: str, hours: float) -> None:
+    """Hours since the tenant's newest complete backup (a gauge: the last value counts)."""
+    found = _instruments()
+    if found is not None:
+        found.backup_age.set(hours, {"tenant_id": tenant_id})
 
 
 def snapshot() -> dict[str, list[dict[str, Any]]]:

@@ -86,11 +86,16 @@ def test_internal_functions_are_private_and_scheduled_with_the_invoker_account()
             assert f"gcloud functions add-invoker-policy-binding {fn.name} " in script
         elif fn.trigger == "http":
             assert "--allow-unauthenticated" in deploy
-    [job] = deployment.schedules
-    line = next(line for line in script.splitlines() if "scheduler jobs create" in line)
-    assert "--schedule '0 0 * * *' --time-zone Europe/Copenhagen" in line
-    assert "--oidc-service-account-email trivsel-invoker@p1.iam.gserviceaccount.com" in line
-    assert f"gcloud functions describe {job.target} " in line
+    nightly, windows = deployment.schedules
+    created = [line for line in script.splitlines() if "scheduler jobs create" in line]
+    assert len(created) == 2
+    for job, line in zip((nightly, windows), created, strict=True):
+        assert "--oidc-service-account-email trivsel-invoker@p1.iam.gserviceaccount.com" in line
+        assert f"gcloud functions describe {job.target} " in line
+    assert "--schedule '0 0 * * *' --time-zone Europe/Copenhagen" in created[0]
+    # Hourly around midnight, so a tenant window that opens at 23:00 gets its run.
+    assert "--schedule '0 22,23,1,2 * * *' --time-zone Europe/Copenhagen" in created[1]
+    assert ')/windows"' in created[1]
 
 
 @pytest.mark.parametrize(

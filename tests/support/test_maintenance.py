@@ -118,8 +118,10 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
         "purge_old_tickets",
         "remind_request_deadlines",
         "remind_cancellation_deadlines",
+        "run_restores",
         "backup_tenants",
         "purge_old_backups",
+        "observe_backup_ages",
     ]
 
 

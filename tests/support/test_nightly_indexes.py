@@ -42,6 +42,9 @@ class Query:
     def start_after(self, _: Any) -> Query:
         return self
 
+    def select(self, _: Any) -> Query:
+        return self
+
     def get(self) -> list[Any]:
         return []
 

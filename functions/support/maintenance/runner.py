@@ -3,6 +3,9 @@
 Cloud Scheduler calls `nightly_maintenance` at 00:00 Europe/Copenhagen. Each job is
 idempotent and checks the deadline between batches, so one cut off by the deadline
 continues the next night. The jobs live beside the data they own (shared/jobs.py).
+Work inside each tenant's own window (restores; windows.py) runs in that run too and in
+the hourly `tenant-windows` runs from 22:00 to 02:00 (`run_windows`), so a window that
+opens at 23:00 (Handsonsimply) is honoured; leases keep overlapping runs apart.
 """
 
 from __future__ import annotations
@@ -12,7 +15,12 @@ from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
-from functions.support.maintenance.backups.backup import backup_tenants, purge_old_backups
+from functions.support.maintenance.backups.backup import (
+    backup_tenants,
+    observe_backup_ages,
+    purge_old_backups,
+)
+from functions.support.maintenance.backups.restore_jobs import run_restores
 from functions.support.maintenance.cancellation_reminders import remind_cancellation_deadlines
 from functions.support.maintenance.request_reminders import remind_request_deadlines
 from functions.support.sla.retention import purge_old_tickets
@@ -40,9 +48,13 @@ JOBS: tuple[Job, ...] = (
     purge_old_tickets,
     remind_request_deadlines,
     remind_cancellation_deadlines,
+    run_restores,  # only the tenants whose window is open, before the backups
     backup_tenants,  # after the cleaning, so the backup holds less
     purge_old_backups,
+    observe_backup_ages,  # after the backups: the alert sees tonight's
 )
+# What the hourly runs around midnight do: only the work inside tenants' own windows.
+WINDOW_JOBS: tuple[Job, ...] = (run_restores,)
 
 
 class MaintenanceReport(Model):
@@ -59,16 +71,33 @@ def run_deadline(now: datetime) -> datetime:
     return now + MANUAL_RUN_BUDGET
 
 
-def run_nightly(
-    db: firestore.Client, clock: Clock = lambda: datetime.now(UTC)
-) -> MaintenanceReport:
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_nightly(db: firestore.Client, clock: Clock = _now) -> MaintenanceReport:
     """Every job in turn until the deadline; the run's outcome (`finished`, `cut_off` by the
     deadline, or `failed`) and duration go to trivsel.nightly.runs / .duration."""
     started = clock()
-    deadline = run_deadline(started)
+    return _run(db, JOBS, started, run_deadline(started), clock)
+
+
+def run_windows(db: firestore.Client, clock: Clock = _now) -> MaintenanceReport:
+    """An hourly run: the work of every tenant whose own window is open now, for an hour."""
+    started = clock()
+    return _run(db, WINDOW_JOBS, started, started + MANUAL_RUN_BUDGET, clock)
+
+
+def _run(
+    db: firestore.Client,
+    jobs: tuple[Job, ...],
+    started: datetime,
+    deadline: datetime,
+    clock: Clock,
+) -> MaintenanceReport:
     results = []
     try:
-        for job in JOBS:
+        for job in jobs:
             if clock() >= deadline:
                 results.append(JobResult(name=job.__name__, processed=0, finished=False))
                 continue

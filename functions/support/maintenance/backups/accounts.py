@@ -7,6 +7,7 @@ from typing import Any
 from firebase_admin import auth
 
 from functions.support.maintenance.backups import snapshot
+from shared.faults import crash_point
 from shared.gcp import firebase_app
 
 
@@ -49,3 +50,4 @@ def _put(app: Any, account: dict[str, Any], *, exists: bool) -> None:
     else:
         auth.create_user(uid=account["uid"], app=app, **{k: v for k, v in fields.items() if v})
     auth.set_custom_user_claims(account["uid"], account["custom_claims"], app=app)
+    crash_point("restore.account.put")

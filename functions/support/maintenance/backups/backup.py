@@ -2,42 +2,41 @@
 
 The documents go in parts of PART_DOCUMENTS, then the objects (each copied, with an index
 of their checksums), then the accounts; the manifest, written last, makes the backup
-complete. Backups older than RETENTION are deleted by the nightly job (locally there is
-no lifecycle rule; in production the bucket's rule in infra/deployment.toml does it too).
+complete. Each backup is a job (`maintenance_jobs/backup-...`, jobstore.py) whose
+checkpoint names the parts written, the documents they hold and the last object copied:
+a run killed or cut off by the deadline continues from there, reading the documents at
+the job's own read time, so the parts come out as an uninterrupted run writes them.
+Backups older than RETENTION are deleted by the nightly job (locally there is no
+lifecycle rule; in production the bucket's rule in infra/deployment.toml does it too).
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
+from google.api_core.exceptions import NotFound
 from google.cloud import firestore
 
-from functions.support.maintenance.backups import codec, layout, snapshot
-from functions.support.maintenance.backups.layout import Manifest, Part
-from shared.gcp import firebase_app, storage_client
+from functions.support.maintenance import jobstore
+from functions.support.maintenance.backups import layout
+from functions.support.maintenance.backups.layout import Manifest
+from functions.support.maintenance.backups.writer import (
+    Progress,
+    now,
+    quiet,
+    write_backup,
+)
+
+# backups_bucket: restore.py and the tests take it from here.
+from functions.support.maintenance.backups.writer import backups_bucket as backups_bucket
 from shared.jobs import Clock, JobResult
-from shared.settings import get_settings
-from shared.storage import uploads_bucket
+from shared.observability import metrics
 
 RETENTION = timedelta(days=30)
 # A tenant backed up this recently is not backed up again by a rerun of the same night.
 FRESH = timedelta(hours=20)
-JSON = "application/json"
-GZIP_LINES = "application/gzip"
-
-Progress = Callable[[str, int], None]  # (what, how many more) for a progress bar
-
-
-def _quiet(_what: str, _count: int) -> None:
-    return None
-
-
-def backups_bucket() -> Any:
-    return storage_client().bucket(get_settings().backups_bucket)
 
 
 def backup_tenant(
@@ -45,72 +44,75 @@ def backup_tenant(
     tenant_id: str,
     *,
     taken_at: datetime | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
+    read_time: datetime | None = None,
+    part_documents: int = layout.PART_DOCUMENTS,
+    clock: Clock = now,
 ) -> Manifest:
-    """Write a complete backup of the tenant and return its manifest.
+    """Write a complete backup of the tenant and return its manifest (a checkpointed job
+    `backup-<tenant>-<stamp>`: run again after a crash, it continues where it stopped).
 
     `taken_at` names the backup (default now); the documents are read at one read time,
-    now, whatever the name says (tests write backups under old dates)."""
-    read_time = datetime.now(UTC)
-    taken = taken_at or read_time
-    bucket = backups_bucket()
-    base = layout.prefix(tenant_id, layout.stamp(taken))
-    parts: list[Part] = []
-    counts: Counter[str] = Counter()
-
-    def put(name: str, data: bytes, records: int, content_type: str = GZIP_LINES) -> None:
-        bucket.blob(base + name).upload_from_string(data, content_type=content_type)
-        parts.append(Part(name=name, sha256=layout.sha256(data), records=records))
-
-    lines: list[dict[str, Any]] = []
-    for path, fields in snapshot.documents(db, tenant_id, read_time):
-        counts[layout.collection_key(path)] += 1
-        lines.append({"path": path, "fields": codec.encode_fields(fields)})
-        if len(lines) == layout.PART_DOCUMENTS:
-            put(layout.document_part(len(parts)), codec.pack(lines), len(lines))
-            progress("documents", len(lines))
-            lines = []
-    if lines or not parts:
-        put(layout.document_part(len(parts)), codec.pack(lines), len(lines))
-        progress("documents", len(lines))
-
-    index = []
-    for blob in snapshot.objects(uploads_bucket(), tenant_id):
-        data = blob.download_as_bytes()
-        name = blob.name[len(tenant_id) + 1 :]
-        bucket.blob(f"{base}objects/{name}").upload_from_string(
-            data, content_type=blob.content_type
-        )
-        index.append(
-            {
-                "name": name,
-                "sha256": layout.sha256(data),
-                "size": len(data),
-                "content_type": blob.content_type,
-                "metadata": blob.metadata or {},
-                "md5": blob.md5_hash,
-            }
-        )
-        progress("objects", 1)
-    put(layout.OBJECTS_INDEX, codec.pack(index), len(index))
-
-    accounts = list(snapshot.accounts(firebase_app(), tenant_id))
-    put(layout.ACCOUNTS, codec.pack(accounts), len(accounts))
-    progress("accounts", len(accounts))
-
-    manifest = Manifest(
-        format_version=layout.FORMAT_VERSION,
-        tenant_id=tenant_id,
-        taken_at=taken,
+    `read_time` (default now), whatever the name says (tests write backups under old dates)."""
+    job = new_backup_job(
+        db,
+        tenant_id,
+        taken_at=taken_at or clock(),
         read_time=read_time,
-        parts=parts,
-        collections=dict(sorted(counts.items())),
-        objects=len(index),
-        accounts=len(accounts),
+        part_documents=part_documents,
+        clock=clock,
     )
-    bucket.blob(base + layout.MANIFEST).upload_from_string(
-        manifest.model_dump_json(), content_type=JSON
+    return finish_backup_job(db, job.id, progress=progress, clock=clock)
+
+
+def new_backup_job(
+    db: firestore.Client,
+    tenant_id: str,
+    *,
+    taken_at: datetime,
+    read_time: datetime | None = None,
+    part_documents: int = layout.PART_DOCUMENTS,
+    job_id: str | None = None,
+    clock: Clock = now,
+) -> jobstore.MaintenanceJob:
+    """The job of one backup, created queued (or the one of that id, as it stands)."""
+    backup_stamp = layout.stamp(taken_at)
+    now = clock()
+    job = jobstore.MaintenanceJob(
+        id=job_id or f"backup-{tenant_id}-{backup_stamp}",
+        kind=jobstore.JobKind.BACKUP,
+        tenant_id=tenant_id,
+        backup=backup_stamp,
+        progress={
+            "read_time": read_time or datetime.now(UTC),
+            "part_documents": part_documents,
+            "phase": "documents",
+            "parts": [],
+            "collections": {},
+            "documents_done": 0,
+            "objects_cursor": None,
+            "object_chunks": 0,
+            "objects": 0,
+        },
+        created_at=now,
+        updated_at=now,
     )
+    return jobstore.create(db, job)
+
+
+def finish_backup_job(
+    db: firestore.Client, job_id: str, *, progress: Progress = quiet, clock: Clock = now
+) -> Manifest:
+    """Run (or resume) the backup job to its end now; JobLeased if another runner has it."""
+    job = jobstore.load(db, job_id)
+    if job.state is not jobstore.JobState.DONE:
+        ran = jobstore.run_claimed(
+            db, job_id, clock, lambda j, lease: write_backup(db, j, lease, None, clock, progress)
+        )
+        if not ran:
+            raise jobstore.JobLeased()
+    manifest = load_manifest(job.tenant_id, job.backup)
+    assert manifest is not None, "a finished backup job has its manifest"
     return manifest
 
 
@@ -127,7 +129,6 @@ def backup_stamps(tenant_id: str) -> list[str]:
 
 def load_manifest(tenant_id: str, backup_stamp: str) -> Manifest | None:
     """The backup's manifest; None when the backup does not exist or is incomplete."""
-    from google.api_core.exceptions import NotFound
 
     blob = backups_bucket().blob(layout.prefix(tenant_id, backup_stamp) + layout.MANIFEST)
     try:
@@ -141,23 +142,84 @@ def _tenant_ids(db: firestore.Client) -> Iterator[str]:
         yield ref.id
 
 
-def backup_tenants(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
-    """The nightly job: back up every tenant not backed up in the last FRESH hours."""
+def night_of(moment: datetime) -> str:
+    """The night a run belongs to (runs from noon to noon share one), as the Copenhagen
+    date it begins on: the nightly backup job's id, so overlapping runs find one job."""
+    from shared.subscriptions import COPENHAGEN
+
+    return (moment.astimezone(COPENHAGEN) - timedelta(hours=12)).strftime("%Y%m%d")
+
+
+def backup_tenants(
+    db: firestore.Client,
+    deadline: datetime,
+    clock: Clock,
+    *,
+    tenants: Collection[str] | None = None,
+) -> JobResult:
+    """The nightly job: first continue every backup a crash or the deadline interrupted,
+    then back up every tenant (of `tenants`, when given) not backed up in the last FRESH
+    hours. A job another runner holds is skipped (that runner does it)."""
     done = 0
-    for tenant_id in _tenant_ids(db):
+
+    def run(job_id: str) -> bool | None:
+        return jobstore.run_claimed(
+            db, job_id, clock, lambda j, lease: write_backup(db, j, lease, deadline, clock)
+        )
+
+    for job in jobstore.unfinished(db, jobstore.JobKind.BACKUP):
+        if tenants is not None and job.tenant_id not in tenants:
+            continue
+        if clock() >= deadline or run(job.id) is False:
+            return JobResult(name="backup_tenants", processed=done, finished=False)
+        done += 1
+    for tenant_id in _tenant_ids(db) if tenants is None else tenants:
         if clock() >= deadline:
             return JobResult(name="backup_tenants", processed=done, finished=False)
         stamps = backup_stamps(tenant_id)
         if stamps and clock() - layout.taken_at(stamps[-1]) < FRESH:
             continue
-        backup_tenant(db, tenant_id, taken_at=clock())
-        done += 1
+        job = new_backup_job(
+            db, tenant_id, taken_at=clock(), job_id=f"backup-{tenant_id}-night-{night_of(clock())}"
+        )
+        if job.state is jobstore.JobState.DONE:
+            continue
+        ran = run(job.id)
+        if ran is False:
+            return JobResult(name="backup_tenants", processed=done, finished=False)
+        done += ran is True
     return JobResult(name="backup_tenants", processed=done, finished=True)
 
 
+def observe_backup_ages(
+    db: firestore.Client,
+    deadline: datetime,
+    clock: Clock,
+    *,
+    tenants: Collection[str] | None = None,
+) -> JobResult:
+    """The nightly job: each tenant's hours since its newest complete backup, to the gauge
+    trivsel.backup.age (the `backup-too-old` alert); a tenant never backed up counts from
+    its creation, so it is not silently missing."""
+    seen = 0
+    for tenant in db.collection("tenants").select(["created_at"]).get():
+        if tenants is not None and tenant.id not in tenants:
+            continue
+        if clock() >= deadline:
+            return JobResult(name="observe_backup_ages", processed=seen, finished=False)
+        stamps = backup_stamps(tenant.id)
+        since = (
+            layout.taken_at(stamps[-1]) if stamps else (tenant.to_dict() or {}).get("created_at")
+        )
+        if isinstance(since, datetime):
+            metrics.record_backup_age(tenant.id, (clock() - since).total_seconds() / 3600)
+            seen += 1
+    return JobResult(name="observe_backup_ages", processed=seen, finished=True)
+
+
 def purge_old_backups(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
-    """The nightly job: delete every backup (complete or not) taken over RETENTION ago."""
-    del db
+    """The nightly job: delete every backup (complete or not) taken over RETENTION ago,
+    and the finished jobs of that age."""
     deleted = 0
     cutoff = clock() - RETENTION
     for blob in backups_bucket().list_blobs():
@@ -168,4 +230,8 @@ def purge_old_backups(db: firestore.Client, deadline: datetime, clock: Clock) ->
         if old and layout.taken_at(parts[1]) < cutoff:
             blob.delete()
             deleted += 1
+    for job in jobstore.finished_before(db, cutoff):
+        if clock() >= deadline:
+            return JobResult(name="purge_old_backups", processed=deleted, finished=False)
+        jobstore.job_ref(db, job).delete()
     return JobResult(name="purge_old_backups", processed=deleted, finished=True)

@@ -70,3 +70,8 @@ def collection_key(relative_path: str) -> str:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def object_chunk(index: int) -> str:
+    """A chunk of the objects' index while a backup runs (joined into OBJECTS_INDEX)."""
+    return f"work/objects-{index:05d}.jsonl.gz"

@@ -1,6 +1,8 @@
-"""What a restore reports."""
+"""What a restore reports, and what the owner's list says of a backup."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from pydantic import Field
 
@@ -22,3 +24,13 @@ class RestoreReport(Model):
     objects: Changes = Changes()
     accounts: int = 0  # accounts written or deleted
     left_out_erased: int = 0  # documents of clients and users erased since
+
+
+class BackupSummary(Model):
+    stamp: str
+    taken_at: datetime
+    collections: dict[str, int]
+    documents: int
+    objects: int
+    accounts: int
+    size_bytes: int  # every part and object of the backup, as stored

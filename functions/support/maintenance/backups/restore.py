@@ -11,7 +11,7 @@ tenant document last, which ends the restore; the tenant's log records it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,11 +33,24 @@ from shared.client_data import CLIENT_RECORDS
 from shared.clients import CLIENTS
 from shared.erasure_ledger import Erased
 from shared.events import record_event
+from shared.faults import crash_point
 from shared.messaging.models import MESSAGES
 from shared.storage import uploads_bucket
 from shared.tenancy import TenantData
 
 BATCH_WRITES = 400
+OBJECTS_PER_CHECKPOINT = 20
+# Called between batches with the phase reached: the job renews its lease and records
+# the phase there, and raises to stop (its deadline came). Restoring is convergent: a run
+# that stopped anywhere is finished by planning again against what is live now.
+Checkpoint = Callable[[str], None]
+Progress = Callable[[str, int], None]
+
+
+def _nothing(_what: str, _count: int = 0) -> None:
+    return None
+
+
 USERS = "users"
 _ERASED_WITH_CLIENT = {r.collection for r in CLIENT_RECORDS if r.erased}
 
@@ -155,7 +168,12 @@ def plan(
     return report, live, live_objects
 
 
-def _commit(db: firestore.Client, writes: Iterator[tuple[str, Any]]) -> None:
+def _commit(
+    db: firestore.Client,
+    writes: Iterator[tuple[str, Any]],
+    checkpoint: Checkpoint,
+    progress: Progress,
+) -> None:
     batch, size = db.batch(), 0
     for path, fields in writes:
         ref = db.document(path)
@@ -166,9 +184,15 @@ def _commit(db: firestore.Client, writes: Iterator[tuple[str, Any]]) -> None:
         size += 1
         if size == BATCH_WRITES:
             batch.commit()
+            crash_point("restore.batch.committed")
+            progress("documents", size)
+            checkpoint("documents")
             batch, size = db.batch(), 0
     if size:
         batch.commit()
+        crash_point("restore.batch.committed")
+        progress("documents", size)
+        checkpoint("documents")
 
 
 def restore_tenant(
@@ -179,63 +203,100 @@ def restore_tenant(
     target: str | None = None,
     dry_run: bool = False,
     actor: str = "owner",
+    resuming: bool = False,
+    checkpoint: Checkpoint = _nothing,
+    progress: Progress = _nothing,
+    event_id: str | None = None,
+    details: dict[str, Any] | None = None,
+    on_plan: Callable[[RestoreReport], None] | None = None,
 ) -> RestoreReport:
-    """Restore `tenant_id`'s backup `backup_stamp` into `target` (default: itself)."""
+    """Restore `tenant_id`'s backup `backup_stamp` into `target` (default: itself).
+
+    A job passes `checkpoint` (called between batches), `resuming` once it started writing
+    (a target it half filled is not "a tenant that exists"), an `event_id` so the log
+    entry is written once however often it runs, `details` for that entry, and `on_plan`
+    to keep the plan before anything is written."""
     target_id = target or tenant_id
     backup = load_backup(db, tenant_id, backup_stamp)
     report, live, live_objects = plan(db, backup, target_id)
     report.backup, report.tenant_id, report.target_tenant_id = backup_stamp, tenant_id, target_id
     report.dry_run = dry_run
-    if target_id != tenant_id and live:
+    if target_id != tenant_id and live and not resuming:
         raise TenantExists()
     if dry_run:
         return report
+    if on_plan is not None:
+        on_plan(report)
     root = snapshot.tenant_root(db, target_id)
     root.set({"restoring_since": datetime.now(UTC)}, merge=True)
+    crash_point("restore.marked")
+    checkpoint("marked")
     base = root.path + "/"
 
     def reference(path: str) -> Any:
         return db.document(path)
 
-    _commit(db, ((base + p, None) for p in live.keys() - backup.documents.keys() if p))
+    gone = sorted(p for p in live.keys() - backup.documents.keys() if p)
+    _commit(db, ((base + p, None) for p in gone), checkpoint, progress)
     _commit(
         db,
         (
             (base + p, codec.decode_fields(f, reference))
-            for p, f in backup.documents.items()
+            for p, f in sorted(backup.documents.items())
             if p and live.get(p) != f
         ),
+        checkpoint,
+        progress,
     )
-    _restore_objects(backup, tenant_id, backup_stamp, target_id, live_objects)
+    _restore_objects(backup, tenant_id, backup_stamp, target_id, live_objects, checkpoint, progress)
+    checkpoint("objects")
     if target_id == tenant_id:
         report.accounts = restore_accounts(tenant_id, backup.accounts)
+        progress("accounts", report.accounts)
+        checkpoint("accounts")
     if "" in backup.documents:
         root.set(codec.decode_fields(backup.documents[""], reference))
     else:
         root.delete()
+    crash_point("restore.root.written")
     record_event(
         TenantData(db, target_id),
         actor=actor,
         action="tenant.restored",
         subject="tenant",
-        details={"backup": backup_stamp, "from_tenant": tenant_id, "left_out": backup.left_out},
+        details={"backup": backup_stamp, "from_tenant": tenant_id, "left_out": backup.left_out}
+        | (details or {}),
+        event_id=event_id,
     )
+    crash_point("restore.event.recorded")
     return report
 
 
 def _restore_objects(
-    backup: Backup, source: str, backup_stamp: str, target: str, live: dict[str, Any]
+    backup: Backup,
+    source: str,
+    backup_stamp: str,
+    target: str,
+    live: dict[str, Any],
+    checkpoint: Checkpoint,
+    progress: Progress,
 ) -> None:
     uploads = uploads_bucket()
     for name in live.keys() - backup.objects.keys():
         live[name].delete()
     base = layout.prefix(source, backup_stamp) + "objects/"
-    for name, entry in backup.objects.items():
+    put = 0
+    for name, entry in sorted(backup.objects.items()):
         if name in live and live[name].md5_hash == entry.get("md5"):
             continue
+        if put and put % OBJECTS_PER_CHECKPOINT == 0:
+            checkpoint("objects")
         data = backups_bucket().blob(base + name).download_as_bytes()
         if layout.sha256(data) != entry["sha256"]:
             raise BackupCorrupt(f"Object {name} does not match its checksum")
         blob = uploads.blob(f"{target}/{name}")
         blob.metadata = entry["metadata"] or None
         blob.upload_from_string(data, content_type=entry["content_type"])
+        crash_point("restore.object.put")
+        progress("objects", 1)
+        put += 1
