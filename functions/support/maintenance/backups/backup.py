@@ -8,7 +8,6 @@ no lifecycle rule; in production the bucket's rule in infra/deployment.toml does
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,12 +15,15 @@ from typing import Any
 
 from google.cloud import firestore
 
-from functions.support.maintenance.backups import codec, layout, snapshot
-from functions.support.maintenance.backups.layout import Manifest, Part
-from shared.gcp import firebase_app, storage_client
+from functions.support.maintenance.backups import snapshot
+from shared.backups import codec, layout
+from shared.backups.layout import Manifest, Part
+from shared.backups.reading import backup_stamps, backups_bucket, load_manifest
+from shared.gcp import firebase_app
 from shared.jobs import Clock, JobResult
-from shared.settings import get_settings
 from shared.storage import uploads_bucket
+
+__all__ = ["backup_stamps", "backup_tenant", "backups_bucket", "load_manifest"]
 
 RETENTION = timedelta(days=30)
 # A tenant backed up this recently is not backed up again by a rerun of the same night.
@@ -34,10 +36,6 @@ Progress = Callable[[str, int], None]  # (what, how many more) for a progress ba
 
 def _quiet(_what: str, _count: int) -> None:
     return None
-
-
-def backups_bucket() -> Any:
-    return storage_client().bucket(get_settings().backups_bucket)
 
 
 def backup_tenant(
@@ -112,28 +110,6 @@ def backup_tenant(
         manifest.model_dump_json(), content_type=JSON
     )
     return manifest
-
-
-def backup_stamps(tenant_id: str) -> list[str]:
-    """The tenant's complete backups (those with a manifest), oldest first."""
-    names = (b.name for b in backups_bucket().list_blobs(prefix=f"{tenant_id}/"))
-    stamps = {
-        name.split("/")[1]
-        for name in names
-        if name.count("/") == 2 and name.endswith("/" + layout.MANIFEST)
-    }
-    return sorted(s for s in stamps if layout.STAMP.match(s))
-
-
-def load_manifest(tenant_id: str, backup_stamp: str) -> Manifest | None:
-    """The backup's manifest; None when the backup does not exist or is incomplete."""
-    from google.api_core.exceptions import NotFound
-
-    blob = backups_bucket().blob(layout.prefix(tenant_id, backup_stamp) + layout.MANIFEST)
-    try:
-        return Manifest.model_validate(json.loads(blob.download_as_bytes()))
-    except NotFound:
-        return None
 
 
 def _tenant_ids(db: firestore.Client) -> Iterator[str]:

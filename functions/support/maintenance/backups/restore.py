@@ -18,17 +18,13 @@ from typing import Any
 
 from google.cloud import firestore
 
-from functions.support.maintenance.backups import codec, layout, snapshot
+from functions.support.maintenance.backups import snapshot
 from functions.support.maintenance.backups.accounts import restore_accounts
-from functions.support.maintenance.backups.backup import backups_bucket, load_manifest
-from functions.support.maintenance.backups.errors import (
-    BackupCorrupt,
-    BackupIncomplete,
-    BackupNotFound,
-    TenantExists,
-)
 from functions.support.maintenance.backups.models import Changes, RestoreReport
 from shared import erasure_ledger
+from shared.backups import codec, layout
+from shared.backups.errors import BackupCorrupt, TenantExists
+from shared.backups.reading import backups_bucket, read_parts
 from shared.client_data import CLIENT_RECORDS
 from shared.clients import CLIENTS
 from shared.erasure_ledger import Erased
@@ -52,22 +48,6 @@ class Backup:
     left_out: int = 0
 
 
-def _read_parts(tenant_id: str, backup_stamp: str) -> tuple[layout.Manifest, dict[str, bytes]]:
-    manifest = load_manifest(tenant_id, backup_stamp)
-    base = layout.prefix(tenant_id, backup_stamp)
-    if manifest is None:
-        if any(True for _ in backups_bucket().list_blobs(prefix=base, max_results=1)):
-            raise BackupIncomplete()
-        raise BackupNotFound()
-    parts = {}
-    for part in manifest.parts:
-        data = backups_bucket().blob(base + part.name).download_as_bytes()
-        if layout.sha256(data) != part.sha256:
-            raise BackupCorrupt(f"Part {part.name} does not match its checksum")
-        parts[part.name] = data
-    return manifest, parts
-
-
 def _is_erased(
     path: str, fields: codec.Encoded, clients: set[str], users: set[str], emails: set[str]
 ) -> bool:
@@ -87,7 +67,7 @@ def _is_erased(
 
 
 def load_backup(db: firestore.Client, tenant_id: str, backup_stamp: str) -> Backup:
-    _, parts = _read_parts(tenant_id, backup_stamp)
+    _, parts = read_parts(tenant_id, backup_stamp)
     ledger = erasure_ledger.erased(db, tenant_id)
     accounts = list(codec.unpack(parts[layout.ACCOUNTS]))
     documents = {
