@@ -51,9 +51,7 @@ def faults(host: Host) -> Iterator[Any]:
 
 
 def injected(host: Host) -> dict[str, int]:
-    found: dict[str, int] = requests.get(f"{host.url}/_bench/faults", timeout=10).json()[
-        "injected"
-    ]
+    found: dict[str, int] = requests.get(f"{host.url}/_bench/faults", timeout=10).json()["injected"]
     return found
 
 
