@@ -278,12 +278,12 @@ class CatalogueOverview(Model):
 
 class ClientRestoreRequest(Strict):
     backup: str = Field(
-        pattern=r"^\d{8}T\d{6}Z$", description="the backup's time, as GET .../backups lists it"
+        pattern=r"^\d{8}T\d{6}Z$", description="the backup's time, as GET .../restore lists it"
     )
 
 
 class ClientBackups(Model):
-    backups: list[str] = Field(description="the backups that hold the client, newest first")
+    backups: list[str] = Field(description="each backup holding the client, newest first")
 
 
 class ClientRestored(Model):

@@ -14,8 +14,8 @@ from shared.tenancy import TenantData
 def register(api: Api) -> None:
     @api.route(
         "GET",
-        CLIENT + "/backups",
-        summary="The backups (of the last 30 days) that hold a deleted client",
+        CLIENT + "/restore",
+        summary="Each backup (of the last 30 days) holding a deleted client, to restore from",
         roles=ADMIN,
         refusals=[BackupCorrupt],
     )

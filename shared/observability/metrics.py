@@ -32,6 +32,7 @@ REFUSALS = "trivsel.refusals"  # {function, code}
 MESSAGES = "trivsel.messages"  # {channel, outcome: queued|sent|failed, tenant_id}
 NIGHTLY_RUNS = "trivsel.nightly.runs"  # {outcome: finished|cut_off|failed}
 NIGHTLY_DURATION = "trivsel.nightly.duration"  # s {outcome}
+RESTORE_DRILLS = "trivsel.restore_drills"  # {outcome: passed|failed}
 BACKUP_AGE = "trivsel.backup.age"  # h {tenant_id}: not fed yet (nightly backups)
 SLA_NEAR_BREACH = "trivsel.support.sla_near_breach"  # {priority}: not fed yet (support)
 ALL = (
@@ -41,6 +42,7 @@ ALL = (
     MESSAGES,
     NIGHTLY_RUNS,
     NIGHTLY_DURATION,
+    RESTORE_DRILLS,
     BACKUP_AGE,
     SLA_NEAR_BREACH,
 )
@@ -55,6 +57,7 @@ class _Instruments:
     messages: Counter
     nightly_runs: Counter
     nightly_duration: Histogram
+    restore_drills: Counter
     backup_age: _Gauge
     sla_near_breach: _Gauge
     local: InMemoryMetricReader | None
@@ -121,6 +124,7 @@ def _build(settings: Settings) -> _Instruments | None:
         messages=meter.create_counter(MESSAGES, "1", "Messages queued, sent and failed"),
         nightly_runs=meter.create_counter(NIGHTLY_RUNS, "1", "Nightly maintenance runs"),
         nightly_duration=meter.create_histogram(NIGHTLY_DURATION, "s", "Nightly run time"),
+        restore_drills=meter.create_counter(RESTORE_DRILLS, "1", "Weekly restore drills"),
         backup_age=meter.create_gauge(BACKUP_AGE, "h", "Age of each tenant's newest backup"),
         sla_near_breach=meter.create_gauge(
             SLA_NEAR_BREACH, "1", "Open tickets whose SLA clock is near breach"
@@ -160,6 +164,12 @@ def record_nightly_run(outcome: str, duration_s: float) -> None:
     if found is not None:
         found.nightly_runs.add(1, {"outcome": outcome})
         found.nightly_duration.record(duration_s, {"outcome": outcome})
+
+
+def record_restore_drill(outcome: str) -> None:
+    found = _instruments()
+    if found is not None:
+        found.restore_drills.add(1, {"outcome": outcome})
 
 
 def snapshot() -> dict[str, list[dict[str, Any]]]:

@@ -83,7 +83,7 @@ def test_a_client_a_professional_deleted_comes_back_with_courses_log_and_files_a
     renamed = {"profile": {"name": "Bo Holm Nielsen"}}
     assert call("PATCH", f"{API}/clients/{other}", pro, json=renamed).status_code == 200
 
-    listed = call("GET", f"{API}/clients/{cid}/backups", admin)
+    listed = call("GET", f"{API}/clients/{cid}/restore", admin)
     assert listed.json() == {"backups": [stamp]}
     problem(restore(org, cid, stamp, token=pro), 403, "forbidden")
     stranger = active_tenant(owner)["admin_token"]
@@ -165,7 +165,7 @@ def test_restoring_a_client_is_refused_for_an_unknown_backup_or_one_without_the_
     problem(restore(org, later, stamp), 404, "client_not_in_backup")
     problem(restore(org, live, stamp), 409, "client_exists")
     problem(restore(org, later, "../../etc"), 422, "validation_failed")
-    assert call("GET", f"{API}/clients/{later}/backups", org["admin_token"]).json() == {
+    assert call("GET", f"{API}/clients/{later}/restore", org["admin_token"]).json() == {
         "backups": []
     }
     assert state(slug) == before

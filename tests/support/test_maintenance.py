@@ -95,7 +95,7 @@ def test_a_job_past_the_deadline_stops_cleanly_and_touches_nothing() -> None:
     tenant = TenantData(db, create_tenant())
     message_id = _message(tenant, MessageState.SENT, MESSAGE_RETENTION + timedelta(days=1))
     start = datetime(2026, 1, 15, 1, 59, 59, tzinfo=UTC)  # 02:59:59 Copenhagen
-    ticks = iter([start, start + timedelta(seconds=2)] + [start + timedelta(hours=1)] * 10)
+    ticks = iter([start, start + timedelta(seconds=2)] + [start + timedelta(hours=1)] * 20)
 
     report = run_nightly(db, clock=lambda: next(ticks))
 
@@ -117,8 +117,10 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
         "purge_idempotency_keys",
         "remind_request_deadlines",
         "remind_cancellation_deadlines",
+        "remove_left_over_drill_copies",
         "backup_tenants",
         "purge_old_backups",
+        "drill_restores",
     ]
 
 

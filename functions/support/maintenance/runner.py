@@ -13,6 +13,10 @@ from zoneinfo import ZoneInfo
 from google.cloud import firestore
 
 from functions.support.maintenance.backups.backup import backup_tenants, purge_old_backups
+from functions.support.maintenance.backups.drills import (
+    drill_restores,
+    remove_left_over_drill_copies,
+)
 from functions.support.maintenance.cancellation_reminders import remind_cancellation_deadlines
 from functions.support.maintenance.request_reminders import remind_request_deadlines
 from shared.client_data import resume_erasures
@@ -38,8 +42,10 @@ JOBS: tuple[Job, ...] = (
     purge_idempotency_keys,
     remind_request_deadlines,
     remind_cancellation_deadlines,
+    remove_left_over_drill_copies,  # before the backups: a drill's copy is never backed up
     backup_tenants,  # after the cleaning, so the backup holds less
     purge_old_backups,
+    drill_restores,  # weekly per tenant, of the backup just taken
 )
 
 

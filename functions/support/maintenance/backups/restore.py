@@ -19,7 +19,11 @@ from typing import Any
 from google.cloud import firestore
 
 from functions.support.maintenance.backups import snapshot
-from functions.support.maintenance.backups.accounts import restore_accounts
+from functions.support.maintenance.backups.accounts import (
+    AccountsRestored,
+    restore_accounts,
+    send_sign_in_again,
+)
 from functions.support.maintenance.backups.models import Changes, RestoreReport
 from shared import erasure_ledger
 from shared.backups import codec, layout
@@ -187,12 +191,16 @@ def restore_tenant(
         ),
     )
     _restore_objects(backup, tenant_id, backup_stamp, target_id, live_objects)
+    accounts = AccountsRestored()
     if target_id == tenant_id:
-        report.accounts = restore_accounts(tenant_id, backup.accounts)
+        accounts = restore_accounts(tenant_id, backup.accounts)
+        report.accounts = accounts.changed
     if "" in backup.documents:
         root.set(codec.decode_fields(backup.documents[""], reference))
     else:
         root.delete()
+    # After the tenant document: the restore is over, so the mail is sent and its link works.
+    report.accounts_told = send_sign_in_again(TenantData(db, target_id), accounts.created)
     record_event(
         TenantData(db, target_id),
         actor=actor,
