@@ -143,5 +143,5 @@ def test_a_drill_whose_copy_does_not_match_the_manifest_counts_fails() -> None:
     record = drill(db, tenant, stamp, clock)
 
     assert record.outcome == "failed"
-    assert any(m.startswith("clients: 2 restored, manifest 3") for m in record.mismatches)
+    assert any(m == "clients: 2 restored, manifest 3 less 0 erased" for m in record.mismatches)
     assert nothing_of(record.scratch_tenant_id)

@@ -35,7 +35,7 @@ from functions.support.maintenance.backups import snapshot
 from functions.support.maintenance.backups.restore import load_backup, restore_tenant
 from shared.backups import codec, layout
 from shared.backups.errors import BackupCorrupt, BackupIncomplete, BackupNotFound
-from shared.backups.reading import backup_stamps, load_manifest
+from shared.backups.reading import backup_stamps, read_parts
 from shared.gcp import firebase_app
 from shared.jobs import Clock, JobResult
 from shared.models import Model
@@ -75,8 +75,7 @@ def _mismatches(
     db: firestore.Client, tenant_id: str, stamp: str, scratch: str
 ) -> tuple[list[str], Counter[str], int, int]:
     """What the restored scratch tenant lacks or holds differently from the backup."""
-    manifest = load_manifest(tenant_id, stamp)
-    assert manifest is not None  # restore_tenant read it a moment ago
+    manifest, parts = read_parts(tenant_id, stamp)
     backup = load_backup(db, tenant_id, stamp)
     restored = {p: codec.encode_fields(f) for p, f in snapshot.documents(db, scratch)}
     restored = {
@@ -86,14 +85,18 @@ def _mismatches(
     }
     found = Counter(layout.collection_key(p) for p in restored)
     kept = Counter(layout.collection_key(p) for p in backup.documents)
+    held = Counter(
+        layout.collection_key(line["path"])
+        for name, data in parts.items()
+        if name.startswith("documents-")
+        for line in codec.unpack(data)
+    )
     problems = []
-    if sum(manifest.collections.values()) != sum(kept.values()) + backup.left_out:
-        problems.append("the backup's documents do not add up to the manifest's counts")
-    for key in sorted(manifest.collections.keys() | found.keys()):
-        if found[key] != kept[key] or kept[key] > manifest.collections.get(key, 0):
+    for key in sorted(manifest.collections.keys() | held.keys() | found.keys()):
+        promised, erased = manifest.collections.get(key, 0), held[key] - kept[key]
+        if held[key] != promised or found[key] != kept[key]:
             problems.append(
-                f"{key}: {found[key]} restored, manifest {manifest.collections.get(key, 0)}"
-                f" less {manifest.collections.get(key, 0) - kept[key]} erased"
+                f"{key}: {found[key]} restored, manifest {promised} less {erased} erased"
             )
     problems += [
         f"document {p} differs from the backup"
