@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from google.api_core.exceptions import AlreadyExists
+
 from functions.clients.gdpr import erasure_basis
 from shared import erasure_ledger, errors
 from shared.backups import codec, layout
@@ -153,7 +155,10 @@ def restore_client(
             details={"backup": backup_stamp, "documents": restored.documents, "files": files},
         )
     )
-    batch.commit()
+    try:
+        batch.commit()
+    except AlreadyExists:  # another restore of the client won the race
+        raise ClientExists() from None
     return restored
 
 
