@@ -19,9 +19,10 @@ import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from infra import monitoring
-from infra.deployment import ROOT, Deployment, Function, load
+from infra.deployment import ROOT, Bucket, Deployment, Function, load
 
 STAGING = ROOT / "build" / "deploy"
 SERVICES = (
@@ -164,7 +165,9 @@ def commands(d: Deployment, project: str, staging: Path = STAGING) -> list[str]:
                 " --uniform-bucket-level-access --public-access-prevention",
             )
         )
-        if bucket.lifecycle_delete_age_days:
+        if bucket.versioning:
+            out.append(f"gcloud storage buckets update {url} --versioning")
+        if _lifecycle_rules(bucket):
             lifecycle = staging / f"lifecycle-{bucket.suffix}.json"
             out.append(f"gcloud storage buckets update {url} --lifecycle-file={lifecycle}")
     for queue in d.queues:
@@ -233,16 +236,20 @@ def stage(d: Deployment, staging: Path = STAGING) -> None:
         )
         (target / "requirements.txt").write_text("\n".join(runtime_requirements()) + "\n")
     for bucket in d.buckets:
-        if bucket.lifecycle_delete_age_days:
-            rule = {
-                "rule": [
-                    {
-                        "action": {"type": "Delete"},
-                        "condition": {"age": bucket.lifecycle_delete_age_days},
-                    }
-                ]
-            }
-            (staging / f"lifecycle-{bucket.suffix}.json").write_text(json.dumps(rule))
+        if rules := _lifecycle_rules(bucket):
+            (staging / f"lifecycle-{bucket.suffix}.json").write_text(json.dumps({"rule": rules}))
+
+
+def _lifecycle_rules(bucket: Bucket) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    if bucket.lifecycle_delete_age_days:
+        age = {"age": bucket.lifecycle_delete_age_days}
+        rules.append({"action": {"type": "Delete"}, "condition": age})
+    if bucket.noncurrent_delete_age_days:
+        # Only noncurrent versions: the live object is never touched by this rule.
+        noncurrent = {"daysSinceNoncurrentTime": bucket.noncurrent_delete_age_days}
+        rules.append({"action": {"type": "Delete"}, "condition": noncurrent | {"isLive": False}})
+    return rules
 
 
 def main(argv: list[str] | None = None) -> int:

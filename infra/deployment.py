@@ -126,6 +126,10 @@ class Bucket(BaseModel, frozen=True):
     env: str | None = Field(default=None, pattern=ENV)
     description: str
     lifecycle_delete_age_days: int | None = Field(default=None, ge=1)
+    # Object versioning: an overwritten or deleted object stays as a noncurrent version,
+    # deleted this many days after it became noncurrent (with the backups' retention).
+    versioning: bool = False
+    noncurrent_delete_age_days: int | None = Field(default=None, ge=1)
 
     def name(self, project_id: str) -> str:
         return f"{project_id}-{self.suffix}"

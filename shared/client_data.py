@@ -23,7 +23,7 @@ from shared import erasure_ledger, errors
 from shared.clients import CLIENTS, COURSES, check_unrestricted
 from shared.courses import CALENDAR
 from shared.data_subjects import DATA_SUBJECT_REQUESTS
-from shared.erasure_ledger import Erased
+from shared.erasure_ledger import Erased, ErasureBasis
 from shared.events import EVENTS, new_event
 from shared.faults import crash_point
 from shared.jobs import Clock, JobResult, finish_stalled
@@ -125,9 +125,15 @@ def files_prefix(tenant: TenantData, client_id: str) -> str:
     return tenant_object(tenant, CLIENTS, client_id) + "/"
 
 
-def mark_erasure(tenant: TenantData, client_id: str, actor: str) -> str:
+def mark_erasure(
+    tenant: TenantData,
+    client_id: str,
+    actor: str,
+    basis: ErasureBasis = ErasureBasis.STAFF_DELETION,
+) -> str:
     """Mark the client as being erased (from then on it is gone for every request) and
-    return the erasure's id; a client marked already keeps its id (a retry resumes)."""
+    return the erasure's id; a client marked already keeps its id (a retry resumes).
+    The basis goes on the marker, so an erasure finished by the nightly job keeps it."""
     ref = tenant.document(CLIENTS, client_id)
 
     @firestore.transactional
@@ -149,6 +155,7 @@ def mark_erasure(tenant: TenantData, client_id: str, actor: str) -> str:
                 "erasure_id": erasure_id,
                 "erasing_since": datetime.now(UTC),
                 "erasing_by": actor,
+                "erasing_basis": basis.value,
             },
         )
         return erasure_id
@@ -157,7 +164,13 @@ def mark_erasure(tenant: TenantData, client_id: str, actor: str) -> str:
     return erasure_id
 
 
-def finish_erasure(tenant: TenantData, client_id: str, erasure_id: str, actor: str) -> Erasure:
+def finish_erasure(
+    tenant: TenantData,
+    client_id: str,
+    erasure_id: str,
+    actor: str,
+    basis: ErasureBasis | None = ErasureBasis.STAFF_DELETION,
+) -> Erasure:
     """Delete everything of a marked client; idempotent, so it can be run again.
 
     Everything is swept twice, to catch what a request already under way wrote; then the
@@ -177,14 +190,19 @@ def finish_erasure(tenant: TenantData, client_id: str, erasure_id: str, actor: s
     receipt = Erasure(erasure_id=erasure_id, documents=documents + 1, files=files)
     batch = tenant.db.batch()
     batch.delete(tenant.document(CLIENTS, client_id))
-    erasure_ledger.record(batch, tenant.db, tenant.tenant_id, Erased.CLIENT, client_id)
+    erasure_ledger.record(batch, tenant.db, tenant.tenant_id, Erased.CLIENT, client_id, basis)
     batch.create(
         *new_event(
             tenant,
             actor=actor,
             action="client.erased",
             subject=CLIENTS,
-            details={"erasure_id": erasure_id, "documents": receipt.documents, "files": files},
+            details={
+                "erasure_id": erasure_id,
+                "documents": receipt.documents,
+                "files": files,
+                "basis": basis.value if basis else None,
+            },
             event_id=f"client-erased-{erasure_id}",
         )
     )
@@ -199,7 +217,14 @@ def resume_erasures(db: firestore.Client, deadline: datetime, clock: Clock) -> J
     def finish(snapshot: firestore.DocumentSnapshot[Any]) -> None:
         tenant = TenantData(db, snapshot.reference.parent.parent.id)
         doc = snapshot.to_dict() or {}
-        finish_erasure(tenant, snapshot.id, str(doc["erasure_id"]), str(doc["erasing_by"]))
+        basis = doc.get("erasing_basis")  # none on a marker older than bases: final
+        finish_erasure(
+            tenant,
+            snapshot.id,
+            str(doc["erasure_id"]),
+            str(doc["erasing_by"]),
+            ErasureBasis(basis) if basis in set(ErasureBasis) else None,
+        )
 
     return finish_stalled(
         db,

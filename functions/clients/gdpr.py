@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from functions.clients import clients
 from functions.clients.models import ErasureReceipt, ExportedFile, FileUpload, FileUploadRequest
@@ -23,6 +24,8 @@ from shared.client_data import (
     plain,
 )
 from shared.clients import CLIENTS, load_document, load_for_change
+from shared.data_subjects import DATA_SUBJECT_REQUESTS, RequestKind, RequestStatus
+from shared.erasure_ledger import ErasureBasis
 from shared.events import record_event
 from shared.principal import Principal
 from shared.storage import signed_upload, tenant_object, uploads_bucket
@@ -110,8 +113,24 @@ def erase(me: Principal, data: TenantData, client_id: str) -> ErasureReceipt:
     A crash after the mark is finished by a retry of this request (the mark keeps the
     erasure's id) or by the nightly maintenance (shared/client_data.resume_erasures).
     """
-    erasure_id = mark_erasure(data, client_id, me.uid)
-    erased = finish_erasure(data, client_id, erasure_id, me.uid)
+    basis = erasure_basis(data, client_id)
+    erasure_id = mark_erasure(data, client_id, me.uid, basis)
+    erased = finish_erasure(data, client_id, erasure_id, me.uid, basis)
     return ErasureReceipt(
-        erasure_id=erased.erasure_id, documents=erased.documents, files=erased.files
+        erasure_id=erased.erasure_id, documents=erased.documents, files=erased.files, basis=basis
     )
+
+
+def erasure_basis(data: TenantData, client_id: str) -> ErasureBasis:
+    """At the data subject's request when the register holds an erasure request for the
+    client that was not refused (then the erasure is final); else a professional's
+    deletion, which the administrator may undo from a backup. Read from the register, not
+    from the caller, so a request for erasure can never be erased as undoable."""
+    requests = data.collection(DATA_SUBJECT_REQUESTS).where(
+        filter=FieldFilter("client_id", "==", client_id)
+    )
+    for snapshot in requests.stream():
+        doc = snapshot.to_dict() or {}
+        if doc.get("kind") == RequestKind.ERASURE and doc.get("status") != RequestStatus.REFUSED:
+            return ErasureBasis.DATA_SUBJECT_REQUEST
+    return ErasureBasis.STAFF_DELETION

@@ -17,6 +17,7 @@ from functions.clients import (
     course_routes,
     gdpr,
     logs,
+    restore_routes,
     rights_routes,
 )
 from functions.clients.models import (
@@ -165,6 +166,7 @@ def add_file(
 
 
 rights_routes.register(api)
+restore_routes.register(api)
 
 
 # -- logs (C-6) ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from shared.catalogue import (
 )
 from shared.clients import Consent, ContactPerson, Identity, Profile
 from shared.data_subjects import DataSubjectRequest, RequestKind, RequestStatus
+from shared.erasure_ledger import ErasureBasis
 from shared.messaging.models import Channel
 from shared.models import ID, Model, Moment, Patch, Strict
 
@@ -204,6 +205,10 @@ class ErasureReceipt(Model):
     erasure_id: str
     documents: int
     files: int
+    basis: ErasureBasis = Field(
+        description="data_subject_request (final) or staff_deletion (an administrator may"
+        " restore the client from a backup within 30 days)"
+    )
 
 
 class CourseAssign(Strict):
@@ -269,3 +274,20 @@ class FocusAreaContent(FocusAreaItem):
 
 class CatalogueOverview(Model):
     focus_areas: list[FocusAreaContent]
+
+
+class ClientRestoreRequest(Strict):
+    backup: str = Field(
+        pattern=r"^\d{8}T\d{6}Z$", description="the backup's time, as GET .../restore lists it"
+    )
+
+
+class ClientBackups(Model):
+    backups: list[str] = Field(description="each backup holding the client, newest first")
+
+
+class ClientRestored(Model):
+    client_id: str
+    backup: str
+    documents: int = Field(description="documents written back (what was live is kept)")
+    files: int

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 
 from functions.support.maintenance import jobstore
 from functions.support.maintenance.backups import restore_jobs
-from functions.support.maintenance.backups.errors import BackupNotFound, TenantExists
 from functions.support.maintenance.backups.listing import list_backups
 from functions.support.maintenance.backups.restore_jobs import RestoreInProgress, TenantNotFound
 from functions.support.models import BackupList, JobList, JobQuery, RestoreReply, RestoreRequest
+from shared.backups.errors import BackupNotFound, TenantExists
 from shared.gcp import firestore_client
 from shared.http import Api
 from shared.principal import Principal, Role

@@ -32,6 +32,7 @@ REFUSALS = "trivsel.refusals"  # {function, code}
 MESSAGES = "trivsel.messages"  # {channel, outcome: queued|sent|failed, tenant_id}
 NIGHTLY_RUNS = "trivsel.nightly.runs"  # {outcome: finished|cut_off|failed}
 NIGHTLY_DURATION = "trivsel.nightly.duration"  # s {outcome}
+RESTORE_DRILLS = "trivsel.restore_drills"  # {outcome: passed|failed}
 BACKUP_AGE = "trivsel.backup.age"  # h {tenant_id}: the nightly observe_backup_ages
 SLA_NEAR_BREACH = "trivsel.support.sla_near_breach"  # {priority}: functions/support/sla
 ALL = (
@@ -41,6 +42,7 @@ ALL = (
     MESSAGES,
     NIGHTLY_RUNS,
     NIGHTLY_DURATION,
+    RESTORE_DRILLS,
     BACKUP_AGE,
     SLA_NEAR_BREACH,
 )
@@ -55,6 +57,7 @@ class _Instruments:
     messages: Counter
     nightly_runs: Counter
     nightly_duration: Histogram
+    restore_drills: Counter
     backup_age: _Gauge
     sla_near_breach: _Gauge
     local: InMemoryMetricReader | None
@@ -121,6 +124,7 @@ def _build(settings: Settings) -> _Instruments | None:
         messages=meter.create_counter(MESSAGES, "1", "Messages queued, sent and failed"),
         nightly_runs=meter.create_counter(NIGHTLY_RUNS, "1", "Nightly maintenance runs"),
         nightly_duration=meter.create_histogram(NIGHTLY_DURATION, "s", "Nightly run time"),
+        restore_drills=meter.create_counter(RESTORE_DRILLS, "1", "Weekly restore drills"),
         backup_age=meter.create_gauge(BACKUP_AGE, "h", "Age of each tenant's newest backup"),
         sla_near_breach=meter.create_gauge(
             SLA_NEAR_BREACH, "1", "Open tickets whose SLA clock is near breach"
@@ -174,6 +178,12 @@ def record_backup_age(tenant_id: str, hours: float) -> None:
     found = _instruments()
     if found is not None:
         found.backup_age.set(hours, {"tenant_id": tenant_id})
+
+
+def record_restore_drill(outcome: str) -> None:
+    found = _instruments()
+    if found is not None:
+        found.restore_drills.add(1, {"outcome": outcome})
 
 
 def snapshot() -> dict[str, list[dict[str, Any]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -404,3 +405,21 @@ def test_pubsub_dead_letters_a_message_only_after_delivery_had_every_attempt() -
     bounces = math.ceil(backing_off_s / quickest_s)
     held = attempts * math.ceil(settings.message_lease_s / quickest_s)
     assert topic.max_delivery_attempts >= attempts + bounces + held
+
+
+def test_the_uploads_bucket_keeps_object_versions_for_30_days(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--project", "trivsel-prod", "--dry-run"]) == 0
+    script = capsys.readouterr().out
+    assert "gcloud storage buckets update gs://trivsel-prod-uploads --versioning" in script
+    assert "gs://trivsel-prod-backups --versioning" not in script
+    assert "gs://trivsel-prod-uploads --lifecycle-file=" in script
+    stage(load(), tmp_path)
+    rules = json.loads((tmp_path / "lifecycle-uploads.json").read_text())["rule"]
+    assert rules == [
+        {
+            "action": {"type": "Delete"},
+            "condition": {"daysSinceNoncurrentTime": 30, "isLive": False},
+        }
+    ]

@@ -119,9 +119,11 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
         "remind_request_deadlines",
         "remind_cancellation_deadlines",
         "run_restores",
+        "remove_left_over_drill_copies",
         "backup_tenants",
         "purge_old_backups",
         "observe_backup_ages",
+        "drill_restores",
     ]
 
 

@@ -13,8 +13,8 @@ from functions.support.maintenance.backups.backup import (
     backup_tenant,
     backups_bucket,
 )
-from functions.support.maintenance.backups.layout import MANIFEST, prefix
 from functions.support.maintenance.backups.restore_jobs import lock_ref
+from shared.backups.layout import MANIFEST, prefix
 from shared.gcp import firestore_client
 from tests.accounts import events, problem
 from tests.helpers import call, create_tenant

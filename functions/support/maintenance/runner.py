@@ -20,6 +20,10 @@ from functions.support.maintenance.backups.backup import (
     observe_backup_ages,
     purge_old_backups,
 )
+from functions.support.maintenance.backups.drills import (
+    drill_restores,
+    remove_left_over_drill_copies,
+)
 from functions.support.maintenance.backups.restore_jobs import run_restores
 from functions.support.maintenance.cancellation_reminders import remind_cancellation_deadlines
 from functions.support.maintenance.request_reminders import remind_request_deadlines
@@ -49,9 +53,11 @@ JOBS: tuple[Job, ...] = (
     remind_request_deadlines,
     remind_cancellation_deadlines,
     run_restores,  # only the tenants whose window is open, before the backups
+    remove_left_over_drill_copies,  # before the backups: a drill's copy is never backed up
     backup_tenants,  # after the cleaning, so the backup holds less
     purge_old_backups,
     observe_backup_ages,  # after the backups: the alert sees tonight's
+    drill_restores,  # weekly per tenant, of the backup just taken
 )
 # What the hourly runs around midnight do: only the work inside tenants' own windows.
 WINDOW_JOBS: tuple[Job, ...] = (run_restores,)

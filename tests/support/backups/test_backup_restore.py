@@ -10,16 +10,17 @@ import pytest
 from firebase_admin import auth
 from google.cloud.firestore_v1._helpers import GeoPoint
 
-from functions.support.maintenance.backups import codec, snapshot
+from functions.support.maintenance.backups import snapshot
 from functions.support.maintenance.backups.backup import (
     backup_stamps,
     backup_tenant,
     backups_bucket,
     purge_old_backups,
 )
-from functions.support.maintenance.backups.errors import BackupIncomplete, TenantExists
-from functions.support.maintenance.backups.layout import MANIFEST, prefix, stamp
 from functions.support.maintenance.backups.restore import restore_tenant
+from shared.backups import codec
+from shared.backups.errors import BackupIncomplete, TenantExists
+from shared.backups.layout import MANIFEST, prefix, stamp
 from shared.client_data import finish_erasure, mark_erasure
 from shared.gcp import firebase_app, firestore_client
 from shared.storage import uploads_bucket

@@ -12,7 +12,7 @@ from google.cloud.firestore_v1.vector import Vector
 from hypothesis import given
 from hypothesis import strategies as st
 
-from functions.support.maintenance.backups.codec import (
+from shared.backups.codec import (
     decode,
     decode_fields,
     encode,

@@ -18,10 +18,10 @@ from functions.support.maintenance.backups.backup import (
     new_backup_job,
     observe_backup_ages,
 )
-from functions.support.maintenance.backups.layout import stamp
 from functions.support.maintenance.backups.restore_jobs import queue_restore, run_restores
 from functions.support.maintenance.backups.writer import write_backup
 from functions.support.maintenance.windows import window_of
+from shared.backups.layout import stamp
 from shared.contracts import MAINTENANCE_WINDOWS
 from shared.gcp import firestore_client
 from shared.observability import metrics

@@ -12,27 +12,25 @@ lifecycle rule; in production the bucket's rule in infra/deployment.toml does it
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
 
-from google.api_core.exceptions import NotFound
 from google.cloud import firestore
 
 from functions.support.maintenance import jobstore
-from functions.support.maintenance.backups import layout
-from functions.support.maintenance.backups.layout import Manifest
 from functions.support.maintenance.backups.writer import (
     Progress,
     now,
     quiet,
     write_backup,
 )
-
-# backups_bucket: restore.py and the tests take it from here.
-from functions.support.maintenance.backups.writer import backups_bucket as backups_bucket
+from shared.backups import layout
+from shared.backups.layout import Manifest
+from shared.backups.reading import backup_stamps, backups_bucket, load_manifest
 from shared.jobs import Clock, JobResult
 from shared.observability import metrics
+
+__all__ = ["backup_stamps", "backup_tenant", "backups_bucket", "load_manifest"]
 
 RETENTION = timedelta(days=30)
 # A tenant backed up this recently is not backed up again by a rerun of the same night.
@@ -114,27 +112,6 @@ def finish_backup_job(
     manifest = load_manifest(job.tenant_id, job.backup)
     assert manifest is not None, "a finished backup job has its manifest"
     return manifest
-
-
-def backup_stamps(tenant_id: str) -> list[str]:
-    """The tenant's complete backups (those with a manifest), oldest first."""
-    names = (b.name for b in backups_bucket().list_blobs(prefix=f"{tenant_id}/"))
-    stamps = {
-        name.split("/")[1]
-        for name in names
-        if name.count("/") == 2 and name.endswith("/" + layout.MANIFEST)
-    }
-    return sorted(s for s in stamps if layout.STAMP.match(s))
-
-
-def load_manifest(tenant_id: str, backup_stamp: str) -> Manifest | None:
-    """The backup's manifest; None when the backup does not exist or is incomplete."""
-
-    blob = backups_bucket().blob(layout.prefix(tenant_id, backup_stamp) + layout.MANIFEST)
-    try:
-        return Manifest.model_validate(json.loads(blob.download_as_bytes()))
-    except NotFound:
-        return None
 
 
 def _tenant_ids(db: firestore.Client) -> Iterator[str]:

@@ -23,6 +23,7 @@ class RestoreReport(Model):
     collections: dict[str, Changes] = Field(default_factory=dict)
     objects: Changes = Changes()
     accounts: int = 0  # accounts written or deleted
+    accounts_told: int = 0  # accounts created again, e-mailed a link to choose a password
     left_out_erased: int = 0  # documents of clients and users erased since
 
 

@@ -11,24 +11,24 @@ tenant document last, which ends the restore; the tenant's log records it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from google.cloud import firestore
 
-from functions.support.maintenance.backups import codec, layout, snapshot
-from functions.support.maintenance.backups.accounts import restore_accounts
-from functions.support.maintenance.backups.backup import backups_bucket, load_manifest
-from functions.support.maintenance.backups.errors import (
-    BackupCorrupt,
-    BackupIncomplete,
-    BackupNotFound,
-    TenantExists,
+from functions.support.maintenance.backups import snapshot
+from functions.support.maintenance.backups.accounts import (
+    AccountsRestored,
+    restore_accounts,
+    send_sign_in_again,
 )
 from functions.support.maintenance.backups.models import Changes, RestoreReport
 from shared import erasure_ledger
+from shared.backups import codec, layout
+from shared.backups.errors import BackupCorrupt, TenantExists
+from shared.backups.reading import backups_bucket, read_parts
 from shared.client_data import CLIENT_RECORDS
 from shared.clients import CLIENTS
 from shared.erasure_ledger import Erased
@@ -65,22 +65,6 @@ class Backup:
     left_out: int = 0
 
 
-def _read_parts(tenant_id: str, backup_stamp: str) -> tuple[layout.Manifest, dict[str, bytes]]:
-    manifest = load_manifest(tenant_id, backup_stamp)
-    base = layout.prefix(tenant_id, backup_stamp)
-    if manifest is None:
-        if any(True for _ in backups_bucket().list_blobs(prefix=base, max_results=1)):
-            raise BackupIncomplete()
-        raise BackupNotFound()
-    parts = {}
-    for part in manifest.parts:
-        data = backups_bucket().blob(base + part.name).download_as_bytes()
-        if layout.sha256(data) != part.sha256:
-            raise BackupCorrupt(f"Part {part.name} does not match its checksum")
-        parts[part.name] = data
-    return manifest, parts
-
-
 def _is_erased(
     path: str, fields: codec.Encoded, clients: set[str], users: set[str], emails: set[str]
 ) -> bool:
@@ -100,7 +84,7 @@ def _is_erased(
 
 
 def load_backup(db: firestore.Client, tenant_id: str, backup_stamp: str) -> Backup:
-    _, parts = _read_parts(tenant_id, backup_stamp)
+    _, parts = read_parts(tenant_id, backup_stamp)
     ledger = erasure_ledger.erased(db, tenant_id)
     accounts = list(codec.unpack(parts[layout.ACCOUNTS]))
     documents = {
@@ -209,13 +193,16 @@ def restore_tenant(
     event_id: str | None = None,
     details: dict[str, Any] | None = None,
     on_plan: Callable[[RestoreReport], None] | None = None,
+    created_before: Collection[str] = (),
+    remember_created: Callable[[str], None] = _nothing,
 ) -> RestoreReport:
     """Restore `tenant_id`'s backup `backup_stamp` into `target` (default: itself).
 
     A job passes `checkpoint` (called between batches), `resuming` once it started writing
     (a target it half filled is not "a tenant that exists"), an `event_id` so the log
     entry is written once however often it runs, `details` for that entry, and `on_plan`
-    to keep the plan before anything is written."""
+    to keep the plan before anything is written; `remember_created` is told each account
+    about to be created again, and a resumed run passes them back as `created_before`."""
     target_id = target or tenant_id
     backup = load_backup(db, tenant_id, backup_stamp)
     report, live, live_objects = plan(db, backup, target_id)
@@ -250,8 +237,10 @@ def restore_tenant(
     )
     _restore_objects(backup, tenant_id, backup_stamp, target_id, live_objects, checkpoint, progress)
     checkpoint("objects")
+    accounts = AccountsRestored()
     if target_id == tenant_id:
-        report.accounts = restore_accounts(tenant_id, backup.accounts)
+        accounts = restore_accounts(tenant_id, backup.accounts, on_create=remember_created)
+        report.accounts = accounts.changed
         progress("accounts", report.accounts)
         checkpoint("accounts")
     if "" in backup.documents:
@@ -259,6 +248,14 @@ def restore_tenant(
     else:
         root.delete()
     crash_point("restore.root.written")
+    # After the tenant document: the restore is over, so the mail is sent and its link works.
+    # A run resumed after a crash knows from `created_before` whom the dead run re-created.
+    created = {a["uid"] for a in accounts.created} | set(created_before)
+    report.accounts_told = send_sign_in_again(
+        TenantData(db, target_id),
+        [a for a in backup.accounts if a["uid"] in created],
+        message_key=event_id or backup_stamp,
+    )
     record_event(
         TenantData(db, target_id),
         actor=actor,

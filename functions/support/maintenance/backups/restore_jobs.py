@@ -21,15 +21,15 @@ from google.cloud import firestore
 from functions.support.maintenance import jobstore
 from functions.support.maintenance.backups import layout, snapshot
 from functions.support.maintenance.backups.backup import backup_stamps, load_manifest
-from functions.support.maintenance.backups.errors import (
+from functions.support.maintenance.backups.models import RestoreReport
+from functions.support.maintenance.backups.restore import Progress, restore_tenant
+from functions.support.maintenance.windows import closes_at, window_of
+from shared.backups.errors import (
     BackupCorrupt,
     BackupIncomplete,
     BackupNotFound,
     TenantExists,
 )
-from functions.support.maintenance.backups.models import RestoreReport
-from functions.support.maintenance.backups.restore import Progress, restore_tenant
-from functions.support.maintenance.windows import closes_at, window_of
 from shared.errors import ApiError
 from shared.jobs import Clock, JobResult
 
@@ -153,6 +153,10 @@ def run_restore_job(
             event_id=f"restored-{job.id}",
             details={"job": job.id, "emergency": job.emergency, "reason": job.reason},
             on_plan=planned,
+            created_before=job.progress.get("created_accounts", []),
+            remember_created=lambda uid: lease.checkpoint(
+                **{"progress.created_accounts": firestore.ArrayUnion([uid])}
+            ),
         )
     except CutOff:
         lease.release()

@@ -66,4 +66,21 @@ def accounts(auth_app: Any, tenant_id: str) -> Iterator[dict[str, Any]]:
             "phone_number": user.phone_number,
             "disabled": user.disabled,
             "custom_claims": claims,
+            "mfa": second_factors(user),
         }
+
+
+def second_factors(user: Any) -> list[dict[str, Any]]:
+    """The account's enrolled SMS factors. firebase-admin for Python exposes none, so they
+    are read from the record Identity Toolkit returned (`mfaInfo`)."""
+    raw: dict[str, Any] = getattr(user, "_data", {}) or {}
+    return [
+        {
+            "enrollment_id": f["mfaEnrollmentId"],
+            "phone": f.get("unobfuscatedPhoneInfo") or f["phoneInfo"],
+            "display_name": f.get("displayName"),
+            "enrolled_at": f.get("enrolledAt"),
+        }
+        for f in raw.get("mfaInfo", [])
+        if f.get("phoneInfo")
+    ]

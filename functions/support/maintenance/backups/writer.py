@@ -12,12 +12,13 @@ from google.api_core.exceptions import NotFound
 from google.cloud import firestore
 
 from functions.support.maintenance import jobstore
-from functions.support.maintenance.backups import codec, layout, snapshot
-from functions.support.maintenance.backups.layout import Manifest, Part
+from functions.support.maintenance.backups import snapshot
+from shared.backups import codec, layout
+from shared.backups.layout import Manifest, Part
+from shared.backups.reading import backups_bucket
 from shared.faults import crash_point
-from shared.gcp import firebase_app, storage_client
+from shared.gcp import firebase_app
 from shared.jobs import Clock
-from shared.settings import get_settings
 from shared.storage import uploads_bucket
 
 OBJECT_BATCH = 50  # objects copied between checkpoints
@@ -33,10 +34,6 @@ def quiet(_what: str, _count: int) -> None:
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def backups_bucket() -> Any:
-    return storage_client().bucket(get_settings().backups_bucket)
 
 
 def write_backup(
