@@ -33,6 +33,7 @@ MESSAGES = "trivsel.messages"  # {channel, outcome: queued|sent|failed, tenant_i
 NIGHTLY_RUNS = "trivsel.nightly.runs"  # {outcome: finished|cut_off|failed}
 NIGHTLY_DURATION = "trivsel.nightly.duration"  # s {outcome}
 BACKUP_AGE = "trivsel.backup.age"  # h {tenant_id}: not fed yet (nightly backups)
+MIGRATION_FAILURES = "trivsel.migrations.failed"  # {migration, tenant_id}
 SLA_NEAR_BREACH = "trivsel.support.sla_near_breach"  # {priority}: not fed yet (support)
 ALL = (
     REQUESTS,
@@ -42,6 +43,7 @@ ALL = (
     NIGHTLY_RUNS,
     NIGHTLY_DURATION,
     BACKUP_AGE,
+    MIGRATION_FAILURES,
     SLA_NEAR_BREACH,
 )
 METRIC_PREFIX = "workload.googleapis.com"
@@ -56,6 +58,7 @@ class _Instruments:
     nightly_runs: Counter
     nightly_duration: Histogram
     backup_age: _Gauge
+    migration_failures: Counter
     sla_near_breach: _Gauge
     local: InMemoryMetricReader | None
 
@@ -122,6 +125,9 @@ def _build(settings: Settings) -> _Instruments | None:
         nightly_runs=meter.create_counter(NIGHTLY_RUNS, "1", "Nightly maintenance runs"),
         nightly_duration=meter.create_histogram(NIGHTLY_DURATION, "s", "Nightly run time"),
         backup_age=meter.create_gauge(BACKUP_AGE, "h", "Age of each tenant's newest backup"),
+        migration_failures=meter.create_counter(
+            MIGRATION_FAILURES, "1", "Data migrations that failed for a tenant"
+        ),
         sla_near_breach=meter.create_gauge(
             SLA_NEAR_BREACH, "1", "Open tickets whose SLA clock is near breach"
         ),
@@ -160,6 +166,12 @@ def record_nightly_run(outcome: str, duration_s: float) -> None:
     if found is not None:
         found.nightly_runs.add(1, {"outcome": outcome})
         found.nightly_duration.record(duration_s, {"outcome": outcome})
+
+
+def record_migration_failure(migration: str, tenant_id: str) -> None:
+    found = _instruments()
+    if found is not None:
+        found.migration_failures.add(1, {"migration": migration, "tenant_id": tenant_id})
 
 
 def snapshot() -> dict[str, list[dict[str, Any]]]:

@@ -14,6 +14,7 @@ from google.cloud import firestore
 
 from functions.support.maintenance.backups.backup import backup_tenants, purge_old_backups
 from functions.support.maintenance.cancellation_reminders import remind_cancellation_deadlines
+from functions.support.maintenance.migrations.job import run_migrations
 from functions.support.maintenance.request_reminders import remind_request_deadlines
 from shared.client_data import resume_erasures
 from shared.http import purge_idempotency_keys
@@ -39,6 +40,7 @@ JOBS: tuple[Job, ...] = (
     remind_request_deadlines,
     remind_cancellation_deadlines,
     backup_tenants,  # after the cleaning, so the backup holds less
+    run_migrations,  # after the backup: last night's backup is from before any migration
     purge_old_backups,
 )
 
