@@ -120,6 +120,7 @@ def bench_backup(count: int = 20_000) -> None:
     directory = tempfile.mkdtemp(prefix="trivsel-export-")
     try:
         export_s = _export(directory)
+        print(f"  (export took {export_s:.1f} s)", flush=True)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     before = roundtrips.snapshot()
