@@ -15,6 +15,8 @@ still delivers the e-mails (Pub/Sub push). The machines are noisy: read the rati
     coldstart.py    every HTTP function: fresh process, import + first request
     delivery.py     fan-out to 100 contact persons, 1,000 e-mails end to end
     growth.py       100 vs 10,000 clients (100,000 events), export memory (5,000 events)
+    backup.py       one tenant of 20,000 documents: backup vs the emulator's export, restore
+                    vs raw batched writes, 500 tenants projected against the window
     load.py         200 users over 5 tenants, a realistic mix for 60 s: p50/p99 per operation,
                     server errors, cross-tenant reads (also alone: python -m bench.load)
 """
@@ -28,9 +30,9 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import coldstart, common, delivery, growth, latency, load, observability
+from bench import backup, coldstart, common, delivery, growth, latency, load, observability
 
-SECTIONS = ("requests", "observability", "cold", "fanout", "mail", "growth", "load")
+SECTIONS = ("backup", "requests", "observability", "cold", "fanout", "mail", "growth", "load")
 DELAYED = {"firestore": 5, "auth": 30}
 
 
@@ -47,10 +49,11 @@ class Sizes:
     seed_seconds: float
     load_users: int
     load_seconds: float
+    backup_documents: int
 
 
-FULL = Sizes(200, 5, 100, 1000, (100, 1_000), (10_000, 100_000), 5_000, 20, 240, 200, 60)
-QUICK = Sizes(20, 1, 100, 100, (100, 1_000), (1_000, 10_000), 5_000, 5, 60, 20, 10)
+FULL = Sizes(200, 5, 100, 1000, (100, 1_000), (10_000, 100_000), 5_000, 20, 240, 200, 60, 20_000)
+QUICK = Sizes(20, 1, 100, 100, (100, 1_000), (1_000, 10_000), 5_000, 5, 60, 20, 10, 2_000)
 
 
 def _section(name: str, failures: list[str], run: Callable[[], None]) -> None:
@@ -83,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         catalogue = common.catalogue()
         tenant = common.tenant([catalogue.area])
         print(f"  bench hosts: {', '.join(f'{h.name} {h.url}' for h in hosts.values())}")
+
+        if "backup" in args.only:  # first: the export covers the whole database
+            _section("backup", failures, lambda: backup.bench_backup(sizes.backup_documents))
 
         if "requests" in args.only:
 

@@ -25,6 +25,21 @@ CLIENTS = "clients"
 COURSES = "courses"  # below each client: tenants/{t}/clients/{c}/courses/{k}
 # What a professional sees where a pseudonymised client's identifying data would be.
 HIDDEN = "(pseudonymiseret)"
+PREFIX_LENGTH = 20  # the longest word prefix search indexes
+
+
+def search_key(text: str) -> str:
+    """The name as search compares it: lower case, single spaces."""
+    return " ".join(text.lower().split())
+
+
+def search_fields(name: str) -> dict[str, Any]:
+    """What search reads on a client's document: the whole name's key (ordering, several
+    words) and every prefix of every word, so "jen" finds "Ida Jensen". Written with every
+    name, and backfilled on older clients by migration 0001."""
+    key = search_key(name)
+    prefixes = sorted({w[:n] for w in key.split() for n in range(1, PREFIX_LENGTH + 1)})
+    return {"search_name": key, "search_prefixes": prefixes}
 
 
 class Gender(StrEnum):

@@ -14,6 +14,7 @@ from typing import Any
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
+from pydantic import Field
 
 from shared.models import Model
 
@@ -26,6 +27,8 @@ class JobResult(Model):
     name: str
     processed: int
     finished: bool  # False: stopped at the deadline, continues next night
+    # What failed and was left for the next night ("tenant/what", no personal data).
+    failures: list[str] = Field(default_factory=list)
 
 
 Job = Callable[[firestore.Client, datetime, Clock], JobResult]

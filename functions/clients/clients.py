@@ -24,6 +24,7 @@ from shared.clients import (
     CLIENTS,
     COURSES,
     HIDDEN,
+    PREFIX_LENGTH,
     Consent,
     ContactPerson,
     Gender,
@@ -33,6 +34,8 @@ from shared.clients import (
     load_for_change,
     open_identity,
     seal_identity,
+    search_fields,
+    search_key,
 )
 from shared.events import new_event, record_event, record_event_soon
 from shared.faults import crash_point
@@ -48,21 +51,11 @@ class Pseudonymised(errors.ApiError):
     status, code, title = 409, "pseudonymised", "The client is pseudonymised"
 
 
-def _search_key(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
-def _prefixes(name: str) -> list[str]:
-    """Every prefix of every word, so "jen" finds "Ida Jensen" (one word at a time)."""
-    return sorted({word[:n] for word in _search_key(name).split() for n in range(1, 21)})
-
-
 def _document(profile: Profile, contacts: list[ContactPerson]) -> dict[str, Any]:
     return {
         "profile": profile.model_dump(mode="json"),
         "contacts": [c.model_dump(mode="json") for c in contacts],
-        "search_name": _search_key(profile.name),
-        "search_prefixes": _prefixes(profile.name),
+        **search_fields(profile.name),
     }
 
 
@@ -162,10 +155,10 @@ def read(me: Principal, data: TenantData, client_id: str) -> Client:
 def search(data: TenantData, query: ClientQuery) -> ClientPage:
     """Clients by name (or pseudonym): a word's prefix, or the start of the whole name."""
     clients: Any = data.collection(CLIENTS)
-    words = _search_key(query.q or "").split()
+    words = search_key(query.q or "").split()
     if len(words) == 1:
         clients = clients.where(
-            filter=FieldFilter("search_prefixes", "array_contains", words[0][:20])
+            filter=FieldFilter("search_prefixes", "array_contains", words[0][:PREFIX_LENGTH])
         )
     elif words:
         key = " ".join(words)

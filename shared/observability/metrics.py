@@ -35,6 +35,7 @@ NIGHTLY_DURATION = "trivsel.nightly.duration"  # s {outcome}
 RESTORE_DRILLS = "trivsel.restore_drills"  # {outcome: passed|failed}
 BACKUP_AGE = "trivsel.backup.age"  # h {tenant_id}: the nightly observe_backup_ages
 SLA_NEAR_BREACH = "trivsel.support.sla_near_breach"  # {priority}: functions/support/sla
+MIGRATION_FAILURES = "trivsel.migrations.failed"  # {migration, tenant_id}
 ALL = (
     REQUESTS,
     REQUEST_DURATION,
@@ -44,6 +45,7 @@ ALL = (
     NIGHTLY_DURATION,
     RESTORE_DRILLS,
     BACKUP_AGE,
+    MIGRATION_FAILURES,
     SLA_NEAR_BREACH,
 )
 METRIC_PREFIX = "workload.googleapis.com"
@@ -59,6 +61,7 @@ class _Instruments:
     nightly_duration: Histogram
     restore_drills: Counter
     backup_age: _Gauge
+    migration_failures: Counter
     sla_near_breach: _Gauge
     local: InMemoryMetricReader | None
 
@@ -126,6 +129,9 @@ def _build(settings: Settings) -> _Instruments | None:
         nightly_duration=meter.create_histogram(NIGHTLY_DURATION, "s", "Nightly run time"),
         restore_drills=meter.create_counter(RESTORE_DRILLS, "1", "Weekly restore drills"),
         backup_age=meter.create_gauge(BACKUP_AGE, "h", "Age of each tenant's newest backup"),
+        migration_failures=meter.create_counter(
+            MIGRATION_FAILURES, "1", "Data migrations that failed for a tenant"
+        ),
         sla_near_breach=meter.create_gauge(
             SLA_NEAR_BREACH, "1", "Open tickets whose SLA clock is near breach"
         ),
@@ -184,6 +190,12 @@ def record_restore_drill(outcome: str) -> None:
     found = _instruments()
     if found is not None:
         found.restore_drills.add(1, {"outcome": outcome})
+
+
+def record_migration_failure(migration: str, tenant_id: str) -> None:
+    found = _instruments()
+    if found is not None:
+        found.migration_failures.add(1, {"migration": migration, "tenant_id": tenant_id})
 
 
 def snapshot() -> dict[str, list[dict[str, Any]]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import chain, repeat
 
 import pytest
 
@@ -95,7 +96,7 @@ def test_a_job_past_the_deadline_stops_cleanly_and_touches_nothing() -> None:
     tenant = TenantData(db, create_tenant())
     message_id = _message(tenant, MessageState.SENT, MESSAGE_RETENTION + timedelta(days=1))
     start = datetime(2026, 1, 15, 1, 59, 59, tzinfo=UTC)  # 02:59:59 Copenhagen
-    ticks = iter([start, start + timedelta(seconds=2)] + [start + timedelta(hours=1)] * len(JOBS))
+    ticks = chain([start, start + timedelta(seconds=2)], repeat(start + timedelta(hours=1)))
 
     report = run_nightly(db, clock=lambda: next(ticks))
 
@@ -121,6 +122,7 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
         "run_restores",
         "remove_left_over_drill_copies",
         "backup_tenants",
+        "run_migrations",
         "purge_old_backups",
         "observe_backup_ages",
         "drill_restores",

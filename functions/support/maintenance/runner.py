@@ -26,6 +26,7 @@ from functions.support.maintenance.backups.drills import (
 )
 from functions.support.maintenance.backups.restore_jobs import run_restores
 from functions.support.maintenance.cancellation_reminders import remind_cancellation_deadlines
+from functions.support.maintenance.migrations.job import run_migrations
 from functions.support.maintenance.request_reminders import remind_request_deadlines
 from functions.support.sla.retention import purge_old_tickets
 from shared.client_data import resume_erasures
@@ -55,12 +56,13 @@ JOBS: tuple[Job, ...] = (
     run_restores,  # only the tenants whose window is open, before the backups
     remove_left_over_drill_copies,  # before the backups: a drill's copy is never backed up
     backup_tenants,  # after the cleaning, so the backup holds less
+    run_migrations,  # after the backup: last night's backup is from before any migration
     purge_old_backups,
     observe_backup_ages,  # after the backups: the alert sees tonight's
     drill_restores,  # weekly per tenant, of the backup just taken
 )
 # What the hourly runs around midnight do: only the work inside tenants' own windows.
-WINDOW_JOBS: tuple[Job, ...] = (run_restores,)
+WINDOW_JOBS: tuple[Job, ...] = (run_restores, run_migrations)
 
 
 class MaintenanceReport(Model):

@@ -1,6 +1,6 @@
 """Reading everything of one tenant: its documents at any depth, objects and accounts.
 
-Documents are found with `list_documents()` and `collections()` from `tenants/{t}` down,
+Documents are found with one kindless `recursive()` query per collection of `tenants/{t}`,
 which also finds documents below a parent that no longer exists (a plain `stream()` skips
 those). Every read names the same `read_time`, which the Firestore emulator honours as
 production does (a read at a past moment returns the documents as they were then), so a
@@ -17,8 +17,6 @@ from google.cloud import firestore
 
 from shared.principal import TENANT_CLAIM
 
-GET_ALL_BATCH = 300
-
 
 def tenant_root(db: firestore.Client, tenant_id: str) -> firestore.DocumentReference:
     return db.collection("tenants").document(tenant_id)
@@ -31,18 +29,20 @@ def relative(root: firestore.DocumentReference, ref: firestore.DocumentReference
 def documents(
     db: firestore.Client, tenant_id: str, read_time: datetime | None = None
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(path below the tenant, fields) of every existing document, the tenant's own first."""
+    """(path below the tenant, fields) of every existing document, the tenant's own first.
+
+    One streamed kindless query per top-level collection (`recursive()`: every document
+    at any depth below it, in path order, documents below a missing parent included)
+    instead of a `collections()` call per document: a tenant of 20,000 documents costs a
+    few round trips, not 20,000."""
     root = tenant_root(db, tenant_id)
     options: dict[str, Any] = {} if read_time is None else {"read_time": read_time}
-    pending = [root]
-    while pending:
-        refs, pending = pending[:GET_ALL_BATCH], pending[GET_ALL_BATCH:]
-        for snapshot in db.get_all(refs, **options):
-            if snapshot.exists:
-                yield relative(root, snapshot.reference), snapshot.to_dict() or {}
-        for ref in refs:
-            for collection in ref.collections(**options):
-                pending.extend(collection.list_documents(**options))
+    tenant = root.get(**options)
+    if tenant.exists:
+        yield "", tenant.to_dict() or {}
+    for collection in root.collections(**options):
+        for snapshot in collection.recursive().stream(**options):
+            yield relative(root, snapshot.reference), snapshot.to_dict() or {}
 
 
 def objects(bucket: Any, tenant_id: str) -> Iterator[Any]:

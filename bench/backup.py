@@ -1,0 +1,158 @@
+"""Backup and restore of one tenant of 20,000 documents, against the emulator's own tools.
+
+Seeded with batched raw writes: clients (mixed sizes) with courses below them and items
+below those (three levels), and events. Backup (functions/support/maintenance/backups)
+in documents/s against the Firestore emulator's own export of the database in the same
+run; restore (into a new tenant id) against raw batched writes of the same documents;
+and the nightly job's time for 500 such tenants (the job backs tenants up one after
+another) against a third of the 3-hour window. Round trips are counted in this process
+(emulators/roundtrips.py)."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from bench.common import heading
+
+BATCH = 500
+WRITERS = 4
+TENANTS = 500
+BUDGET_S = 3600.0  # a third of the 00:00-03:00 window
+SIZES = (200, 1_000, 5_000)  # bytes of free text per document, mixed
+
+
+def _doc(rng: random.Random, i: int) -> dict[str, Any]:
+    at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=i)
+    return {
+        "n": i,
+        "text": "x" * rng.choice(SIZES),
+        "at": at,
+        "ratio": rng.random(),
+        "tags": [f"tag{j}" for j in range(rng.randint(0, 6))],
+        "nested": {"level": {"deeper": [i, str(i), None, True]}},
+    }
+
+
+def shape(count: int) -> list[tuple[str, dict[str, Any]]]:
+    """(path below the tenant, fields): a quarter clients, each with 2 courses, each
+    course with 2 items (clients/courses/items: three levels), and events."""
+    rng = random.Random(12)
+    docs: list[tuple[str, dict[str, Any]]] = []
+    clients = count // 8
+    for c in range(clients):
+        base = f"clients/c{c:05}"
+        docs.append((base, _doc(rng, len(docs))))
+        for k in range(2):
+            docs.append((f"{base}/courses/k{k}", _doc(rng, len(docs))))
+            for i in range(2):
+                docs.append((f"{base}/courses/k{k}/items/i{i}", _doc(rng, len(docs))))
+    while len(docs) < count:
+        docs.append((f"events/e{len(docs):06}", _doc(rng, len(docs))))
+    return docs
+
+
+def write(db: Any, tenant_id: str, docs: list[tuple[str, dict[str, Any]]], writers: int) -> float:
+    """Raw batched writes of `docs` below the tenant; seconds taken."""
+    started = time.perf_counter()
+    chunks = [docs[i : i + BATCH] for i in range(0, len(docs), BATCH)]
+
+    def commit(chunk: list[tuple[str, dict[str, Any]]]) -> None:
+        batch = db.batch()
+        for path, fields in chunk:
+            batch.set(db.document(f"tenants/{tenant_id}/{path}"), fields)
+        batch.commit()
+
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(commit, chunks))
+    return time.perf_counter() - started
+
+
+def _export(directory: str) -> float:
+    host = os.environ["FIRESTORE_EMULATOR_HOST"]
+    project = os.environ["GOOGLE_CLOUD_PROJECT"]
+    started = time.perf_counter()
+    reply = requests.post(
+        f"http://{host}/emulator/v1/projects/{project}:export",
+        json={"database": f"projects/{project}/databases/(default)", "export_directory": directory},
+        timeout=600,
+    )
+    reply.raise_for_status()
+    return time.perf_counter() - started
+
+
+def _trips(before: dict[str, Any], after: dict[str, Any]) -> str:
+    methods = after["methods"]
+    diff = {k: v - before["methods"].get(k, 0) for k, v in methods.items()}
+    shown = {k.split("/", 1)[1]: v for k, v in diff.items() if v and k.startswith("firestore/")}
+    return f"Firestore {sum(shown.values())} ({', '.join(f'{k} {v}' for k, v in shown.items())})"
+
+
+def bench_backup(count: int = 20_000) -> None:
+    from emulators import roundtrips
+
+    roundtrips.install()  # before the clients below are made
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import firestore
+
+    from functions.support.maintenance.backups.backup import backup_tenant
+    from functions.support.maintenance.backups.restore import restore_tenant
+    from shared.backups.layout import stamp
+
+    anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call]
+    db = firestore.Client(project=os.environ["GOOGLE_CLOUD_PROJECT"], credentials=anonymous)
+    source = f"bench-backup-{uuid.uuid4().hex[:6]}"
+    docs = shape(count)
+    seeded = write(db, source, docs, WRITERS)
+    db.document(f"tenants/{source}").set({"display_name": "Bench", "status": "active"})
+    heading(f"Backup and restore of one tenant of {count:,} documents")
+    print(f"  (seeded in {seeded:.0f} s, batched raw writes, {WRITERS} writers)")
+
+    directory = tempfile.mkdtemp(prefix="trivsel-export-")
+    try:
+        export_s = _export(directory)
+        print(f"  (export took {export_s:.1f} s)", flush=True)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    before = roundtrips.snapshot()
+    started = time.perf_counter()
+    manifest = backup_tenant(db, source)
+    backup_s = time.perf_counter() - started
+    backup_trips = _trips(before, roundtrips.snapshot())
+    backed = sum(manifest.collections.values())
+    # The export covers the whole database (these documents and the bench's few others).
+    export_rate, backup_rate = count / export_s, backed / backup_s
+    print(
+        f"  emulator export (whole database): {export_s:6.2f} s  {export_rate:8.0f} docs/s\n"
+        f"  backup_tenant ({backed:,} docs, {len(manifest.parts)} parts): {backup_s:6.2f} s  "
+        f"{backup_rate:8.0f} docs/s  ratio {backup_rate / export_rate:.2f}x  [{backup_trips}]"
+    )
+
+    raw_target = f"bench-raw-{uuid.uuid4().hex[:6]}"
+    raw_s = write(db, raw_target, docs, 1)  # one writer, as the restore writes
+    target = f"bench-restored-{uuid.uuid4().hex[:6]}"
+    before = roundtrips.snapshot()
+    started = time.perf_counter()
+    restore_tenant(db, source, stamp(manifest.taken_at), target=target)
+    restore_s = time.perf_counter() - started
+    restore_trips = _trips(before, roundtrips.snapshot())
+    print(
+        f"  raw batched writes ({BATCH} a commit): {raw_s:6.2f} s  {count / raw_s:8.0f} docs/s\n"
+        f"  restore_tenant --to: {restore_s:6.2f} s  {backed / restore_s:8.0f} docs/s  "
+        f"ratio {(backed / restore_s) / (count / raw_s):.2f}x  [{restore_trips}]"
+    )
+    projected = TENANTS * backup_s
+    print(
+        f"  projection: {TENANTS} such tenants, backed up one after another by the nightly "
+        f"job: {projected / 60:.0f} min against {BUDGET_S / 60:.0f} min "
+        f"({projected / BUDGET_S:.2f}x the budget)"
+    )
