@@ -159,6 +159,10 @@ class MaintenanceNotice(Strict):
     inside_window: bool = False
 
 
+# SPEC M-3's window, and every tenant's without a contract record.
+DEFAULT_WINDOW = LocalWindow(start=time(0), end=time(3))
+
+
 class Weekday(IntEnum):
     MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)
 
@@ -239,7 +243,7 @@ class ContractTerms(Strict):
     contract_contacts: list[ContactPerson] = Field(min_length=1, max_length=10)
     dpa_contacts: list[ContactPerson] = Field(min_length=1, max_length=10)
     subscription: Subscription
-    maintenance_window: LocalWindow = LocalWindow(start=time(0), end=time(3))
+    maintenance_window: LocalWindow = DEFAULT_WINDOW
     maintenance_notice: MaintenanceNotice = MaintenanceNotice()
     support_hours: SupportHours = SupportHours(opens=time(9), closes=time(15))
     # Closed days and the priority table (shared/support_terms.py); None: no SLA agreed.
