@@ -118,5 +118,9 @@ def test_the_public_status_page_itself_has_an_uptime_check(
     (page,) = raw()["uptime"]["pages"]
     assert page == "status_page"
     assert page in {fn["name"] for fn in raw()["functions"] if fn.get("public", True)}
-    (args,) = [a for a in printed(capsys) if a[:5] == ["gcloud", "monitoring", "uptime", "create", "trivsel: status_page page"]]
+    (args,) = [
+        a
+        for a in printed(capsys)
+        if a[:5] == ["gcloud", "monitoring", "uptime", "create", "trivsel: status_page page"]
+    ]
     assert args[args.index("--path") + 1] == "/status_page/"

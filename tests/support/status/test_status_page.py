@@ -183,13 +183,12 @@ def test_the_affected_administrators_get_danish_mail_at_open_and_update_and_othe
     assert "Forventet løst" in opened[0]["body"]
     assert functions_url(PAGE) in opened[0]["body"]
     post_update(worker["token"], incident["id"], "identified")
-    both = wait_until(
-        lambda: (
-            (m := [m for m in emails_to(skolero["admin_email"]) if title in m["subject"]])
-            and len(m) == 2
-            and m
-        )
-    )
+
+    def two() -> list[dict[str, Any]]:
+        found = [m for m in emails_to(skolero["admin_email"]) if title in m["subject"]]
+        return found if len(found) == 2 else []
+
+    both = wait_until(two)
     assert {m["subject"] for m in both} == {
         f"Driftsstatus: {title}: undersøges",
         f"Driftsstatus: {title}: årsagen er fundet",
