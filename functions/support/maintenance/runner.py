@@ -16,6 +16,7 @@ from functions.support.maintenance.backups.backup import backup_tenants, purge_o
 from functions.support.maintenance.cancellation_reminders import remind_cancellation_deadlines
 from functions.support.maintenance.request_reminders import remind_request_deadlines
 from functions.support.sla.retention import purge_old_tickets
+from functions.support.status.backup import reports_backup
 from shared.client_data import resume_erasures
 from shared.http import purge_idempotency_keys
 from shared.jobs import Clock, Job, JobResult
@@ -40,7 +41,7 @@ JOBS: tuple[Job, ...] = (
     purge_old_tickets,
     remind_request_deadlines,
     remind_cancellation_deadlines,
-    backup_tenants,  # after the cleaning, so the backup holds less
+    reports_backup(backup_tenants),  # after the cleaning; its outcome on the status page
     purge_old_backups,
 )
 
