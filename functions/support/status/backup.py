@@ -39,6 +39,8 @@ def record_backup_outcome(
     ids = list(tenant_ids) if tenant_ids is not None else [
         ref.id for ref in db.collection("tenants").list_documents()
     ]
+    if not ids:  # no tenant, nothing backed up or missed: the page keeps what it says
+        return ComponentState.OPERATIONAL
     missing = sum(1 for tenant_id in ids if not _fresh(tenant_id, now))
     state = backup_state(len(ids), missing)
     return store.set_component(db, Component.BACKUP, state, "backup", clock)
