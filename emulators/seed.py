@@ -20,9 +20,10 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from shared.principal import Role
 
@@ -34,6 +35,7 @@ MAIL_TIMEOUT_S = 60.0
 LINK = re.compile(r"https?://[^\s\"'<>]+/remote_task_page/[^\s\"'<>]+")
 SIGN_IN = "/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any"
 T = TypeVar("T")
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,32 @@ def seed_client(pro: Api, spec: dict[str, Any]) -> None:
         seed_course(pro, path, course)
 
 
+def seed_status(owner: Api, tenant_id: str) -> None:
+    """A past incident with its updates (resolved, with cause and prevention) and a planned
+    maintenance of the demo tenant inside its window, on the public status page."""
+    spec = DEMO_DATA["status"]
+    incidents = owner("GET", "/status_admin/incidents")["incidents"]
+    if not any(i["title"]["da"] == spec["incident"]["title"]["da"] for i in incidents):
+        first = {k: v for k, v in spec["incident"].items() if k != "updates"}
+        expected = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+        body = {**first, "tenants": [tenant_id], "expected_resolution_at": expected}
+        incident = owner("POST", "/status_admin/incidents", body)
+        for update in spec["incident"]["updates"]:
+            owner("POST", f"/status_admin/incidents/{incident['id']}/updates", update)
+    planned = spec["maintenance"]
+    maintenances = owner("GET", "/status_admin/maintenances")["maintenances"]
+    if not any(m["title"]["da"] == planned["title"]["da"] for m in maintenances):
+        day = datetime.now(COPENHAGEN).date() + timedelta(days=planned["days_ahead"])
+        starts = datetime(day.year, day.month, day.day, 1, tzinfo=COPENHAGEN)
+        body = {
+            **{k: planned[k] for k in ("title", "description", "components")},
+            "tenants": [tenant_id],
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=planned["hours"])).isoformat(),
+        }
+        owner("POST", "/status_admin/maintenances", body)
+
+
 def seed_demo(env: dict[str, str]) -> None:
     os.environ.update(env)
     users = {user.role: user for user in DEMO_USERS}
@@ -250,6 +278,7 @@ def seed_demo(env: dict[str, str]) -> None:
     owner = sign_in(users[Role.OWNER])
     seed_catalogue(owner)
     provision_tenant(owner, users[Role.ADMIN])
+    seed_status(owner, DEMO_TENANT.tenant_id)
     set_password(users[Role.ADMIN])
     admin = sign_in(users[Role.ADMIN])
     pro_user = users[Role.PROFESSIONAL]

@@ -31,6 +31,7 @@ RESOURCE_VARIABLES = {
     "uploads_bucket": "TRIVSEL_UPLOADS_BUCKET",
     "backups_bucket": "TRIVSEL_BACKUPS_BUCKET",
     "remote_task_page_url": "TRIVSEL_REMOTE_TASK_PAGE_URL",
+    "status_page_url": "TRIVSEL_STATUS_PAGE_URL",
 }
 # A queue's variable names the queue; <variable>_URL is where its tasks are sent.
 QUEUE_URL_SUFFIX = "_URL"
@@ -115,6 +116,10 @@ class Settings(Model, frozen=True):
     @property
     def remote_task_page_url(self) -> str:
         return self.binding("remote_task_page_url")
+
+    @property
+    def status_page_url(self) -> str:
+        return self.binding("status_page_url")
 
 
 def _csv(value: str | None) -> tuple[str, ...]:

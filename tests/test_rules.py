@@ -207,3 +207,27 @@ def test_tickets_comments_and_the_support_desk_are_closed_to_every_browser(
         assert not allowed(browser.write(path)), path
         assert not allowed(browser.delete(path)), path
         assert not allowed(browser.get(path.rsplit("/", 1)[0])), path
+
+
+# -- issue 14: the status page's documents are server-only (the page reads them for all) -----
+
+
+@pytest.mark.parametrize("role", ["admin", "professional", "owner", "support"])
+def test_the_status_page_documents_are_closed_to_every_browser(tenant_a: str, role: str) -> None:
+    db = firestore_client()
+    db.document("status/summary").set({}, merge=True)  # the real one, if any, unchanged
+    for collection in ("status_incidents", "status_maintenances", "status_changes"):
+        db.document(f"{collection}/x1").set({"id": "x1"})
+    paths = [
+        "status/summary",
+        "status_incidents/x1",
+        "status_maintenances/x1",
+        "status_changes/x1",
+    ]
+    tenant = None if role in ("owner", "support") else tenant_a
+    browser = Browser("alice", tenant, role)
+    for path in paths:
+        assert not allowed(browser.get(path)), path
+        assert not allowed(browser.write(path)), path
+        assert not allowed(browser.delete(path)), path
+        assert not allowed(browser.get(path.rsplit("/", 1)[0])), path

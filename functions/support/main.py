@@ -1,7 +1,8 @@
 """The support area's entry points: `nightly_maintenance` (Cloud Scheduler at 00:00 for
 every job, and hourly from 22:00 to 02:00 on `/windows` for the work inside tenants' own
 windows), the owner's `support_api` (backups, restores, maintenance jobs: routes.py),
-`support_tickets` (the tickets API) and `sla_alert` (the SLA clock's Cloud Tasks)."""
+`support_tickets` (the tickets API), `sla_alert` (the SLA clock's Cloud Tasks),
+`status_page` (the public status page) and `status_admin` (its management API)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ import flask
 from functions.support import routes
 from functions.support.maintenance.runner import MaintenanceReport, run_nightly, run_windows
 from functions.support.sla.alerts import handle as handle_alert
+from functions.support.status import page as status
+from functions.support.status import store as status_store
+from functions.support.status.routes import api as status_api
 from functions.support.tickets.models import AlertOutcome, SlaAlert
 from functions.support.tickets.routes import api as tickets_api
 from shared.gcp import firestore_client
 from shared.http import Api, http_function
+from shared.settings import get_settings
 
 # Internal: reachable only by Cloud Scheduler (IAM invoker), so no Firebase principal.
 maintenance = Api("Internal: nightly maintenance")
@@ -60,3 +65,17 @@ def support_tickets(request: flask.Request) -> flask.Response:
 @http_function(alerts_api)
 def sla_alert(request: flask.Request) -> flask.Response:
     return alerts_api(request)
+
+
+@http_function(status_api)
+def status_admin(request: flask.Request) -> flask.Response:
+    return status_api(request)
+
+
+# Public, no sign-in: the page, /api/v2/summary.json and /history.atom; one read each.
+@http_function()
+def status_page(request: flask.Request) -> flask.Response:
+    if request.method not in ("GET", "HEAD"):
+        return flask.Response(status=405, headers={"Allow": "GET, HEAD"})
+    summary = status_store.read_summary(firestore_client())
+    return status.respond(request, summary, datetime.now(UTC), get_settings().status_page_url)

@@ -71,6 +71,18 @@ def _check_demo_tenant(professional: str) -> None:
     assert calendar["entries"]
 
 
+def _check_status_page(output: str) -> None:
+    """`make up` prints the status page, which shows the demo incident and maintenance."""
+    page = f"{SMOKE.functions_url}/status_page/"
+    assert f"Status page: {page}" in output
+    summary = requests.get(f"{page}api/v2/summary.json", timeout=10).json()
+    planned = DEMO_DATA["status"]["maintenance"]["title"]["da"]
+    assert [m["name"] for m in summary["scheduled_maintenances"]] == [planned]
+    html = requests.get(page, timeout=10).text
+    assert DEMO_DATA["status"]["incident"]["title"]["da"] in html  # in the history
+    assert DEMO_DATA["status"]["incident"]["updates"][-1]["cause"]["da"] in html
+
+
 def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everything() -> None:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
     up = subprocess.Popen(
@@ -116,6 +128,7 @@ def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everythi
             assert f"{SMOKE.functions_url}/{fn}/" in output
         _, email, password = next(login for login in logins if login[0] == "professional")
         _check_demo_tenant(_sign_in(email, password))
+        _check_status_page(output)
     finally:
         up.send_signal(signal.SIGINT)  # what Ctrl-C sends
         assert up.wait(timeout=60) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.contracts import SUPPORT_HOURS
+from shared.contracts import MAINTENANCE_NOTICE, MAINTENANCE_WINDOWS, SUPPORT_HOURS
 from shared.members import member_ref
 from shared.principal import Role
 from shared.support_terms import SUPPORT_TERMS
@@ -18,6 +18,8 @@ def terms_of(seed: str) -> dict[str, Any]:
     return {
         **contract_terms(),
         "support_hours": SUPPORT_HOURS[seed].model_dump(mode="json"),
+        "maintenance_window": MAINTENANCE_WINDOWS[seed].model_dump(mode="json"),
+        "maintenance_notice": MAINTENANCE_NOTICE[seed].model_dump(mode="json"),
         "support": SUPPORT_TERMS[seed].model_dump(mode="json"),
     }
 

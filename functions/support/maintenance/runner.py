@@ -29,6 +29,7 @@ from functions.support.maintenance.cancellation_reminders import remind_cancella
 from functions.support.maintenance.migrations.job import run_migrations
 from functions.support.maintenance.request_reminders import remind_request_deadlines
 from functions.support.sla.retention import purge_old_tickets
+from functions.support.status.backup import reports_backup
 from shared.client_data import resume_erasures
 from shared.http import purge_idempotency_keys
 from shared.jobs import Clock, Job, JobResult
@@ -55,7 +56,7 @@ JOBS: tuple[Job, ...] = (
     remind_cancellation_deadlines,
     run_restores,  # only the tenants whose window is open, before the backups
     remove_left_over_drill_copies,  # before the backups: a drill's copy is never backed up
-    backup_tenants,  # after the cleaning, so the backup holds less
+    reports_backup(backup_tenants),  # after the cleaning; its outcome on the status page
     run_migrations,  # after the backup: last night's backup is from before any migration
     purge_old_backups,
     observe_backup_ages,  # after the backups: the alert sees tonight's
