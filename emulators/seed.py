@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from shared.principal import Role
+from shared.support_terms import SUPPORT_TERMS
 
 HERE = Path(__file__).parent
 DEMO_DATA: dict[str, Any] = json.loads((HERE / "demo_data.json").read_text(encoding="utf-8"))
@@ -168,7 +169,8 @@ def provision_tenant(owner: Api, admin: DemoUser) -> None:
         "period_start": today.isoformat(),
         "period_end": (today + timedelta(days=364)).isoformat(),
     }
-    contract = tenant["contract"]
+    # The demo tenant takes Konfront's support terms, so a ticket can be escalated.
+    contract = {**tenant["contract"], "support": SUPPORT_TERMS["konfront"].model_dump(mode="json")}
     # The subscription started with the licence's period; the DPA was signed that day.
     subscription = {**contract["subscription"], "start": today.isoformat()}
     body = {
@@ -182,6 +184,25 @@ def provision_tenant(owner: Api, admin: DemoUser) -> None:
     # Pending until its DPA is recorded (recording it again only replaces it).
     dpa = {**tenant["dpa"], "signed_on": today.isoformat()}
     owner("POST", f"/auth_api/tenants/{tenant['slug']}/dpa", dpa)
+
+
+def seed_support(owner: Api, admin: Api, pro: Api, staff: DemoUser) -> None:
+    """The supplier's support person (named support lead) and one escalated ticket."""
+    from firebase_admin import auth
+
+    from shared.gcp import firebase_app
+
+    body = {"email": staff.email, "display_name": staff.display_name, "role": "support"}
+    _exists_already(lambda: owner("POST", "/auth_api/staff", body | {"phone": "+4511223344"}))
+    set_password(staff)
+    uid = auth.get_user_by_email(staff.email, app=firebase_app()).uid
+    owner("PUT", "/support_tickets/desk/lead", {"lead_uid": uid})
+    ticket = pro("POST", "/support_tickets/tickets", DEMO_DATA["ticket"]["filed"])
+    admin(
+        "POST",
+        f"/support_tickets/tickets/{ticket['id']}/escalate",
+        DEMO_DATA["ticket"]["escalation"],
+    )
 
 
 # -- clients, courses, remote tasks, calendar -------------------------------------------------
@@ -290,3 +311,4 @@ def seed_demo(env: dict[str, str]) -> None:
         return  # seeded by an earlier run
     for client in DEMO_DATA["clients"]:
         seed_client(pro, client)
+    seed_support(owner, admin, pro, users[Role.SUPPORT])

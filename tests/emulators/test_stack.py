@@ -105,9 +105,11 @@ def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everythi
         output = "".join(lines)
         assert "Trivsel is ready" in output
         logins = re.findall(
-            r"^\s+(admin|professional)\s+(\S+@\S+)\s+password: (\S+)$", output, flags=re.MULTILINE
+            r"^\s+(admin|professional|support)\s+(\S+@\S+)\s+password: (\S+)$",
+            output,
+            flags=re.MULTILINE,
         )
-        assert {role for role, _, _ in logins} == {"admin", "professional"}
+        assert {role for role, _, _ in logins} == {"admin", "professional", "support"}
         _, email, password = next(login for login in logins if login[0] == "admin")
 
         signed_in = requests.post(
@@ -129,6 +131,9 @@ def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everythi
         _, email, password = next(login for login in logins if login[0] == "professional")
         _check_demo_tenant(_sign_in(email, password))
         _check_status_page(output)
+        _, email, password = next(login for login in logins if login[0] == "support")
+        queue = _get("/support_tickets/queue", _sign_in(email, password))["tickets"]
+        assert [t["priority"] for t in queue] == ["betydelig"], queue
     finally:
         up.send_signal(signal.SIGINT)  # what Ctrl-C sends
         assert up.wait(timeout=60) == 0
