@@ -133,7 +133,7 @@ def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everythi
         _check_status_page(output)
         _, email, password = next(login for login in logins if login[0] == "support")
         queue = _get("/support_tickets/queue", _sign_in(email, password))["tickets"]
-        assert [t["priority"] for t in queue] == ["betydelig"], queue
+        assert [t["sla"]["priority"] for t in queue] == ["betydelig"], queue
     finally:
         up.send_signal(signal.SIGINT)  # what Ctrl-C sends
         assert up.wait(timeout=60) == 0
