@@ -84,6 +84,9 @@ class TenantDocument(Model):
     terminated_at: datetime | None = None
     # T-4: after termination the administrator may export for 90 days; then it is erased.
     export_available_until: datetime | None = None
+    # When an administrator confirmed receiving the export (POST /tenant/export-received):
+    # from then on the tenant is erased the next night (tenant_deletion.py).
+    export_received_at: datetime | None = None
     # The sub-processors it approved (shared/subprocessors.py); None: not recorded yet.
     subprocessors: Approvals | None = None
     # Set while a restore rewrites the tenant (functions/support/maintenance/backups); the
@@ -104,6 +107,7 @@ class TenantDocument(Model):
             "reactivated_at": self.reactivated_at,
             "terminated_at": self.terminated_at,
             "export_available_until": self.export_available_until,
+            "export_received_at": self.export_received_at,
             "restoring_since": self.restoring_since,
         }
 

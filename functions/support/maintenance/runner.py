@@ -28,6 +28,7 @@ from functions.support.maintenance.backups.restore_jobs import run_restores
 from functions.support.maintenance.cancellation_reminders import remind_cancellation_deadlines
 from functions.support.maintenance.migrations.job import run_migrations
 from functions.support.maintenance.request_reminders import remind_request_deadlines
+from functions.support.maintenance.tenant_deletion import erase_terminated_tenants
 from functions.support.sla.retention import purge_old_tickets
 from shared.client_data import resume_erasures
 from shared.http import purge_idempotency_keys
@@ -54,6 +55,7 @@ JOBS: tuple[Job, ...] = (
     remind_request_deadlines,
     remind_cancellation_deadlines,
     run_restores,  # only the tenants whose window is open, before the backups
+    erase_terminated_tenants,  # before the backups: a deleted tenant is not backed up again
     remove_left_over_drill_copies,  # before the backups: a drill's copy is never backed up
     backup_tenants,  # after the cleaning, so the backup holds less
     run_migrations,  # after the backup: last night's backup is from before any migration
