@@ -7,7 +7,7 @@ status fails closed in one place.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Self
 
@@ -126,7 +126,9 @@ def load(tenant: TenantData, transaction: firestore.Transaction | None = None) -
     return from_snapshot(tenant.read(tenant.root))
 
 
-def check_active(document: TenantDocument, allow_pending: bool = False) -> TenantDocument:
+def check_active(
+    document: TenantDocument, allow_pending: bool = False, allow_inactive: bool = False
+) -> TenantDocument:
     """The document, if the tenant's users may work now; else the refusal.
 
     A pending tenant (no DPA yet, SPEC K-2) is admitted only where `allow_pending`: the
@@ -136,6 +138,14 @@ def check_active(document: TenantDocument, allow_pending: bool = False) -> Tenan
     """
     if document.restoring_since is not None:
         raise errors.TenantRestoring()
+    if allow_inactive and document.status in (TenantStatus.SUSPENDED, TenantStatus.TERMINATED):
+        # The tenant's export (T-4): suspended any time, terminated until it is erased.
+        until = document.export_available_until
+        if document.status == TenantStatus.TERMINATED and (
+            until is None or datetime.now(UTC) >= until
+        ):
+            raise errors.ExportPeriodOver()
+        return document
     if document.status == TenantStatus.PENDING:
         if allow_pending:
             return document
@@ -152,7 +162,9 @@ def check_active(document: TenantDocument, allow_pending: bool = False) -> Tenan
 
 
 def active_document(
-    snapshot: firestore.DocumentSnapshot[Any], allow_pending: bool = False
+    snapshot: firestore.DocumentSnapshot[Any],
+    allow_pending: bool = False,
+    allow_inactive: bool = False,
 ) -> TenantDocument:
     """The tenant read in `snapshot`, if its users may work now; else their refusal."""
     if not snapshot.exists:
@@ -161,7 +173,7 @@ def active_document(
         document = from_snapshot(snapshot)
     except ValidationError:  # a document no code of ours writes: fail closed, not 500
         raise errors.Forbidden("The organisation's account is not active") from None
-    return check_active(document, allow_pending)
+    return check_active(document, allow_pending, allow_inactive)
 
 
 def load_active(tenant: TenantData) -> TenantDocument:

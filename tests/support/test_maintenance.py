@@ -127,6 +127,7 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
         "purge_old_backups",
         "observe_backup_ages",
         "drill_restores",
+        "build_tenant_exports",
     ]
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
+from functions.support.exports.archive import build_tenant_exports
 from functions.support.maintenance.backups.backup import (
     backup_tenants,
     observe_backup_ages,
@@ -62,9 +63,10 @@ JOBS: tuple[Job, ...] = (
     purge_old_backups,
     observe_backup_ages,  # after the backups: the alert sees tonight's
     drill_restores,  # weekly per tenant, of the backup just taken
+    build_tenant_exports,  # last: an administrator's export, from the data as it is now
 )
 # What the hourly runs around midnight do: only the work inside tenants' own windows.
-WINDOW_JOBS: tuple[Job, ...] = (run_restores, run_migrations)
+WINDOW_JOBS: tuple[Job, ...] = (run_restores, run_migrations, build_tenant_exports)
 
 
 class MaintenanceReport(Model):
