@@ -236,6 +236,15 @@ class CancellationRecord(Model):
     late: bool
 
 
+class TerminationChoice(StrEnum):
+    """What the controller chose for its data when the contract ends (the DPA's "delete or
+    return"): the export first and deletion once its receipt is confirmed (at most 90
+    days), or deletion at the first night after termination."""
+
+    RETURN_THEN_DELETE = "return_then_delete"
+    DELETE = "delete"
+
+
 class ContractTerms(Strict):
     """What the owner records at provisioning (the licence is given beside it)."""
 
@@ -248,6 +257,7 @@ class ContractTerms(Strict):
     support_hours: SupportHours = SupportHours(opens=time(9), closes=time(15))
     # Closed days and the priority table (shared/support_terms.py); None: no SLA agreed.
     support: SupportTerms | None = None
+    on_termination: TerminationChoice = TerminationChoice.RETURN_THEN_DELETE
 
 
 class Contract(ContractTerms):

@@ -30,6 +30,7 @@ RESOURCE_VARIABLES = {
     "sla_alert_queue": "TRIVSEL_SLA_ALERT_QUEUE",
     "uploads_bucket": "TRIVSEL_UPLOADS_BUCKET",
     "backups_bucket": "TRIVSEL_BACKUPS_BUCKET",
+    "exports_bucket": "TRIVSEL_EXPORTS_BUCKET",
     "remote_task_page_url": "TRIVSEL_REMOTE_TASK_PAGE_URL",
     "status_page_url": "TRIVSEL_STATUS_PAGE_URL",
 }
@@ -112,6 +113,10 @@ class Settings(Model, frozen=True):
     @property
     def backups_bucket(self) -> str:
         return self.binding("backups_bucket")
+
+    @property
+    def exports_bucket(self) -> str:
+        return self.binding("exports_bucket")
 
     @property
     def remote_task_page_url(self) -> str:

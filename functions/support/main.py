@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import flask
 
 from functions.support import routes
+from functions.support.exports import routes as export_routes
 from functions.support.maintenance.runner import MaintenanceReport, run_nightly, run_windows
 from functions.support.sla.alerts import handle as handle_alert
 from functions.support.status import page as status
@@ -26,8 +27,12 @@ from shared.settings import get_settings
 maintenance = Api("Internal: nightly maintenance")
 # Internal: the Cloud Tasks of the SLA clock (IAM invoker), so no Firebase principal.
 alerts_api = Api("Internal: SLA warnings and breaches")
-support = Api("Trivsel support: the owner's restore points, restores and maintenance jobs")
+support = Api(
+    "Trivsel support: the owner's restore points, restores and maintenance jobs; "
+    "the administrator's whole-tenant export"
+)
 routes.register(support)
+export_routes.register(support)
 
 
 @maintenance.route("POST", "/", summary="Run the nightly jobs until done or 03:00", roles=None)
