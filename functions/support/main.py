@@ -1,5 +1,7 @@
 """The support area's entry points: `nightly_maintenance` (Cloud Scheduler at 00:00),
-`support_tickets` (the tickets API) and `sla_alert` (the SLA clock's Cloud Tasks)."""
+`support_tickets` (the tickets API), `sla_alert` (the SLA clock's Cloud Tasks),
+`support_incidents` (acute incidents, containment, the breach register, the record of
+processing) and `incident_task` (paging repeats and the breach clocks' Cloud Tasks)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,10 @@ from datetime import UTC, datetime
 
 import flask
 
+from functions.support.breaches import notices
+from functions.support.incidents import paging
+from functions.support.incidents.models import SupportTask, TaskOutcome
+from functions.support.incidents.routes import api as incidents_api
 from functions.support.maintenance.runner import MaintenanceReport, run_nightly
 from functions.support.sla.alerts import handle as handle_alert
 from functions.support.tickets.models import AlertOutcome, SlaAlert
@@ -18,6 +24,8 @@ from shared.http import Api, http_function
 maintenance = Api("Internal: nightly maintenance")
 # Internal: the Cloud Tasks of the SLA clock (IAM invoker), so no Firebase principal.
 alerts_api = Api("Internal: SLA warnings and breaches")
+# Internal: the Cloud Tasks of paging and of the breach clocks (IAM invoker).
+incident_tasks = Api("Internal: incident paging and breach clocks")
 
 
 @maintenance.route("POST", "/", summary="Run the nightly jobs until done or 03:00", roles=None)
@@ -28,6 +36,13 @@ def run() -> MaintenanceReport:
 @alerts_api.route("POST", "/", summary="Deliver one SLA warning or breach if due", roles=None)
 def deliver_alert(body: SlaAlert) -> AlertOutcome:
     return handle_alert(firestore_client(), body, datetime.now(UTC))
+
+
+@incident_tasks.route("POST", "/", summary="One paging step or breach reminder, if due", roles=None)
+def deliver_incident_task(body: SupportTask) -> TaskOutcome:
+    if body.kind == "page":
+        return paging.page(firestore_client(), body, datetime.now(UTC))
+    return notices.handle(firestore_client(), body, datetime.now(UTC))
 
 
 @http_function(maintenance)
@@ -43,3 +58,13 @@ def support_tickets(request: flask.Request) -> flask.Response:
 @http_function(alerts_api)
 def sla_alert(request: flask.Request) -> flask.Response:
     return alerts_api(request)
+
+
+@http_function(incidents_api)
+def support_incidents(request: flask.Request) -> flask.Response:
+    return incidents_api(request)
+
+
+@http_function(incident_tasks)
+def incident_task(request: flask.Request) -> flask.Response:
+    return incident_tasks(request)
