@@ -82,6 +82,7 @@ class TenantPart(Model):
     reasoning: str
     notice_hours: int
     notice_due_at: datetime  # the supplier's deadline (the DPA's hours from awareness)
+    notice_sent_at: datetime | None = None
     notice_messages: list[str] = Field(default_factory=list)
     notice_reminders: list[int] = Field(default_factory=list)
     delivered_at: datetime | None = None  # the controller's awareness: its 72 hours run

@@ -1,9 +1,10 @@
 """The two clocks of a breach, per affected tenant.
 
-The supplier's: the controller's contacts (the DPA contacts and the administrators,
-`notice_recipients(..., DATA_PROTECTION)`) are e-mailed the Danish notice at once; the
-DPA's hours (default 24) from the supplier's awareness are its deadline, and the owners are
-reminded at half time and two hours before while no notice is delivered. Delivered means
+The supplier's: the owner sends the Danish notice to the controller's contacts (the DPA
+contacts and the administrators, `notice_recipients(..., DATA_PROTECTION)`) as soon as it
+can say what it must; the DPA's hours (default 24) from the supplier's awareness are its
+deadline, and the owners are reminded at half time and two hours before while no notice
+is delivered. Delivered means
 the messaging outbox recorded one of the notice e-mails `sent`; its `sent_at` is when the
 controller became aware, and is recorded on the breach and in the chain.
 
@@ -28,7 +29,7 @@ from functions.support.breaches.models import (
     TenantPart,
 )
 from functions.support.incidents.models import SupportTask, TaskOutcome
-from shared import contracts
+from shared import contracts, errors
 from shared.gcp import schedule_call
 from shared.messaging import outbox
 from shared.messaging.models import MESSAGES, MessageState
@@ -68,13 +69,27 @@ def _schedule(task: SupportTask, at: datetime, name: str) -> None:
     schedule_call(queue, task.model_dump_json().encode(), at, name)
 
 
-def send_notice(db: firestore.Client, breach: Breach, tenant_id: str, now: datetime) -> None:
+def schedule_reminders(breach: Breach, part: TenantPart) -> None:
+    """The owners' reminders before the DPA's deadline (each does nothing once delivered)."""
+    for step, at in notice_reminder_times(breach, part).items():
+        if step == 0:
+            continue
+        task = SupportTask(
+            kind="notice_reminder", breach_id=breach.id, tenant_id=part.tenant_id, step=step
+        )
+        _schedule(task, at, f"breach-{breach.id}-{part.tenant_id}-notice-{step}")
+
+
+def send_notice(db: firestore.Client, breach: Breach, tenant_id: str, now: datetime) -> Breach:
+    """E-mail the controller's contacts the Danish notice (again: nothing more is sent, the
+    message ids are the notice's), then look for its delivery shortly after."""
     tenant = TenantData(db, tenant_id)
     part = _part(breach, tenant_id)
+    if not part.notify:
+        raise errors.InvalidTransition("This tenant is recorded as not to be notified")
     ids = []
-    for index, person in enumerate(
-        contracts.notice_recipients(tenant, contracts.NoticeTopic.DATA_PROTECTION)
-    ):
+    recipients = contracts.notice_recipients(tenant, contracts.NoticeTopic.DATA_PROTECTION)
+    for index, person in enumerate(recipients):
         params = {
             "tenant_name": _name(tenant),
             "detected": _local(breach.detected_at),
@@ -96,12 +111,21 @@ def send_notice(db: firestore.Client, breach: Breach, tenant_id: str, now: datet
             locale=person.locale,
         )
         ids.append(message_id)
-    _update_part(db, breach.id, tenant_id, notice_messages=ids)
-    for step, at in notice_reminder_times(breach, part).items():
-        task = SupportTask(
-            kind="notice_reminder", breach_id=breach.id, tenant_id=tenant_id, step=step
+    if not part.notice_messages:
+        _update_part(db, breach.id, tenant_id, notice_messages=ids, notice_sent_at=now)
+        chain.append(
+            db,
+            breach_id=breach.id,
+            tenant_ids=[tenant_id],
+            kind="notice_sent",
+            data={"tenant_id": tenant_id, "recipients": len(ids)},
+            by="system",
+            at=now,
         )
-        _schedule(task, at, f"breach-{breach.id}-{tenant_id}-notice-{step}")
+    check = SupportTask(kind="notice_reminder", breach_id=breach.id, tenant_id=tenant_id, step=0)
+    _schedule(check, now + CHECK_AFTER, f"breach-{breach.id}-{tenant_id}-notice-0")
+    part.notice_messages = part.notice_messages or ids
+    return breach
 
 
 def _update_part(db: firestore.Client, breach_id: str, tenant_id: str, **changes: object) -> None:

@@ -91,7 +91,7 @@ def open_breach(db: firestore.Client, body: NewBreach, by: str, now: datetime) -
     db.document(BREACHES, breach.id).set(breach.to_firestore())
     for part in breach.tenants:
         if part.notify:
-            notices.send_notice(db, breach, part.tenant_id, now)
+            notices.schedule_reminders(breach, part)
     return get(db, breach.id)
 
 

@@ -29,6 +29,7 @@ from functions.support.incidents.models import (
 )
 from functions.support.processing import record
 from functions.support.tickets.models import DownloadAnswer
+from shared import errors
 from shared.gcp import firestore_client
 from shared.http import Api
 from shared.principal import Principal, Role
@@ -153,6 +154,20 @@ def get_breach(breach_id: str) -> Breach:
 )
 def update_breach(caller: Principal, breach_id: str, body: BreachUpdate) -> Breach:
     return register.add_update(firestore_client(), breach_id, body, caller.uid, _now())
+
+
+@api.route(
+    "POST",
+    "/breaches/<breach_id>/notices/<tenant_id>",
+    summary="Send the Danish notice to the controller's contacts (72 hours from delivery)",
+    roles=OWNER,
+    refusals=[errors.InvalidTransition],
+)
+def send_notice(breach_id: str, tenant_id: str) -> Breach:
+    db = firestore_client()
+    breach = register.get(db, breach_id, tenant_id)
+    notices.send_notice(db, breach, tenant_id, _now())
+    return register.get(db, breach_id)
 
 
 @api.route(
