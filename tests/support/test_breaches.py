@@ -77,7 +77,9 @@ def _queued() -> set[str]:
 
 
 def _task(kind: str, breach: dict[str, Any], slug: str, step: int) -> SupportTask:
-    return SupportTask(kind=kind, breach_id=breach["id"], tenant_id=slug, step=step)  # type: ignore[arg-type]
+    return SupportTask.model_validate(
+        {"kind": kind, "breach_id": breach["id"], "tenant_id": slug, "step": step}
+    )
 
 
 def _part(breach: dict[str, Any], slug: str) -> dict[str, Any]:
@@ -161,9 +163,11 @@ def test_the_notice_clock_reminds_until_delivered_and_the_controller_s_72_hours_
     sent = call("POST", f"{API}/breaches/{breach['id']}/notices/{a['slug']}", owner)
     assert sent.status_code == 200, sent.text
     for address in (a["dpa_email"], a["admin_email"]):
-        [notice] = wait_until(
-            lambda address=address: [m for m in emails_to(address) if breach["id"] in m["body"]]
-        )
+
+        def notices_to(to: str = address) -> list[dict[str, Any]]:
+            return [m for m in emails_to(to) if breach["id"] in m["body"]]
+
+        [notice] = wait_until(notices_to)
         assert notice["subject"].startswith("Brud på persondatasikkerheden hos Trivsel")
         assert "72 timer" in notice["body"]
     assert not [m for m in emails_to(b["dpa_email"]) if breach["id"] in m["body"]]

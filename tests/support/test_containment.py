@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from shared.gcp import firestore_client
-from tests.accounts import PASSWORD, problem
+from tests.accounts import problem
 from tests.content import new_client
-from tests.helpers import auth_url, call, emails_to, unique, wait_until
+from tests.helpers import PASSWORD, auth_url, call, emails_to, unique, wait_until
 from tests.support.incidents_helpers import API, on_call_rota, report
 from tests.tasks.test_remote_tasks import link_for
 
@@ -76,7 +76,9 @@ def test_one_step_signs_everyone_out_resets_passwords_voids_links_and_is_audited
     audited = sorted(e.get("action") for e in events if e.get("action").startswith("containment."))
     assert audited == sorted(f"containment.{s}" for s in STEPS)
     owner_log = [
-        e.to_dict() for e in db.collection("owner_log").get() if e.get("tenant_id") == org["slug"]
+        e.to_dict() or {}
+        for e in db.collection("owner_log").get()
+        if e.get("tenant_id") == org["slug"]
     ]
     assert sorted(e["action"] for e in owner_log) == audited
     assert {e["details"]["incident_id"] for e in owner_log} == {incident["id"]}
