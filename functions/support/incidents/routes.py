@@ -95,7 +95,9 @@ def acknowledge_incident(caller: Principal, incident_id: str) -> Incident:
 # -- the owner ---------------------------------------------------------------------------
 
 
-@api.route("GET", "/desk/rota", summary="The on-call rota", roles=ON_CALL)
+@api.route(
+    "GET", "/desk/rota", summary="The on-call rota", roles=ON_CALL, refusals=[errors.NotFound]
+)
 def get_rota() -> RotaAnswer:
     return rota.get_rota(firestore_client(), _now())
 
