@@ -11,6 +11,7 @@ import requests
 from functions.support.maintenance.backups.backup import RETENTION
 from functions.support.sla.retention import KEPT as TICKETS_KEPT
 from shared.messaging.retention import MESSAGE_RETENTION
+from shared.tenants import EXPORT_PERIOD
 from tests.accounts import problem
 from tests.helpers import call
 from tests.support.incidents_helpers import API
@@ -39,6 +40,7 @@ def test_the_administrator_and_the_owner_read_the_tenant_s_record_and_nobody_els
     assert periods["Sikkerhedskopier"] == f"{RETENTION.days} dage"
     assert periods["Sendte e-mails og SMS (modtageradresser)"] == f"{MESSAGE_RETENTION.days} dage"
     assert periods["Supportsager efter sidste kontakt"] == f"{TICKETS_KEPT.months} måneder"
+    assert periods["Kundens data efter opsigelse (til eksport)"] == f"{EXPORT_PERIOD.days} dage"
     assert any("Firebase" in t for t in record["transfers"])
 
     as_owner = call("GET", f"{API}/tenants/{a['slug']}/record-of-processing", owner).json()

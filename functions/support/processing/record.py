@@ -22,6 +22,7 @@ from shared.models import Model
 from shared.subprocessors import approved, load_list
 from shared.templating import environment
 from shared.tenancy import TenantData
+from shared.tenants import EXPORT_PERIOD
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 
@@ -118,6 +119,10 @@ def build(tenant: TenantData, now: datetime) -> ProcessingRecord:
             ),
             Retention(
                 what="Klientdata", period="indtil kunden sletter klienten eller aftalen ophører"
+            ),
+            Retention(
+                what="Kundens data efter opsigelse (til eksport)",
+                period=f"{EXPORT_PERIOD.days} dage",
             ),
         ],
         security_measures=MEASURES,
