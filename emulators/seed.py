@@ -292,12 +292,26 @@ def seed_status(owner: Api, tenant_id: str) -> None:
         owner("POST", "/status_admin/maintenances", body)
 
 
+def seed_on_call(owner: Api) -> None:
+    """Two support people with phones from the staff register, on the on-call rota."""
+    uids = []
+    staff = {s["email"]: s["uid"] for s in owner("GET", "/auth_api/staff")["staff"]}
+    for person in DEMO_DATA["on_call"]:
+        if person["email"] not in staff:
+            body = {**person, "role": "support"}
+            staff[person["email"]] = owner("POST", "/auth_api/staff", body)["uid"]
+        uids.append(staff[person["email"]])
+    rota = {"primary_uid": uids[0], "secondary_uid": uids[1]}
+    owner("PUT", "/support_incidents/desk/rota", rota)
+
+
 def seed_demo(env: dict[str, str]) -> None:
     os.environ.update(env)
     users = {user.role: user for user in DEMO_USERS}
     set_password(users[Role.OWNER])
     owner = sign_in(users[Role.OWNER])
     seed_catalogue(owner)
+    seed_on_call(owner)
     provision_tenant(owner, users[Role.ADMIN])
     seed_status(owner, DEMO_TENANT.tenant_id)
     set_password(users[Role.ADMIN])

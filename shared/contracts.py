@@ -226,6 +226,11 @@ class DpaRecord(Strict):
         max_length=50,
         description="approved sub-processors (the annex); default: the current list",
     )
+    # Hours within which the processor notifies the controller of a personal-data breach
+    # (SkoleRo's template leaves the number to fill in; without one, 24).
+    breach_notice_hours: int = Field(
+        default=24, ge=1, le=72, description="hours to notify the controller of a breach"
+    )
 
 
 class CancellationRecord(Model):

@@ -7,7 +7,7 @@ status fails closed in one place.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Self
 
@@ -18,6 +18,9 @@ from shared.contracts import MAX_SEATS, AddOn, Licence
 from shared.messaging.models import Locale
 from shared.models import Model, Strict
 from shared.subprocessors import Approvals
+
+# After termination the tenant can export its data this long; then it is erased.
+EXPORT_PERIOD = timedelta(days=90)
 
 if TYPE_CHECKING:
     from google.cloud import firestore

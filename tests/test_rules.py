@@ -231,3 +231,30 @@ def test_the_status_page_documents_are_closed_to_every_browser(tenant_a: str, ro
         assert not allowed(browser.write(path)), path
         assert not allowed(browser.delete(path)), path
         assert not allowed(browser.get(path.rsplit("/", 1)[0])), path
+
+
+# -- issue 14 part 2: incidents, the rota, the breach register, the owner log: server-only --
+
+
+@pytest.mark.parametrize("role", ["admin", "professional", "owner", "support"])
+def test_incidents_the_rota_the_breach_register_and_the_owner_log_are_closed_to_every_browser(
+    tenant_a: str, role: str
+) -> None:
+    # No documents are written: the rules refuse the paths themselves, and fakes in these
+    # supplier-wide collections would disturb the chain other tests verify.
+    paths = [
+        "incidents/i1",
+        f"incidents/i1/containments/{tenant_a}",
+        "support_desk/rota",
+        "breaches/b1",
+        "breach_register/0000000001",
+        "breach_register_head/head",
+        "owner_log/l1",
+    ]
+    tenant = None if role in ("owner", "support") else tenant_a
+    browser = Browser("alice", tenant, role)
+    for path in paths:
+        assert not allowed(browser.get(path)), path
+        assert not allowed(browser.write(path)), path
+        assert not allowed(browser.delete(path)), path
+        assert not allowed(browser.get(path.rsplit("/", 1)[0])), path

@@ -18,9 +18,11 @@ import pytest
 import requests
 
 from emulators.profiles import PROFILES
+from emulators.seed import DEMO_USERS
 from emulators.services import StackError, port_free
 from emulators.stack import Stack
 from infra.deployment import ROOT
+from shared.principal import Role
 
 SMOKE = PROFILES["smoke"]
 # These start stacks of their own (or the session's): never in `make test-unit`.
@@ -134,6 +136,18 @@ def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everythi
         _, email, password = next(login for login in logins if login[0] == "support")
         queue = _get("/support_tickets/queue", _sign_in(email, password))["tickets"]
         assert [t["sla"]["priority"] for t in queue] == ["betydelig"], queue
+        system_owner = next(u for u in DEMO_USERS if u.role is Role.OWNER)
+        rota = requests.get(
+            f"{SMOKE.functions_url}/support_incidents/desk/rota",
+            timeout=10,
+            headers={
+                "Authorization": f"Bearer {_sign_in(system_owner.email, system_owner.password)}"
+            },
+        )
+        assert rota.status_code == 200, rota.text
+        assert [rota.json()["primary_name"], rota.json()["secondary_name"]] == [
+            p["display_name"] for p in DEMO_DATA["on_call"]
+        ]
     finally:
         up.send_signal(signal.SIGINT)  # what Ctrl-C sends
         assert up.wait(timeout=60) == 0

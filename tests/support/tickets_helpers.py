@@ -38,7 +38,8 @@ def support_person(phone: str | None = None) -> dict[str, Any]:
     user = create_user(None, Role.SUPPORT)
     name = f"Sara Support {unique('s')}"
     member_ref(None, user.uid).update({"display_name": name, "phone": phone})
-    return {"uid": user.uid, "email": user.email, "name": name, "token": user.sign_in()}
+    token = user.sign_in()
+    return {"uid": user.uid, "email": user.email, "name": name, "token": token, "phone": phone}
 
 
 def name_lead(owner: str, uid: str) -> None:
