@@ -179,3 +179,30 @@ def test_a_deletion_killed_half_way_is_finished_the_next_night_each_mail_sent_on
     assert kept["phase"] == "confirmed"
     assert kept["started_at"] == until  # the first night's counts and dates stay
     assert len(confirmations(dpa_contact)) == len(confirmations(created["admin_email"])) == 1
+
+
+def test_a_deleted_tenant_is_not_brought_back_from_the_backups_that_wait_to_age_out(
+    owner: str,
+) -> None:
+    from functions.support.maintenance.backups.backup import backup_stamps, backup_tenant
+    from functions.support.maintenance.jobstore import JOBS
+
+    created, until = terminated(owner)
+    slug = created["slug"]
+    backup_tenant(firestore_client(), slug)
+    night(until)
+    assert nothing_of(slug)
+    [stamp] = backup_stamps(slug)  # still there: backups age out within 30 days
+
+    for body in ({"backup": stamp}, {"backup": stamp, "dry_run": True}):
+        reply = call("POST", f"/support_api/tenants/{slug}/restores", owner, json=body)
+        assert (reply.status_code, reply.json()["code"]) == (409, "tenant_deleted"), reply.text
+    # The owner still sees what waits to age out; only restoring it is refused.
+    points = call("GET", f"/support_api/tenants/{slug}/restore-points", owner)
+    assert [b["stamp"] for b in points.json()["backups"]] == [stamp]
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    by_tenant = FieldFilter("tenant_id", "==", slug)
+    jobs = firestore_client().collection(JOBS).where(filter=by_tenant).get()
+    assert [j.id for j in jobs if j.get("kind") == "restore"] == []
+    assert nothing_of(slug)
