@@ -11,10 +11,9 @@ from datetime import datetime
 
 from google.cloud import firestore
 
-from functions.support.maintenance.backups.backup import FRESH, backup_stamps
+from functions.support.maintenance.backups.backup import is_fresh
 from functions.support.status import store
 from functions.support.status.models import Component, ComponentState
-from shared.backups import layout
 from shared.jobs import Clock, Job, JobResult
 
 
@@ -26,22 +25,19 @@ def backup_state(tenants: int, missing: int) -> ComponentState:
     return ComponentState.DEGRADED if missing * 10 <= tenants else ComponentState.PARTIAL_OUTAGE
 
 
-def _fresh(tenant_id: str, now: datetime) -> bool:
-    stamps = backup_stamps(tenant_id)
-    return bool(stamps) and now - layout.taken_at(stamps[-1]) < FRESH
-
-
 def record_backup_outcome(
     db: firestore.Client, clock: Clock, tenant_ids: Iterable[str] | None = None
 ) -> ComponentState:
     """Set the backup component from which tenants have a backup of tonight."""
     now = clock()
-    ids = list(tenant_ids) if tenant_ids is not None else [
-        ref.id for ref in db.collection("tenants").list_documents()
-    ]
+    ids = (
+        list(tenant_ids)
+        if tenant_ids is not None
+        else [ref.id for ref in db.collection("tenants").list_documents()]
+    )
     if not ids:  # no tenant, nothing backed up or missed: the page keeps what it says
         return ComponentState.OPERATIONAL
-    missing = sum(1 for tenant_id in ids if not _fresh(tenant_id, now))
+    missing = sum(1 for tenant_id in ids if not is_fresh(tenant_id, now))
     state = backup_state(len(ids), missing)
     return store.set_component(db, Component.BACKUP, state, "backup", clock)
 

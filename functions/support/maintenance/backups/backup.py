@@ -158,10 +158,15 @@ def backup_tenants(
     return JobResult(name="backup_tenants", processed=done, finished=finished)
 
 
+def is_fresh(tenant_id: str, now: datetime) -> bool:
+    """Whether the tenant has a complete backup from the last FRESH hours (tonight's)."""
+    stamps = backup_stamps(tenant_id)
+    return bool(stamps) and now - layout.taken_at(stamps[-1]) < FRESH
+
+
 def _tonights_job(db: firestore.Client, tenant_id: str, clock: Clock) -> str | None:
     """The id of tonight's backup job of the tenant; None if it needs none (fresh, done)."""
-    stamps = backup_stamps(tenant_id)
-    if stamps and clock() - layout.taken_at(stamps[-1]) < FRESH:
+    if is_fresh(tenant_id, clock()):
         return None
     job = new_backup_job(
         db, tenant_id, taken_at=clock(), job_id=f"backup-{tenant_id}-night-{night_of(clock())}"
