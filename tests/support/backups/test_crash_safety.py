@@ -70,6 +70,8 @@ def test_a_backup_killed_at_any_point_is_resumed_to_the_backup_an_uninterrupted_
     db = firestore_client()
     tenant = create_tenant()
     build(tenant)
+    for i in range(20):  # ranges of several parts each, so some are read while others stored
+        db.document(f"tenants/{tenant}/zeta/z{i:02}").set({"i": i})
     now = datetime.now(UTC)
     # Last night's backup, whose parts split tonight's into ranges read at once.
     backup_tenant(db, tenant, taken_at=now - timedelta(hours=3), part_documents=PART)
@@ -86,6 +88,10 @@ def test_a_backup_killed_at_any_point_is_resumed_to_the_backup_an_uninterrupted_
 
     crash_command(point, CLI, "resume", job.id)
 
+    if point == "backup.parts.checkpointed":  # killed while other ranges were still read
+        killed = jobstore.load(db, job.id).progress
+        assert killed["parts"]
+        assert not all(r["finished"] for r in killed["ranges"])
     if point != "backup.manifest.written":  # incomplete: not a restore point
         assert backup_stamps(tenant)[1:] == [stamp(reference.taken_at)]
     result = backup_tenants(db, later() + timedelta(hours=1), later, tenants=[tenant])
