@@ -46,8 +46,9 @@ def write_backup(
 ) -> bool:
     """Write the job's backup from its checkpoint on: the document parts, the objects
     (an index chunk per OBJECT_BATCH), the objects' index, the accounts, the manifest. The
-    lease is renewed at every part; False when the deadline stopped it between parts
-    (released: the next run continues), True when the manifest is written."""
+    lease is renewed at every checkpoint (a batch of parts); False when the deadline
+    stopped it between parts (released: the next run continues), True when the manifest
+    is written."""
     state = dict(job.progress)
     read_time: datetime = state["read_time"]
     bucket = backups_bucket()
