@@ -1,6 +1,7 @@
 """Where a backup lives in the backups bucket, and its manifest.
 
-    <tenant>/<YYYYMMDDTHHMMSSZ>/documents-00000.jsonl.gz   documents, PART_DOCUMENTS a part
+    <tenant>/<YYYYMMDDTHHMMSSZ>/documents-00-00000.jsonl.gz  documents, PART_DOCUMENTS a
+                                                             part, by range and number
     <tenant>/<stamp>/objects.jsonl.gz                       the Storage objects' index
     <tenant>/<stamp>/objects/<name below the tenant>        each object's bytes
     <tenant>/<stamp>/accounts.jsonl.gz                      the Auth accounts
@@ -32,6 +33,9 @@ class Part(Model):
     name: str  # below the backup's prefix
     sha256: str
     records: int
+    # A document part's first document (path below the tenant): where the next backup
+    # splits its ranges. None for other parts and in backups before 2 December 2026.
+    first: str | None = None
 
 
 class Manifest(Model):
@@ -57,8 +61,10 @@ def prefix(tenant_id: str, backup_stamp: str) -> str:
     return f"{tenant_id}/{backup_stamp}/"
 
 
-def document_part(index: int) -> str:
-    return f"documents-{index:05d}.jsonl.gz"
+def document_part(index: int, range_index: int = 0) -> str:
+    """The part's name: by the range it was read in, then its number in that range
+    (backups before 2 December 2026 were read in one range: `documents-00000.jsonl.gz`)."""
+    return f"documents-{range_index:02d}-{index:05d}.jsonl.gz"
 
 
 def collection_key(relative_path: str) -> str:

@@ -54,8 +54,9 @@ def content(tenant_id: str, backup_stamp: str) -> dict[str, Any]:
 
 BACKUP_POINTS = [
     "jobs.claimed",  # the lease committed, nothing written
-    "backup.part.written",  # the first part stored, not checkpointed
-    "jobs.checkpointed",  # the first part's checkpoint committed
+    "jobs.checkpointed",  # the split into ranges kept, no part stored
+    "backup.part.written",  # the first part of one of the ranges stored, not checkpointed
+    "backup.parts.checkpointed",  # the first parts stored and checkpointed, others read
     "backup.object.copied",  # an object copied, its index chunk not yet written
     "backup.objects.indexed",  # the objects' index stored, not checkpointed
     "backup.manifest.written",  # complete, the job not yet marked done
@@ -69,22 +70,33 @@ def test_a_backup_killed_at_any_point_is_resumed_to_the_backup_an_uninterrupted_
     db = firestore_client()
     tenant = create_tenant()
     build(tenant)
-    read_time, now = datetime.now(UTC), datetime.now(UTC)
+    for i in range(20):  # ranges of several parts each, so some are read while others stored
+        db.document(f"tenants/{tenant}/zeta/z{i:02}").set({"i": i})
+    now = datetime.now(UTC)
+    # Last night's backup, whose parts split tonight's into ranges read at once.
+    backup_tenant(db, tenant, taken_at=now - timedelta(hours=3), part_documents=PART)
+    read_time = datetime.now(UTC)
     reference = backup_tenant(
         db, tenant, taken_at=now - timedelta(hours=2), read_time=read_time, part_documents=PART
     )
     assert len(reference.parts) >= 4  # several document parts, the index, the accounts
+    reference_job = jobstore.load(db, f"backup-{tenant}-{stamp(reference.taken_at)}")
+    assert len(reference_job.progress["ranges"]) > 1  # read in several streams at once
     job = new_backup_job(
         db, tenant, taken_at=now - timedelta(hours=1), read_time=read_time, part_documents=PART
     )
 
     crash_command(point, CLI, "resume", job.id)
 
+    if point == "backup.parts.checkpointed":  # killed while other ranges were still read
+        killed = jobstore.load(db, job.id).progress
+        assert killed["parts"]
+        assert not all(r["finished"] for r in killed["ranges"])
     if point != "backup.manifest.written":  # incomplete: not a restore point
-        assert backup_stamps(tenant) == [stamp(reference.taken_at)]
+        assert backup_stamps(tenant)[1:] == [stamp(reference.taken_at)]
     result = backup_tenants(db, later() + timedelta(hours=1), later, tenants=[tenant])
     assert result.finished
-    assert backup_stamps(tenant) == [stamp(reference.taken_at), job.backup]
+    assert backup_stamps(tenant)[1:] == [stamp(reference.taken_at), job.backup]
     assert content(tenant, job.backup) == content(tenant, stamp(reference.taken_at))
     finished = jobstore.load(db, job.id)
     assert (finished.state, finished.lease_owner) == (jobstore.JobState.DONE, None)

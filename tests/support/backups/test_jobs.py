@@ -109,7 +109,7 @@ def test_a_backup_cut_off_between_parts_continues_the_next_night_to_the_same_bac
     clock = {"now": NOW}
     deadline = NOW + timedelta(minutes=1)
 
-    def tick(what: str, count: int) -> None:  # the deadline comes after the first part
+    def tick(what: str, count: int) -> None:  # the deadline comes after the first parts
         clock["now"] = deadline
 
     claimed = jobstore.claim(db, job.id, lambda: clock["now"])
@@ -118,11 +118,9 @@ def test_a_backup_cut_off_between_parts_continues_the_next_night_to_the_same_bac
 
     assert finished is False
     cut = jobstore.load(db, job.id)
-    assert (cut.state, cut.lease_owner, len(cut.progress["parts"])) == (
-        jobstore.JobState.RUNNING,
-        None,
-        1,
-    )
+    assert (cut.state, cut.lease_owner) == (jobstore.JobState.RUNNING, None)
+    # The parts of the first checkpoint (one, or a few read at once), not every one.
+    assert 1 <= len(cut.progress["parts"]) < len(whole.parts) - 2
     assert backup_stamps(tenant) == [stamp(whole.taken_at)]  # no manifest: not usable
     night = NOW + timedelta(days=1)
     assert backup_tenants(db, night + timedelta(hours=1), at(night), tenants=[tenant]).finished

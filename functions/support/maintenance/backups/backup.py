@@ -3,9 +3,10 @@
 The documents go in parts of PART_DOCUMENTS, then the objects (each copied, with an index
 of their checksums), then the accounts; the manifest, written last, makes the backup
 complete. Each backup is a job (`maintenance_jobs/backup-...`, jobstore.py) whose
-checkpoint names the parts written, the documents they hold and the last object copied:
-a run killed or cut off by the deadline continues from there, reading the documents at
-the job's own read time, so the parts come out as an uninterrupted run writes them.
+checkpoint names its ranges (document_parts.py), the parts written, the documents they
+hold and the last object copied: a run killed or cut off by the deadline continues from
+there, reading each range on from its last stored document at the job's own read
+time, so the parts come out as an uninterrupted run writes them.
 Backups older than RETENTION are deleted by the nightly job (locally there is no
 lifecycle rule; in production the bucket's rule in infra/deployment.toml does it too).
 """

@@ -63,7 +63,34 @@ def encoded(
     db: firestore.Client, tenant_id: str, read_time: datetime | None = None
 ) -> Iterator[tuple[str, codec.Encoded]]:
     """(path below the tenant, codec.encode_fields of its fields) of every existing document,
-    the tenant's own first, then in path order: what `documents` yields, encoded.
+    the tenant's own first, then in path order: what `documents` yields, encoded."""
+    root = encoded_root(db, tenant_id, read_time)
+    if root is not None:
+        yield "", root
+    yield from encoded_range(db, tenant_id, read_time)
+
+
+def encoded_root(
+    db: firestore.Client, tenant_id: str, read_time: datetime | None
+) -> codec.Encoded | None:
+    """The tenant document's encoded fields; None when it does not exist."""
+    options: dict[str, Any] = {} if read_time is None else {"read_time": read_time}
+    tenant = tenant_root(db, tenant_id).get(**options)
+    return codec.encode_fields(tenant.to_dict() or {}) if tenant.exists else None
+
+
+def encoded_range(
+    db: firestore.Client,
+    tenant_id: str,
+    read_time: datetime | None,
+    start: str | None = None,
+    end: str | None = None,
+    *,
+    after: str | None = None,
+) -> Iterator[tuple[str, codec.Encoded]]:
+    """(path below the tenant, encoded fields) of every document below the tenant document
+    from `start` (included) to `end` (excluded), or after `after` (excluded), in path
+    order; None: from the first, to the last. The tenant document itself is not included.
 
     One kindless query (`all_descendants` and no collection id, below the tenant document:
     what the Node SDK's recursiveDelete runs) finds every document at any depth, below a
@@ -71,6 +98,30 @@ def encoded(
     classes, so no proto-plus wrapper, Python value or copy is made per document."""
     documents = f"{db._database_string}/documents/"  # the client's own prefix
     root = f"{documents}tenants/{tenant_id}"
+    request = _query(root, read_time)
+    if end is not None:
+        request.structured_query.end_at.values.add().reference_value = f"{root}/{end}"
+        request.structured_query.end_at.before = True
+    if start is not None and after is None:
+        request.structured_query.start_at.values.add().reference_value = f"{root}/{start}"
+        request.structured_query.start_at.before = True
+    skip = len(root) + 1
+    for document in _documents(db, request, None if after is None else f"{root}/{after}"):
+        yield document.name[skip:], codec.encode_document(document.fields, documents)
+
+
+def names(db: firestore.Client, tenant_id: str, read_time: datetime | None) -> Iterator[str]:
+    """The path below the tenant of every document below it, in path order (keys only:
+    a projection on `__name__`, so no fields are sent)."""
+    root = f"{db._database_string}/documents/tenants/{tenant_id}"
+    request = _query(root, read_time)
+    request.structured_query.select.fields.add().field_path = "__name__"
+    skip = len(root) + 1
+    for document in _documents(db, request, None):
+        yield document.name[skip:]
+
+
+def _query(root: str, read_time: datetime | None) -> Any:
     request = RunQueryRequest.pb()(parent=root)
     request.structured_query.from_.add().all_descendants = True
     request.structured_query.order_by.add().field.field_path = "__name__"
@@ -78,28 +129,29 @@ def encoded(
         stamp = Timestamp()
         stamp.FromDatetime(read_time)
         request.read_time.CopyFrom(stamp)
-    options: dict[str, Any] = {} if read_time is None else {"read_time": read_time}
-    tenant = tenant_root(db, tenant_id).get(**options)
-    if tenant.exists:
-        yield "", codec.encode_fields(tenant.to_dict() or {})
+    return request
+
+
+def _documents(db: firestore.Client, request: Any, after: str | None) -> Iterator[Any]:
+    """The documents the RunQuery answers, after the document named `after` (if any). A
+    stream broken by a transient error is asked again from after the last one yielded."""
     channel: grpc.Channel = db._firestore_api._transport.grpc_channel
     run_query = channel.unary_stream(
         _RUN_QUERY,
         request_serializer=RunQueryRequest.pb().SerializeToString,
         response_deserializer=RunQueryResponse.pb().FromString,
     )
-    skip, last, failures = len(root) + 1, None, 0
+    failures, last = 0, after
     while True:
-        if last is not None:  # resume after the last document read
+        if last is not None:  # after the last document read
             cursor = request.structured_query.start_at
             cursor.Clear()
             cursor.values.add().reference_value = last
         try:
             for response in run_query(request, metadata=db._rpc_metadata):
                 if response.HasField("document"):
-                    document: Any = response.document
-                    yield document.name[skip:], codec.encode_document(document.fields, documents)
-                    last = document.name
+                    yield response.document
+                    last = response.document.name
             return
         except grpc.RpcError as error:
             failures += 1

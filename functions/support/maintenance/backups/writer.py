@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import queue
-import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,7 +12,7 @@ from google.api_core.exceptions import NotFound
 from google.cloud import firestore
 
 from functions.support.maintenance import jobstore
-from functions.support.maintenance.backups import snapshot
+from functions.support.maintenance.backups import document_parts, snapshot
 from shared.backups import codec, layout
 from shared.backups.layout import Manifest, Part
 from shared.backups.reading import backups_bucket
@@ -48,8 +46,9 @@ def write_backup(
 ) -> bool:
     """Write the job's backup from its checkpoint on: the document parts, the objects
     (an index chunk per OBJECT_BATCH), the objects' index, the accounts, the manifest. The
-    lease is renewed at every part; False when the deadline stopped it between parts
-    (released: the next run continues), True when the manifest is written."""
+    lease is renewed at every checkpoint (a batch of parts); False when the deadline
+    stopped it between parts (released: the next run continues), True when the manifest
+    is written."""
     state = dict(job.progress)
     read_time: datetime = state["read_time"]
     bucket = backups_bucket()
@@ -60,9 +59,15 @@ def write_backup(
     def late() -> bool:
         return deadline is not None and clock() >= deadline
 
-    def put(name: str, data: bytes, records: int, point: str = "backup.part.written") -> None:
+    def put(
+        name: str,
+        data: bytes,
+        records: int,
+        first: str | None = None,
+        point: str = "backup.part.written",
+    ) -> None:
         bucket.blob(base + name).upload_from_string(data, content_type=GZIP_LINES)
-        parts.append(Part(name=name, sha256=layout.sha256(data), records=records))
+        parts.append(Part(name=name, sha256=layout.sha256(data), records=records, first=first))
         crash_point(point)
 
     def save(**changes: Any) -> None:
@@ -77,42 +82,26 @@ def write_backup(
     if state["phase"] == "documents":
         if late():
             return _cut_off(lease)
-        size, done, lines = int(state["part_documents"]), 0, []
-        queued = len(parts)
+        size = int(state["part_documents"])
+        if "ranges" not in state:
+            # Split at the read time once, kept in the job. (A job begun before backups
+            # read in ranges starts its documents again: its parts are written anew.)
+            parts.clear()
+            state["ranges"] = document_parts.split_ranges(job.tenant_id, read_time)
+            save(documents_done=0, collections={})
+        spans: list[dict[str, Any]] = state["ranges"]
 
-        def store(lines: list[dict[str, Any]], changes: dict[str, Any]) -> bool:
-            """Store one part and checkpoint it (on the pipeline's thread, in order); False
-            once the deadline has come: this part and the rest are not stored."""
-            if late():
-                return False
-            put(layout.document_part(len(parts)), codec.pack(lines), len(lines))
-            save(**changes)
-            progress("documents", len(lines))
-            return True
+        def save_parts() -> None:
+            parts.sort(key=lambda p: p.name)  # in number order, however they were stored
+            save(documents_done=sum(r["documents"] for r in spans))
 
-        # The last checkpoint of this phase moves on to the objects, with the last part.
-        last: dict[str, Any] = {"phase": "objects"}
-        with _Pipeline() as stored:
-            for path, fields in snapshot.encoded(db, job.tenant_id, read_time):
-                done += 1
-                if done <= state["documents_done"]:
-                    continue  # in a part written before the checkpoint
-                counts[layout.collection_key(path)] += 1
-                lines.append({"path": path, "fields": fields})
-                if len(lines) == size:
-                    changes = {"documents_done": done, "collections": dict(counts)}
-                    if not stored.submit(store, lines, changes):
-                        break  # cut off: the parts stored are checkpointed, no others
-                    queued, lines = queued + 1, []
-            else:
-                last |= {"documents_done": done, "collections": dict(counts)}
-                if lines or not queued:
-                    stored.submit(store, lines, last)
-                    last = {}
-            if not stored.finish():
-                return _cut_off(lease)
-        if last:
-            save(**last)
+        store = document_parts.store_parts(put, spans, save_parts, late, progress)
+        if not document_parts.read_ranges(db, job.tenant_id, read_time, spans, size, store):
+            return _cut_off(lease)
+        counts = Counter[str]()
+        for span in spans:
+            counts.update(span["collections"])
+        save(phase="objects", collections=dict(counts))
     if state["phase"] == "objects":
         if not _copy_objects(job, bucket, base, state, save, late, progress):
             return _cut_off(lease)
@@ -120,14 +109,14 @@ def write_backup(
         index = [
             line for c in chunks for line in codec.unpack(bucket.blob(base + c).download_as_bytes())
         ]
-        put(layout.OBJECTS_INDEX, codec.pack(index), len(index), "backup.objects.indexed")
+        put(layout.OBJECTS_INDEX, codec.pack(index), len(index), point="backup.objects.indexed")
         save(phase="accounts")
         for chunk in chunks:  # the index part holds them now
             with contextlib.suppress(NotFound):
                 bucket.blob(base + chunk).delete()
     if state["phase"] == "accounts":
         accounts = list(snapshot.accounts(firebase_app(), job.tenant_id))
-        put(layout.ACCOUNTS, codec.pack(accounts), len(accounts), "backup.accounts.written")
+        put(layout.ACCOUNTS, codec.pack(accounts), len(accounts), point="backup.accounts.written")
         progress("accounts", len(accounts))
         save(phase="manifest", accounts=len(accounts))
     manifest = Manifest(
@@ -146,63 +135,6 @@ def write_backup(
     crash_point("backup.manifest.written")
     lease.release(state=jobstore.JobState.DONE.value, finished_at=clock())
     return True
-
-
-class _Pipeline:
-    """Document parts stored on one thread of their own, in order, while the reading goes
-    on: at most IN_FLIGHT parts wait, so memory stays bounded and the reading is throttled
-    to what storing keeps up with. Each part is checkpointed after it is stored and before
-    the next one is, so the checkpoint always names exactly the parts stored. A failure
-    (a lost lease, an error) stops it and is raised again by the reader."""
-
-    IN_FLIGHT = 2
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[Callable[..., bool], tuple[Any, ...]] | None] = queue.Queue(
-            self.IN_FLIGHT
-        )
-        self._stopped = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="backup-parts", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._stopped.is_set():
-                continue  # drained without storing
-            work, args = item
-            try:
-                if not work(*args):
-                    self._stopped.set()
-            except BaseException as error:  # handed to the reader
-                self._error = error
-                self._stopped.set()
-
-    def submit(self, work: Callable[..., bool], *args: Any) -> bool:
-        """Queue `work(*args)` (waits while IN_FLIGHT parts wait); False once stopped."""
-        if self._stopped.is_set():
-            self.finish()
-            return False
-        self._queue.put((work, args))
-        return True
-
-    def finish(self) -> bool:
-        """Wait for every part queued; True if each was stored (raises what failed)."""
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return not self._stopped.is_set()
-
-    def __enter__(self) -> _Pipeline:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        if kind is not None:  # the reading failed: store nothing more, end the thread
-            self._stopped.set()
-            with contextlib.suppress(BaseException):
-                self.finish()
 
 
 def _cut_off(lease: jobstore.Lease) -> bool:
