@@ -20,7 +20,7 @@ from typing import Any
 from google.api_core.exceptions import FailedPrecondition
 from google.api_core.exceptions import NotFound as GoogleNotFound
 
-from functions.tasks import links
+from functions.tasks import links, presenting
 from functions.tasks.log import contact_actor, task_event
 from functions.tasks.models import LinkRefused, RemoteTask, Status
 from shared import errors, ratelimit
@@ -30,7 +30,7 @@ from shared.clients import CLIENTS
 from shared.courses import ItemRef, perform
 from shared.gcp import firestore_client
 from shared.tenancy import TenantData
-from shared.tenants import TenantStatus, from_snapshot
+from shared.tenants import TenantDocument, TenantStatus, from_snapshot
 
 # Opening a link: per token and per address, per hour.
 TOKEN_LIMIT, ADDRESS_LIMIT = 30, 300
@@ -43,6 +43,7 @@ class Opening:
     """A link that opens: what it names, as read, and the counts still to be written."""
 
     data: TenantData
+    tenant: TenantDocument
     task: RemoteTask
     read_at: Any  # the task's update time when read
     limits: list[str]  # rate-limit keys this request counts against
@@ -76,15 +77,16 @@ def resolve(token: str, address: str) -> Opening:
         ratelimit.counted([found[r.path] for r in link_shards]) >= TOKEN_LIMIT
     ):
         raise LinkRefused("rate_limited")
-    tenant = found[data.root.path]
-    if not tenant.exists or from_snapshot(tenant).status != TenantStatus.ACTIVE:
+    tenant_snapshot = found[data.root.path]
+    tenant = from_snapshot(tenant_snapshot) if tenant_snapshot.exists else None
+    if tenant is None or tenant.status != TenantStatus.ACTIVE:
         _count([by_address, by_link])
         raise LinkRefused("unavailable")  # suspended or ended: nothing opens, nothing lost
     snapshot = found[task_ref.path]
     refusal = _refusal(snapshot, link.version)
     if refusal is not None:
         _count([by_address, by_link])
-        raise LinkRefused(refusal)
+        raise LinkRefused(refusal, _asker_of(tenant, snapshot, refusal))
     task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
     # The exercise (the link was licensed when it was sent) and the client, in one round
     # trip: a restricted client (GDPR Art. 18) is not processed, so the link neither opens
@@ -101,7 +103,16 @@ def resolve(token: str, address: str) -> Opening:
         if stored.exists
         else None
     )
-    return Opening(data, task, snapshot.update_time, [by_address, by_link], exercise)
+    return Opening(data, tenant, task, snapshot.update_time, [by_address, by_link], exercise)
+
+
+def _asker_of(tenant: TenantDocument, snapshot: Any, refusal: str) -> presenting.Asker | None:
+    """Who sent the task a refused link named, so the page can say whom to ask; nobody for
+    a task that is gone (voided or erased: as if it never was)."""
+    if refusal == "gone":
+        return None
+    task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
+    return presenting.asker(tenant, task, task.locale)
 
 
 def _refusal(snapshot: Any, version: int) -> str | None:
