@@ -5,7 +5,7 @@ AA (issue 21).
 
 axe-core is injected with ChromeDriver's script evaluation, which the page's CSP does
 not govern (DevTools evaluation); the test also shows the CSP still refuses a script
-the page itself would add. Screenshots land in .stack/test/screenshots/ (one PNG per
+the page itself would add. Screenshots land in .stack/test<offset>/screenshots/ (one PNG per
 state and width), overwritten on each run.
 """
 
