@@ -20,7 +20,7 @@ from typing import Any
 from google.api_core.exceptions import FailedPrecondition
 from google.api_core.exceptions import NotFound as GoogleNotFound
 
-from functions.tasks import links, presenting
+from functions.tasks import links, logo, presenting
 from functions.tasks.log import contact_actor, task_event
 from functions.tasks.models import LinkRefused, RemoteTask, Status
 from shared import errors, ratelimit
@@ -46,6 +46,7 @@ class Opening:
     tenant: TenantDocument
     task: RemoteTask
     read_at: Any  # the task's update time when read
+    logo: str  # the organisation's logo (a data: URI) or ""
     limits: list[str]  # rate-limit keys this request counts against
     _exercise: ExerciseItem | None = field(repr=False)
 
@@ -68,11 +69,13 @@ def resolve(token: str, address: str) -> Opening:
     by_link = links.fingerprint(f"{link.tenant_id}/{link.task_id}/{link.version}")
     data = TenantData(firestore_client(), link.tenant_id)
     task_ref = data.document(REMOTE_TASKS, link.task_id)
+    logo_ref = logo.logo_ref(data)  # read in the same batch: no round trip of its own
     address_shards, link_shards = ratelimit.shards(by_address), ratelimit.shards(by_link)
     found = {
         s.reference.path: s
-        for s in data.db.get_all([data.root, task_ref, *address_shards, *link_shards])
+        for s in data.db.get_all([data.root, task_ref, logo_ref, *address_shards, *link_shards])
     }
+    shown_logo = logo.data_uri(found[logo_ref.path])
     if ratelimit.counted([found[r.path] for r in address_shards]) >= ADDRESS_LIMIT or (
         ratelimit.counted([found[r.path] for r in link_shards]) >= TOKEN_LIMIT
     ):
@@ -86,7 +89,7 @@ def resolve(token: str, address: str) -> Opening:
     refusal = _refusal(snapshot, link.version)
     if refusal is not None:
         _count([by_address, by_link])
-        raise LinkRefused(refusal, _asker_of(tenant, snapshot, refusal))
+        raise LinkRefused(refusal, _asker_of(tenant, snapshot, refusal, shown_logo))
     task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
     # The exercise (the link was licensed when it was sent) and the client, in one round
     # trip: a restricted client (GDPR Art. 18) is not processed, so the link neither opens
@@ -103,16 +106,19 @@ def resolve(token: str, address: str) -> Opening:
         if stored.exists
         else None
     )
-    return Opening(data, tenant, task, snapshot.update_time, [by_address, by_link], exercise)
+    limits = [by_address, by_link]
+    return Opening(data, tenant, task, snapshot.update_time, shown_logo, limits, exercise)
 
 
-def _asker_of(tenant: TenantDocument, snapshot: Any, refusal: str) -> presenting.Asker | None:
+def _asker_of(
+    tenant: TenantDocument, snapshot: Any, refusal: str, shown_logo: str
+) -> presenting.Asker | None:
     """Who sent the task a refused link named, so the page can say whom to ask; nobody for
     a task that is gone (voided or erased: as if it never was)."""
     if refusal == "gone":
         return None
     task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
-    return presenting.asker(tenant, task, task.locale)
+    return presenting.asker(tenant, task, task.locale, shown_logo)
 
 
 def _refusal(snapshot: Any, version: int) -> str | None:

@@ -8,7 +8,7 @@ import logging
 import flask
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from functions.tasks import answers, page, presenting, reminders, sending
+from functions.tasks import answers, logo, page, presenting, reminders, sending
 from functions.tasks.links import fingerprint
 from functions.tasks.log import log_task
 from functions.tasks.models import (
@@ -146,6 +146,22 @@ def put_privacy(caller: Principal, tenant: TenantData, body: PrivacyNotice) -> P
     return body
 
 
+@api.route(
+    "PUT",
+    "/settings/logo",
+    summary="Upload the logo the page behind a link shows (PNG or JPEG, at most 100 KB)",
+    roles=[Role.ADMIN],
+    refusals=[logo.LogoNotImage, logo.LogoTooLarge],
+)
+def put_logo(caller: Principal, tenant: TenantData, body: logo.LogoUpload) -> logo.Logo:
+    return logo.upload(caller, tenant, body)
+
+
+@api.route("DELETE", "/settings/logo", summary="Remove the logo", roles=[Role.ADMIN], status=204)
+def delete_logo(caller: Principal, tenant: TenantData) -> None:
+    logo.remove(caller, tenant)
+
+
 @http_function(api)
 def remote_tasks_api(request: flask.Request) -> flask.Response:
     return api(request)
@@ -171,7 +187,7 @@ def remote_task_page(request: flask.Request) -> flask.Response:
         request.max_content_length = page.MAX_ANSWER_BYTES  # also for a body without a length
         opening = answers.resolve(token, address)
         locale = opening.task.locale  # the page speaks the e-mail's language
-        asker = presenting.asker(opening.tenant, opening.task, locale)
+        asker = presenting.asker(opening.tenant, opening.task, locale, opening.logo)
         notice = presenting.notice(opening.tenant)
         if request.method == "GET":
             answers.opened(opening)  # committed while the exercise is being read

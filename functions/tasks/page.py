@@ -140,7 +140,8 @@ def headers(nonce: str) -> dict[str, str]:
     return {
         "Content-Security-Policy": (
             f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
-            "media-src https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            "media-src https:; img-src data:; form-action 'self'; frame-ancestors 'none'; "
+            "base-uri 'none'"
         ),
         "Referrer-Policy": "no-referrer",  # the link is the key: never pass it on
         "Cache-Control": "no-store",

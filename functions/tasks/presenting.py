@@ -79,7 +79,9 @@ class Asker:
     who: str  # "Anna (fagperson)" or ""
     help: str  # an e-mail address or ""
     locale: Locale  # the task's language
+    logo: str = ""  # the organisation's logo as a data: URI, or ""
 
 
-def asker(tenant: TenantDocument, task: RemoteTask, locale: Locale) -> Asker:
-    return Asker(tenant.display_name, who(task, locale), help_address(tenant.privacy, task), locale)
+def asker(tenant: TenantDocument, task: RemoteTask, locale: Locale, logo: str = "") -> Asker:
+    help_ = help_address(tenant.privacy, task)
+    return Asker(tenant.display_name, who(task, locale), help_, locale, logo)

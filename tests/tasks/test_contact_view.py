@@ -225,3 +225,63 @@ def test_a_refused_link_says_whom_to_ask_for_a_new_one(
     tampered = requests.get(link[:-3] + "abc", timeout=10)
     assert tampered.status_code == 400
     assert "spørg den fagperson, der sendte opgaven" in tampered.text
+
+
+def png(width: int = 2, height: int = 2) -> bytes:
+    """A real PNG of one colour, made here (no image library needed)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = b"".join(b"\x00" + b"\x1e\x3a\x8a" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+LOGO = f"{API}/settings/logo"
+
+
+def test_the_logo_is_checked_by_its_first_bytes_and_shown_inline(
+    org: dict[str, Any], catalogue: dict[str, str]
+) -> None:
+    import base64
+
+    admin = org["admin_token"]
+    contact = parent()
+    ctx = on_course(org, catalogue, [contact])
+    [task] = send(ctx, "i0")
+    link = text_link(record(org["slug"], f"rt-{task['id']}-v1")["text"], "Åbn opgaven")
+    assert "<img" not in requests.get(link, timeout=10).text  # none uploaded yet
+
+    image = base64.b64encode(png()).decode()
+    uploaded = call("PUT", LOGO, admin, json={"content_base64": image})
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["content_type"] == "image/png"
+    page = requests.get(link, timeout=10)
+    assert f'<img class="logo" src="data:image/png;base64,{image}" alt="">' in page.text
+    assert "img-src data:;" in page.headers["Content-Security-Policy"]
+
+    stored = firestore_client().document("tenants", org["slug"], "settings", "logo")
+    before = stored.get().update_time
+    gif = base64.b64encode(b"GIF89a" + b"\x00" * 40).decode()
+    problem(call("PUT", LOGO, admin, json={"content_base64": gif}), 422, "logo_not_image")
+    text = base64.b64encode(b"<svg onload=alert(1)></svg>").decode()
+    problem(call("PUT", LOGO, admin, json={"content_base64": text}), 422, "logo_not_image")
+    problem(call("PUT", LOGO, admin, json={"content_base64": "not base64!"}), 422, "logo_not_image")
+    big = base64.b64encode(png()[:8] + b"\x00" * 100_000).decode()
+    problem(call("PUT", LOGO, admin, json={"content_base64": big}), 413, "logo_too_large")
+    problem(call("PUT", LOGO, org["pro_token"], json={"content_base64": image}), 403, "forbidden")
+    assert stored.get().update_time == before  # no refusal wrote anything
+    changed = [e for e in events(org["slug"]) if e["action"] == "tenant.logo_changed"]
+    assert [e["details"] for e in changed] == [{"content_type": "image/png", "size": len(png())}]
+
+    assert call("DELETE", LOGO, admin).status_code == 204
+    assert "<img" not in requests.get(link, timeout=10).text

@@ -11,6 +11,7 @@ state and width), overwritten on each run.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from emulators.profiles import PROFILES
 from functions.tasks import links
 from tests.browser import chromium
 from tests.helpers import call, unique
-from tests.tasks.test_contact_view import record, text_link
+from tests.tasks.test_contact_view import png, record, text_link
 
 pytestmark = pytest.mark.usefixtures("stack")
 API = "/remote_tasks_api"
@@ -128,6 +129,8 @@ def site(owner: str, kinds: dict[str, str]) -> dict[str, Any]:
         json={"course_id": kinds["course"]},
     ).json()
     item = f"{API}/clients/{client['id']}/courses/{course['id']}/items"
+    logo = {"content_base64": base64.b64encode(png(96, 32)).decode()}
+    assert call("PUT", f"{API}/settings/logo", created["admin_token"], json=logo).ok
     return {**created, "pro_token": pro, "item": item}
 
 
@@ -227,6 +230,8 @@ def test_every_state_of_the_page_is_accessible_at_phone_and_desktop_width(
     page = browser.page_source
     assert page.count("Vend to kort ad gangen") == 1  # no generic instruction besides
     assert "Sendt af Per (fagperson)" in browser.find_element(By.CLASS_NAME, "from").text
+    logo = browser.find_element(By.CSS_SELECTOR, "header img.logo")  # inline, shown
+    assert browser.execute_script("return arguments[0].naturalWidth", logo) == 96
     # The CSP holds: a script the page would add itself is refused, axe's evaluation is not.
     browser.execute_script(
         "var s = document.createElement('script'); s.textContent = 'window.injected = 1';"
