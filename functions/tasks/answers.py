@@ -3,8 +3,8 @@
 A link opens only its own task's exercise, and only while the task waits for its
 answer, and never while its client is restricted (`client_restricted` elsewhere; here
 the "unavailable" page). Opening costs three round trips: one read of the tenant, the
-task and both rate limits' counters; the exercise and the client's document (for a
-restriction), read at the same time; and one commit of the counts, the "opened" mark
+task, the tenant's logo and both rate limits' counters; the exercise and the client's
+document (for a restriction), read at the same time; and one commit of the counts, the "opened" mark
 and its log entry. The answer is saved exactly once (a write that holds
 only if nobody wrote in between: of a dozen at once the first wins), and is also
 performed on the client's course, where the first answer stays.
