@@ -319,6 +319,8 @@ def seed_demo(env: dict[str, str]) -> None:
     pro_user = users[Role.PROFESSIONAL]
     body = {"email": pro_user.email, "display_name": pro_user.display_name, "role": "professional"}
     _exists_already(lambda: admin("POST", "/auth_api/users", body))
+    # The privacy notice contact persons are shown: without it no remote task is sent.
+    admin("PUT", "/remote_tasks_api/settings/privacy", DEMO_DATA["tenant"]["privacy"])
     set_password(pro_user)
     pro = sign_in(pro_user)
     if pro("GET", "/clients_api/clients?limit=1")["clients"]:

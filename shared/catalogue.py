@@ -88,6 +88,8 @@ class Exercise(Strict):
     focus_area: str = Field(pattern=SLUG)
     title: str = Field(min_length=1, max_length=200)
     instructions: Text = ""
+    # One line for whoever is sent the exercise: what it is for (the e-mail and the page).
+    purpose: str = Field(default="", max_length=300)
     content: Content
 
 

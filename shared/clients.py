@@ -17,7 +17,7 @@ from google.cloud import firestore
 from pydantic import EmailStr, Field, model_validator
 
 from shared import crypto, errors
-from shared.messaging.models import E164_PATTERN
+from shared.messaging.models import E164_PATTERN, Locale
 from shared.models import Model, Strict
 from shared.tenancy import TenantData
 
@@ -70,6 +70,8 @@ class ContactPerson(Strict):
     relation: str = Field(min_length=1, max_length=100, description="e.g. mor, far, værge")
     email: EmailStr | None = None
     phone: str | None = Field(default=None, pattern=E164_PATTERN.pattern)
+    # The language of the e-mails and pages they get; None: the tenant's.
+    language: Locale | None = None
 
 
 class Consent(Strict):

@@ -29,18 +29,30 @@ from jinja2 import (
 LOCALES = ("da", "en")  # Danish first: the default everywhere
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
+_BUTTON_STYLE = (
+    "display:inline-block;padding:12px 24px;background:#1d4ed8;color:#ffffff;"
+    "border-radius:6px;text-decoration:none;font-weight:600"
+)
+
 # What every folder can use besides its own files (a file of the folder wins).
 _SHARED = {
     "footer.txt": "{% if locale == 'da' %}"
     "Denne besked er sendt automatisk fra Trivsel. Du kan ikke svare på den."
     "{% else %}This message was sent automatically by Trivsel. Replies are not read.{% endif %}",
     "mail.txt": "{{ self.body() | trim }}\n\n{% include 'footer.txt' %}",
-    # The plain-text body as HTML: paragraphs, line breaks, and the link as a link.
+    # The plain-text body as HTML: paragraphs, line breaks, and the link as a link. With a
+    # `button` label, the paragraph of that label and the link becomes a button, with the
+    # URL in small print below it for mail clients that hide buttons.
     "mail.html": r"""<!doctype html><html lang="{{ locale }}"><meta charset="utf-8"><body>
 {% for paragraph in body.split('\n\n') %}
+{% if button and link and paragraph == button ~ '\n' ~ link %}
+<p><a href="{{ link }}" style="{{ button_style }}">{{ button }}</a></p>
+<p><small style="color:#475569;word-break:break-all">{{ link }}</small></p>
+{% else %}
 <p>{% for line in paragraph.split('\n') %}{% if not loop.first %}<br>{% endif %}
 {% if link and line == link %}<a href="{{ link }}">{{ link }}</a>{% else %}{{ line }}{% endif %}
 {% endfor %}</p>
+{% endif %}
 {% endfor %}
 <p>{% include 'footer.txt' %}</p>
 </body></html>""",
@@ -120,7 +132,13 @@ class MailTemplates(_MessageTemplates):
         subject = "".join(template.blocks["subject"](context)).strip()
         body = "".join(template.blocks["body"](context)).strip()
         layout = self.env.get_template("mail.html")
-        page = layout.render(locale=values["locale"], body=body, link=params.get("link"))
+        page = layout.render(
+            locale=values["locale"],
+            body=body,
+            link=params.get("link"),
+            button=params.get("button"),
+            button_style=_BUTTON_STYLE,
+        )
         return Rendered(subject=subject, text=template.render(values), html=page)
 
 

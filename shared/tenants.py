@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import EmailStr, Field, ValidationError, model_validator
 
 from shared import errors
 from shared.contracts import MAX_SEATS, AddOn, Licence
@@ -71,6 +71,22 @@ class RemoteTaskPreferences(Strict):
         return self
 
 
+class PrivacyNotice(Strict):
+    """What a contact person is told when they answer a remote task (GDPR Art. 13): the
+    tenant's own words, shown on the page behind every link. Without it nothing is sent
+    (`privacy_policy_missing`)."""
+
+    controller: str = Field(default="", max_length=200, description="default: display name")
+    purpose: str = Field(min_length=1, max_length=1000, description="why answers are collected")
+    recipients: str = Field(min_length=1, max_length=500, description="who reads the answers")
+    retention: str = Field(min_length=1, max_length=500, description="how long they are kept")
+    policy_url: str = Field(pattern=r"^https://[^\s]+$", max_length=500)
+    contact_email: EmailStr = Field(description="questions and withdrawal of an answer")
+    # Whether the e-mail and page give the sending professional's work e-mail for help;
+    # otherwise contact_email is given.
+    show_professional_email: bool = False
+
+
 class TenantDocument(Model):
     """What `tenants/{t}` holds; the slug is the document id."""
 
@@ -81,6 +97,7 @@ class TenantDocument(Model):
     locale: Locale = Locale.DA
     sign_in: SignInSettings = SignInSettings()
     remote_tasks: RemoteTaskPreferences = RemoteTaskPreferences()
+    privacy: PrivacyNotice | None = None  # set by an administrator before sending tasks
     created_at: datetime | None = None
     suspended_at: datetime | None = None
     reactivated_at: datetime | None = None  # closes the payment demands before it

@@ -72,6 +72,17 @@ def record_dpa(owner: str, slug: str) -> requests.Response:
     return call("POST", f"{API}/tenants/{slug}/dpa", owner, json=DPA)
 
 
+PRIVACY = "/remote_tasks_api/settings/privacy"
+# What contact persons are told on the page behind a link (shared.tenants.PrivacyNotice).
+PRIVACY_NOTICE: dict[str, Any] = {
+    "purpose": "Svaret bruges i arbejdet med barnets trivsel.",
+    "recipients": "Den fagperson, der sendte opgaven, og kolleger i samme sag.",
+    "retention": "Svaret gemmes, så længe sagen er åben, og slettes senest 5 år efter.",
+    "policy_url": "https://kommune.example.dk/privatliv",
+    "contact_email": "dpo@kommune.example.dk",
+}
+
+
 def owner_token() -> str:
     return create_user(None, Role.OWNER).sign_in()
 
@@ -149,6 +160,9 @@ def active_tenant(
     """A provisioned tenant whose administrator has set a password and signed in."""
     created = provision(owner, seats=seats, add_ons=add_ons, focus_areas=focus_areas)
     created["admin_token"] = activate(created["admin_email"])
+    # Its privacy notice, without which no remote task is sent (privacy_policy_missing).
+    notice = call("PUT", PRIVACY, created["admin_token"], json=PRIVACY_NOTICE)
+    assert notice.status_code == 200, notice.text
     return created
 
 

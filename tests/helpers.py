@@ -73,6 +73,15 @@ def create_tenant(
             "status": status.value,
             "created_at": datetime.now(UTC),
             "licence": licence,
+            "privacy": {  # as an administrator sets it (tests.accounts.PRIVACY_NOTICE)
+                "controller": "",
+                "purpose": "Svaret bruges i arbejdet med barnets trivsel.",
+                "recipients": "Den fagperson, der sendte opgaven.",
+                "retention": "Svaret gemmes, så længe sagen er åben.",
+                "policy_url": "https://kommune.example.dk/privatliv",
+                "contact_email": "dpo@kommune.example.dk",
+                "show_professional_email": False,
+            },
         }
     )
     return tenant_id

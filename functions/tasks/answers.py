@@ -3,8 +3,8 @@
 A link opens only its own task's exercise, and only while the task waits for its
 answer, and never while its client is restricted (`client_restricted` elsewhere; here
 the "unavailable" page). Opening costs three round trips: one read of the tenant, the
-task and both rate limits' counters; the exercise and the client's document (for a
-restriction), read at the same time; and one commit of the counts, the "opened" mark
+task, the tenant's logo and both rate limits' counters; the exercise and the client's
+document (for a restriction), read at the same time; and one commit of the counts, the "opened" mark
 and its log entry. The answer is saved exactly once (a write that holds
 only if nobody wrote in between: of a dozen at once the first wins), and is also
 performed on the client's course, where the first answer stays.
@@ -20,7 +20,7 @@ from typing import Any
 from google.api_core.exceptions import FailedPrecondition
 from google.api_core.exceptions import NotFound as GoogleNotFound
 
-from functions.tasks import links
+from functions.tasks import links, logo, presenting
 from functions.tasks.log import contact_actor, task_event
 from functions.tasks.models import LinkRefused, RemoteTask, Status
 from shared import errors, ratelimit
@@ -30,7 +30,7 @@ from shared.clients import CLIENTS
 from shared.courses import ItemRef, perform
 from shared.gcp import firestore_client
 from shared.tenancy import TenantData
-from shared.tenants import TenantStatus, from_snapshot
+from shared.tenants import TenantDocument, TenantStatus, from_snapshot
 
 # Opening a link: per token and per address, per hour.
 TOKEN_LIMIT, ADDRESS_LIMIT = 30, 300
@@ -43,8 +43,10 @@ class Opening:
     """A link that opens: what it names, as read, and the counts still to be written."""
 
     data: TenantData
+    tenant: TenantDocument
     task: RemoteTask
     read_at: Any  # the task's update time when read
+    logo: str  # the organisation's logo (a data: URI) or ""
     limits: list[str]  # rate-limit keys this request counts against
     _exercise: ExerciseItem | None = field(repr=False)
 
@@ -67,24 +69,27 @@ def resolve(token: str, address: str) -> Opening:
     by_link = links.fingerprint(f"{link.tenant_id}/{link.task_id}/{link.version}")
     data = TenantData(firestore_client(), link.tenant_id)
     task_ref = data.document(REMOTE_TASKS, link.task_id)
+    logo_ref = logo.logo_ref(data)  # read in the same batch: no round trip of its own
     address_shards, link_shards = ratelimit.shards(by_address), ratelimit.shards(by_link)
     found = {
         s.reference.path: s
-        for s in data.db.get_all([data.root, task_ref, *address_shards, *link_shards])
+        for s in data.db.get_all([data.root, task_ref, logo_ref, *address_shards, *link_shards])
     }
+    shown_logo = logo.data_uri(found[logo_ref.path])
     if ratelimit.counted([found[r.path] for r in address_shards]) >= ADDRESS_LIMIT or (
         ratelimit.counted([found[r.path] for r in link_shards]) >= TOKEN_LIMIT
     ):
         raise LinkRefused("rate_limited")
-    tenant = found[data.root.path]
-    if not tenant.exists or from_snapshot(tenant).status != TenantStatus.ACTIVE:
+    tenant_snapshot = found[data.root.path]
+    tenant = from_snapshot(tenant_snapshot) if tenant_snapshot.exists else None
+    if tenant is None or tenant.status != TenantStatus.ACTIVE:
         _count([by_address, by_link])
         raise LinkRefused("unavailable")  # suspended or ended: nothing opens, nothing lost
     snapshot = found[task_ref.path]
     refusal = _refusal(snapshot, link.version)
     if refusal is not None:
         _count([by_address, by_link])
-        raise LinkRefused(refusal)
+        raise LinkRefused(refusal, _asker_of(tenant, snapshot, refusal, shown_logo))
     task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
     # The exercise (the link was licensed when it was sent) and the client, in one round
     # trip: a restricted client (GDPR Art. 18) is not processed, so the link neither opens
@@ -101,7 +106,19 @@ def resolve(token: str, address: str) -> Opening:
         if stored.exists
         else None
     )
-    return Opening(data, task, snapshot.update_time, [by_address, by_link], exercise)
+    limits = [by_address, by_link]
+    return Opening(data, tenant, task, snapshot.update_time, shown_logo, limits, exercise)
+
+
+def _asker_of(
+    tenant: TenantDocument, snapshot: Any, refusal: str, shown_logo: str
+) -> presenting.Asker | None:
+    """Who sent the task a refused link named, so the page can say whom to ask; nobody for
+    a task that is gone (voided or erased: as if it never was)."""
+    if refusal == "gone":
+        return None
+    task = RemoteTask.model_validate({**(snapshot.to_dict() or {}), "id": snapshot.id})
+    return presenting.asker(tenant, task, task.locale, shown_logo)
 
 
 def _refusal(snapshot: Any, version: int) -> str | None:

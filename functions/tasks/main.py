@@ -8,12 +8,13 @@ import logging
 import flask
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from functions.tasks import answers, page, reminders, sending
+from functions.tasks import answers, logo, page, presenting, reminders, sending
 from functions.tasks.links import fingerprint
 from functions.tasks.log import log_task
 from functions.tasks.models import (
     LinkRefused,
     NotRemote,
+    PrivacyPolicyMissing,
     Reminder,
     RemoteTask,
     RemoteTaskList,
@@ -28,7 +29,7 @@ from shared.messaging.models import Locale
 from shared.principal import Principal, Role
 from shared.subprocessors import SubprocessorNotApproved
 from shared.tenancy import TenantData
-from shared.tenants import RemoteTaskPreferences
+from shared.tenants import PrivacyNotice, RemoteTaskPreferences
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ TASK = "/remote-tasks/<task_id>"
         crypto.KeyUnavailable,
         ClientRestricted,
         SubprocessorNotApproved,
+        PrivacyPolicyMissing,
     ],
 )
 def send_remote_task(
@@ -89,6 +91,7 @@ def get_remote_task(caller: Principal, tenant: TenantData, task_id: str) -> Remo
         crypto.KeyUnavailable,
         ClientRestricted,
         SubprocessorNotApproved,
+        PrivacyPolicyMissing,
     ],
 )
 def resend_remote_task(caller: Principal, tenant: TenantData, task_id: str) -> RemoteTask:
@@ -121,6 +124,44 @@ def put_preferences(
     return body
 
 
+@api.route(
+    "GET",
+    "/settings/privacy",
+    summary="The privacy notice contact persons are shown (GDPR Art. 13)",
+    roles=MEMBERS,
+    refusals=[errors.NotFound],
+)
+def get_privacy(tenant: TenantData) -> PrivacyNotice:
+    return sending.privacy(tenant)
+
+
+@api.route(
+    "PUT",
+    "/settings/privacy",
+    summary="Set the privacy notice: controller, purpose, readers, retention, policy URL",
+    roles=[Role.ADMIN],
+)
+def put_privacy(caller: Principal, tenant: TenantData, body: PrivacyNotice) -> PrivacyNotice:
+    sending.change_privacy(caller, tenant, body)
+    return body
+
+
+@api.route(
+    "PUT",
+    "/settings/logo",
+    summary="Upload the logo the page behind a link shows (PNG or JPEG, at most 100 KB)",
+    roles=[Role.ADMIN],
+    refusals=[logo.LogoNotImage, logo.LogoTooLarge],
+)
+def put_logo(caller: Principal, tenant: TenantData, body: logo.LogoUpload) -> logo.Logo:
+    return logo.upload(caller, tenant, body)
+
+
+@api.route("DELETE", "/settings/logo", summary="Remove the logo", roles=[Role.ADMIN], status=204)
+def delete_logo(caller: Principal, tenant: TenantData) -> None:
+    logo.remove(caller, tenant)
+
+
 @http_function(api)
 def remote_tasks_api(request: flask.Request) -> flask.Response:
     return api(request)
@@ -146,22 +187,32 @@ def remote_task_page(request: flask.Request) -> flask.Response:
         request.max_content_length = page.MAX_ANSWER_BYTES  # also for a body without a length
         opening = answers.resolve(token, address)
         locale = opening.task.locale  # the page speaks the e-mail's language
+        asker = presenting.asker(opening.tenant, opening.task, locale, opening.logo)
+        notice = presenting.notice(opening.tenant)
         if request.method == "GET":
             answers.opened(opening)  # committed while the exercise is being read
             shown = opening.exercise.model_dump()
-            return _html(page.exercise_page(shown, locale, nonce), 200, nonce)
+            return _html(
+                page.exercise_page(shown, locale, nonce, asker=asker, notice=notice), 200, nonce
+            )
         exercise = opening.exercise
         shown = exercise.model_dump()
         form = request.form.to_dict()
         try:
             given = page.answers_from_form(exercise.content.kind, form)
-            answers.answer(opening, given)
+            saved = answers.answer(opening, given)
         except errors.ValidationFailed as invalid:
-            body = page.exercise_page(shown, locale, nonce, invalid.errors or [], form)
+            problems = invalid.errors or []
+            body = page.exercise_page(
+                shown, locale, nonce, problems, form, asker=asker, notice=notice
+            )
             return _html(body, 422, nonce)
-        return _html(page.thanks(locale, nonce), 200, nonce)
+        sent = page.sent_summary(shown, saved.answer or {}, locale)
+        return _html(page.thanks(locale, nonce, sent, asker), 200, nonce)
     except LinkRefused as refused:
-        body, status = page.refusal(refused.page, locale, nonce)
+        if refused.asker is not None and "lang" not in request.args:
+            locale = refused.asker.locale
+        body, status = page.refusal(refused.page, locale, nonce, refused.asker)
         return _html(body, status, nonce)
     except RequestEntityTooLarge:
         body, status = page.refusal("too_large", locale, nonce)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import AwareDatetime, Field, model_validator
 
 from shared import errors
 from shared.messaging.models import Locale
 from shared.models import ID, SLUG, Model, Strict
+
+if TYPE_CHECKING:
+    from functions.tasks.presenting import Asker
 
 # Cloud Tasks schedules at most 30 days ahead.
 MAX_DELAY = timedelta(days=25)
@@ -38,6 +41,15 @@ class SendRequest(Strict):
         return self
 
 
+class Sender(Model):
+    """Who is asking, as the contact person reads it: kept on the task when it is sent, so
+    the page and the reminder need no read of the member (nor of a renamed one)."""
+
+    first_name: str
+    role: str  # a Role value: the page and e-mail say it in their language
+    email: str = ""  # the work e-mail, shown only where the tenant allows
+
+
 class RemoteTask(Model):
     id: str
     client_id: str
@@ -45,6 +57,7 @@ class RemoteTask(Model):
     item_id: str
     exercise_id: str
     exercise_title: str
+    exercise_purpose: str = ""  # the catalogue's line on what it is for, as sent
     contact_name: str
     contact_email: str  # "" for a pseudonymised client: the address is sealed instead
     contact_sealed: str | None = None
@@ -54,6 +67,7 @@ class RemoteTask(Model):
     link_expires_at: datetime
     created_by: str
     created_at: datetime
+    sender: Sender | None = None  # None on tasks sent before senders were kept
     send_at: datetime | None = None
     opened_at: datetime | None = None
     answered_at: datetime | None = None
@@ -86,9 +100,18 @@ class NotRemote(errors.ApiError):
 class LinkRefused(Exception):
     """Why a link does not open: one of the pages in page.py."""
 
-    def __init__(self, page: str) -> None:
+    def __init__(self, page: str, asker: Asker | None = None) -> None:
         super().__init__(page)
         self.page = page
+        self.asker = asker  # who sent the task, when the link named one that was read
+
+
+class PrivacyPolicyMissing(errors.ApiError):
+    status, code = 409, "privacy_policy_missing"
+    title = (
+        "Your organisation's privacy notice (with the URL of its privacy policy) must be set "
+        "before remote tasks are sent: PUT /settings/privacy"
+    )
 
 
 def message_id(task_id: str, version: int, *, reminder: bool = False) -> str:

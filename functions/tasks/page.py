@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from functions.tasks.presenting import Asker, Notice
 from shared.messaging.models import Locale
 from shared.templating import environment
 
@@ -49,6 +50,25 @@ TEXTS: dict[Locale, dict[str, str]] = {
         "noscript": "Vendespillet kræver JavaScript. Slå det til i browseren, og åbn linket igen.",
         "missing": "Skal udfyldes",
         "field_problem": "Er ikke gyldigt",
+        "sent_by": "Sendt af",
+        "pairs_found": "Par fundet",
+        "of": "af",
+        "help": "Spørgsmål til opgaven? Skriv til",
+        "privacy_title": "Om dit svar",
+        "controller": "Dataansvarlig",
+        "why": "Hvorfor vi beder om svaret",
+        "readers": "Hvem læser svaret",
+        "kept": "Hvor længe svaret gemmes",
+        "policy": "Læs hele privatlivspolitikken",
+        "withdraw": "Vil du have dit svar slettet, eller har du spørgsmål om dine oplysninger, "
+        "så skriv til",
+        "sent_title": "Det har du sendt",
+        "yes": "Ja",
+        "seconds": "Tid (sekunder)",
+        "next": "Har du brug for et nyt link, så spørg den fagperson, der sendte opgaven.",
+        "next_known": "Har du brug for et nyt link, så spørg {who} i {organisation}.",
+        "next_org": "Har du brug for et nyt link, så kontakt {organisation}.",
+        "write_to": "Du kan skrive til",
     },
     Locale.EN: {
         "title": "Task from Trivsel",
@@ -78,6 +98,24 @@ TEXTS: dict[Locale, dict[str, str]] = {
         "noscript": "The memory game needs JavaScript. Turn it on and open the link again.",
         "missing": "Must be filled in",
         "field_problem": "Is not valid",
+        "sent_by": "Sent by",
+        "pairs_found": "Pairs found",
+        "of": "of",
+        "help": "Questions about the task? Write to",
+        "privacy_title": "About your answer",
+        "controller": "Data controller",
+        "why": "Why we ask for your answer",
+        "readers": "Who reads your answer",
+        "kept": "How long your answer is kept",
+        "policy": "Read the full privacy policy",
+        "withdraw": "To have your answer deleted, or with questions about your data, write to",
+        "sent_title": "What you sent",
+        "yes": "Yes",
+        "seconds": "Time (seconds)",
+        "next": "If you need a new link, ask the professional who sent you the task.",
+        "next_known": "If you need a new link, ask {who} at {organisation}.",
+        "next_org": "If you need a new link, contact {organisation}.",
+        "write_to": "You can write to",
     },
 }
 STATUS = {
@@ -102,7 +140,8 @@ def headers(nonce: str) -> dict[str, str]:
     return {
         "Content-Security-Policy": (
             f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
-            "media-src https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            "media-src https:; img-src data:; form-action 'self'; frame-ancestors 'none'; "
+            "base-uri 'none'"
         ),
         "Referrer-Policy": "no-referrer",  # the link is the key: never pass it on
         "Cache-Control": "no-store",
@@ -115,6 +154,14 @@ def new_nonce() -> str:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """One line of the confirmation: a field's label and what was sent."""
+
+    label: str
+    answer: str
+
+
+@dataclass(frozen=True)
 class _Field:
     name: str
     label: str
@@ -122,18 +169,55 @@ class _Field:
     invalid: bool
 
 
-def _render(template: str, locale: Locale, nonce: str, **values: Any) -> str:
+def _render(
+    template: str, locale: Locale, nonce: str, asker: Asker | None = None, **values: Any
+) -> str:
     page = environment(TEMPLATES).get_template(template)
-    return page.render(locale=locale, nonce=nonce, t=TEXTS[locale], **values)
+    return page.render(locale=locale, nonce=nonce, t=TEXTS[locale], asker=asker, **values)
 
 
-def refusal(reason: str, locale: Locale, nonce: str) -> tuple[str, int]:
+def next_step(locale: Locale, asker: Asker | None) -> str:
+    """What to do about a link that does not open: whom to ask for a new one."""
+    texts = TEXTS[locale]
+    if asker is None:
+        return texts["next"]
+    if asker.who:
+        return texts["next_known"].format(who=asker.who, organisation=asker.organisation)
+    return texts["next_org"].format(organisation=asker.organisation)
+
+
+def refusal(reason: str, locale: Locale, nonce: str, asker: Asker | None = None) -> tuple[str, int]:
     status = STATUS[reason]  # an unknown reason is a KeyError, as it always was
-    return _render("refusal.html", locale, nonce, reason=reason), status
+    # Only a link that could belong to a task gets told to ask for a new one.
+    advice = next_step(locale, asker) if reason in ADVISED else ""
+    return _render("refusal.html", locale, nonce, asker, reason=reason, advice=advice), status
 
 
-def thanks(locale: Locale, nonce: str) -> str:
-    return _render("thanks.html", locale, nonce)
+# The refusals of a link that was (or may have been) the contact person's own.
+ADVISED = frozenset({"tampered", "expired", "answered", "cancelled", "replaced", "gone"})
+
+
+def sent_summary(exercise: dict[str, Any], answer: dict[str, Any], locale: Locale) -> list[Shown]:
+    """What was saved, as the confirmation shows it: each field's label and answer."""
+    texts, content = TEXTS[locale], exercise["content"]
+    if content["kind"] == "memory_game":
+        pairs = f"{answer.get('matched_pairs', 0)} {texts['of']} {len(content['pairs'])}"
+        return [
+            Shown(texts["pairs_found"], pairs),
+            Shown(texts["moves"], str(answer.get("moves", 0))),
+            Shown(texts["seconds"], str(answer.get("seconds", 0))),
+        ]
+    given = answer.get("answers", {})
+    shown = [Shown(f["label"], str(given.get(f["id"], ""))) for f in content.get("fields", [])]
+    if content["kind"] == "film_reflection" and answer.get("watched"):
+        shown.insert(0, Shown(texts["watched"], texts["yes"]))
+    return shown
+
+
+def thanks(
+    locale: Locale, nonce: str, sent: list[Shown] | None = None, asker: Asker | None = None
+) -> str:
+    return _render("thanks.html", locale, nonce, asker, sent=sent or [])
 
 
 def exercise_page(
@@ -142,6 +226,9 @@ def exercise_page(
     nonce: str,
     problems: list[dict[str, Any]] | None = None,
     values: dict[str, str] | None = None,
+    *,
+    asker: Asker | None = None,
+    notice: Notice | None = None,
 ) -> str:
     content = exercise["content"]
     kind = content["kind"]
@@ -161,15 +248,21 @@ def exercise_page(
         "exercise.html",
         locale,
         nonce,
+        asker,
+        notice=notice,
         kind=kind,
         title=exercise["title"],
-        instructions=exercise.get("instructions"),
+        purpose=exercise.get("purpose") or "",
+        # Each instruction once: the exercise's own, else (the memory game) the generic one.
+        instructions=exercise.get("instructions")
+        or (TEXTS[locale]["memory_intro"] if kind == "memory_game" else ""),
         # Each problem as (the field's label, whether it is missing).
         problems=[
             (labels.get(str(p.get("field")), str(p.get("field"))), p.get("message") == "missing")
             for p in problems or []
         ],
         deck=deck,
+        pairs=len(content.get("pairs", [])),
         video_url=content.get("video_url", ""),
         watched=bool(values.get("watched")),
         fields=[

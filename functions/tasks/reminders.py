@@ -46,7 +46,7 @@ def remind(reminder: Reminder) -> int:
     }
     due = [task for task in due if task.client_id in processable]
     for task in due:
-        outbox.request_message(data, message(data, task, document.display_name, reminder=True))
+        outbox.request_message(data, message(data, task, document, reminder=True))
         data.document(REMOTE_TASKS, task.id).update({"reminded_at": datetime.now(UTC)})
         log_task(
             data,

@@ -15,13 +15,15 @@ from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
-from functions.tasks import links
+from functions.tasks import links, presenting
 from functions.tasks.log import log_task, task_event
 from functions.tasks.models import (
     OPEN,
     NotRemote,
+    PrivacyPolicyMissing,
     Reminder,
     RemoteTask,
+    Sender,
     Status,
     TaskVersion,
     message_id,
@@ -43,13 +45,14 @@ from shared.events import record_event
 from shared.faults import crash_point
 from shared.gcp import schedule_call
 from shared.ids import new_id
+from shared.members import USERS
 from shared.messaging import outbox
-from shared.messaging.models import MESSAGES, Channel, MessageRequest, MessageState
+from shared.messaging.models import MESSAGES, Channel, Locale, MessageRequest, MessageState
 from shared.principal import Principal
 from shared.settings import get_settings
 from shared.templating import MailTemplates, long_date
 from shared.tenancy import TenantData
-from shared.tenants import RemoteTaskPreferences, load
+from shared.tenants import PrivacyNotice, RemoteTaskPreferences, TenantDocument, load
 
 ZONE = ZoneInfo("Europe/Copenhagen")
 MAIL = MailTemplates(Path(__file__).with_name("templates"))
@@ -67,6 +70,39 @@ def change_preferences(me: Principal, data: TenantData, body: RemoteTaskPreferen
         action="tenant.remote_task_settings_changed",
         subject="tenant",
         details=body.model_dump(),
+    )
+
+
+def privacy(data: TenantData) -> PrivacyNotice:
+    notice = load(data).privacy
+    if notice is None:
+        raise errors.NotFound("No privacy notice is set yet")
+    return notice
+
+
+def change_privacy(me: Principal, data: TenantData, body: PrivacyNotice) -> None:
+    data.root.update({"privacy": body.model_dump(mode="json")})
+    record_event(
+        data,
+        actor=me.uid,
+        action="tenant.privacy_notice_changed",
+        subject="tenant",
+        details=body.model_dump(mode="json"),
+    )
+
+
+def require_privacy_notice(tenant: TenantDocument) -> None:
+    """A contact person is told who collects their answer and why (GDPR Art. 13) on the page
+    behind the link: without the tenant's notice, nothing is sent."""
+    if tenant.privacy is None:
+        raise PrivacyPolicyMissing()
+
+
+def _sender(me: Principal, data: TenantData) -> Sender:
+    member = data.read(data.document(USERS, me.uid))
+    record = (member.to_dict() or {}) if member.exists else {}
+    return presenting.sender(
+        str(record.get("display_name") or ""), me.role.value, str(record.get("email") or "")
     )
 
 
@@ -90,10 +126,14 @@ def end_of_day(moment: datetime) -> datetime:
     return datetime.combine(local.date(), time(23, 59, 59), ZONE).astimezone(UTC)
 
 
+BUTTON = {Locale.DA: "Åbn opgaven", Locale.EN: "Open the task"}
+
+
 def message(
-    data: TenantData, task: RemoteTask, tenant_name: str, *, reminder: bool = False
+    data: TenantData, task: RemoteTask, tenant: TenantDocument, *, reminder: bool = False
 ) -> MessageRequest:
-    """The task's e-mail (or its reminder) with the link of its current version, rendered."""
+    """The task's e-mail (or its reminder) with the link of its current version, rendered:
+    who asks and why, a button to the link (the URL below it), the expiry and the help."""
     name, address = _recipient(data, task)
     expires = int(task.link_expires_at.timestamp())
     token = links.sign(links.Link(data.tenant_id, task.id, task.link_version, expires))
@@ -103,10 +143,14 @@ def message(
         task.locale,
         {
             "name": name,
-            "tenant_name": tenant_name,
+            "tenant_name": tenant.display_name,
+            "who": presenting.who(task, task.locale),
             "exercise_title": task.exercise_title,
+            "purpose": task.exercise_purpose,
+            "button": BUTTON[task.locale],
             "link": get_settings().remote_task_page_url + token,
             "expires": long_date(task.link_expires_at, task.locale),
+            "help": presenting.help_address(tenant.privacy, task),
         },
     )
     return outbox.email_request(
@@ -157,6 +201,7 @@ def send(
     outbox.require_approved(data, Channel.EMAIL)  # before anything is written
     item = get_course(data, ref.client_id, ref.course_ref).item(ref.item_id)
     tenant = load(data)  # once for the whole fan-out
+    require_privacy_notice(tenant)
     exercise = licensed_exercise(data, item.exercise_id, tenant.focus_areas)
     if isinstance(exercise.content, VrFilm):
         raise NotRemote("A VR film is shown with a headset, not sent by e-mail")
@@ -179,6 +224,7 @@ def send(
     prefs = tenant.remote_tasks
     expires = end_of_day(start + timedelta(days=prefs.link_days))
     hidden = bool(client.get("pseudonymised"))
+    asking = _sender(me, data)  # a pseudonymised client's professional is still named
 
     def task_for(index: int, contact: ContactPerson) -> RemoteTask:
         task_id = new_id(f"remote-task-{index}")  # the same in a retry's re-run
@@ -193,15 +239,17 @@ def send(
             item_id=ref.item_id,
             exercise_id=item.exercise_id,
             exercise_title=exercise.title,
+            exercise_purpose=exercise.purpose,
             contact_name=HIDDEN if hidden else contact.name,
             contact_email="" if hidden else str(contact.email),
             contact_sealed=sealed,
             status=Status.SCHEDULED if later else Status.SENT,
-            locale=tenant.locale,
+            locale=contact.language or tenant.locale,
             link_version=1,
             link_expires_at=expires,
             created_by=me.uid,
             created_at=now,
+            sender=asking,
             send_at=later,
         )
 
@@ -214,7 +262,7 @@ def send(
         if s.exists
     }
     tasks = [stored.get(task.id, task) for task in planned]
-    mails = [message(data, task, tenant.display_name) for task in tasks]
+    mails = [message(data, task, tenant) for task in tasks]
     # A recipient's three writes never straddle two commits, and each commit's e-mails are
     # handed on as soon as it holds: a failure later leaves no task without its e-mail.
     # Delivery is keyed on the message id, so handing on again an e-mail that a dead first
@@ -272,6 +320,7 @@ def resend(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
     outbox.require_approved(data, Channel.EMAIL)  # before anything is written
     ref = data.document(REMOTE_TASKS, task_id)
     tenant = load(data)
+    require_privacy_notice(tenant)
     expires = end_of_day(datetime.now(UTC) + timedelta(days=tenant.remote_tasks.link_days))
 
     @firestore.transactional
@@ -293,7 +342,7 @@ def resend(me: Principal, data: TenantData, task_id: str) -> RemoteTask:
 
     task: RemoteTask = bump(data.db.transaction())
     withdraw(data, message_id(task.id, task.link_version - 1), "a newer link was sent")
-    outbox.request_message(data, message(data, task, tenant.display_name))
+    outbox.request_message(data, message(data, task, tenant))
     schedule_reminder(data, [task], datetime.now(UTC), tenant.remote_tasks.reminder_days)
     log_task(data, task, "resent", me.uid)
     return task

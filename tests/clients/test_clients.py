@@ -527,7 +527,7 @@ def test_export_holds_everything_and_erasure_leaves_nothing(
         "institution": school,
     }
     assert export["identity"]["contacts"] == [
-        CLIENT["contacts"][0] | {"email": email, "phone": phone}
+        CLIENT["contacts"][0] | {"email": email, "phone": phone, "language": None}
     ]
     assert export["identity"]["consent"] == CLIENT["consent"]
     assert [c["id"] for c in export["records"]["courses"]] == [course_ref]

@@ -37,6 +37,10 @@ PARAMS = {
     "summary": "Databrud",
     "exercise_title": "Mine bekymringer",
     "expires": "7. december 2026",
+    "who": "Per (fagperson)",
+    "purpose": "Svarene hjælper fagpersonen.",
+    "button": "Åbn opgaven",
+    "help": "per@esbjerg.dk",
 }
 EVIL = "<script>alert(1)</script>"
 FOOTERS = {
@@ -70,7 +74,7 @@ def test_every_mail_template_renders_in_both_languages_with_a_subject(
     assert rendered.text.endswith(f"\n\n{footer}")
     assert f"<p>{footer}</p>" in rendered.html
     assert PARAMS["link"] in rendered.text
-    assert '<a href="https://x.dk/a?b=1&amp;c=2">' in rendered.html
+    assert '<a href="https://x.dk/a?b=1&amp;c=2"' in rendered.html  # a link, or the button
 
 
 @pytest.mark.parametrize("locale", list(Locale))
@@ -90,16 +94,24 @@ def test_danish_and_english_differ() -> None:
     assert "https://x.dk/a?b=1&c=2" in da.text  # the plain-text part keeps the link whole
 
 
-def test_the_plain_text_keeps_today_s_wording_and_footer() -> None:
+def test_the_plain_text_names_who_asks_and_why_with_the_button_label_and_link() -> None:
     rendered = mail("remote_task").render("remote_task", Locale.DA, PARAMS)
-    assert rendered.subject == "En opgave fra Esbjerg Kommune: Mine bekymringer"
+    assert rendered.subject == "En opgave fra Per (fagperson) i Esbjerg Kommune: Mine bekymringer"
     assert rendered.text == (
-        'Hej Ida\n\nDu har fået opgaven "Mine bekymringer" fra Esbjerg Kommune.\n'
-        "Åbn den via dette personlige link:\n\nhttps://x.dk/a?b=1&c=2\n\n"
-        "Linket virker til og med 7. december 2026 og kun for denne opgave. "
-        "Del det ikke med andre.\n\n"
+        "Hej Ida\n\nPer (fagperson) fra Esbjerg Kommune har sendt dig opgaven "
+        '"Mine bekymringer".\nSvarene hjælper fagpersonen.\n\n'
+        "Åbn opgaven\nhttps://x.dk/a?b=1&c=2\n\n"
+        "Linket er personligt og virker til og med 7. december 2026. Del det ikke med andre.\n\n"
+        "Har du spørgsmål, så skriv til per@esbjerg.dk.\n\n"
         "Denne besked er sendt automatisk fra Trivsel. Du kan ikke svare på den."
     )
+    # The HTML part: the label and link as a button, the URL in small print below it.
+    assert re.search(
+        r'<a href="https://x.dk/a\?b=1&amp;c=2" style="[^"]+">Åbn opgaven</a></p>\n'
+        r"<p><small [^>]*>https://x.dk/a\?b=1&amp;c=2</small>",
+        rendered.html,
+    )
+    assert "<br>Åbn opgaven" not in rendered.html
 
 
 def test_parameters_are_escaped_in_html_and_the_link_is_a_link() -> None:
@@ -203,7 +215,7 @@ def test_the_page_escapes_exercise_titles_labels_and_instructions() -> None:
     assert "<script" not in body
     assert f"<title>{'&lt;script&gt;alert(1)&lt;/script&gt;'}</title>" in body
     assert "<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>" in body
-    assert "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>" in body
+    assert '<p class="instructions">&lt;script&gt;alert(1)&lt;/script&gt;</p>' in body
     assert '<label for="a_x">&lt;script&gt;alert(1)&lt;/script&gt;</label>' in body
 
 
@@ -213,7 +225,7 @@ def test_every_field_has_a_label_and_problems_are_announced_with_what_was_typed_
     body = page.exercise_page(REFLECTION, Locale.DA, "n0nce", problems, typed)
     assert '<html lang="da">' in body
     assert "<h1>Mine bekymringer</h1>" in body
-    assert "<p>Skriv med dine egne ord.</p>" in body
+    assert '<p class="instructions">Skriv med dine egne ord.</p>' in body
     for field in ("hvad", "hjaelp"):
         assert f'<label for="a_{field}">' in body
         assert re.search(f'<textarea id="a_{field}" name="a_{field}" [^>]*required', body)
@@ -240,9 +252,13 @@ def test_the_deck_json_holds_no_less_than_sign_and_every_card() -> None:
 def test_the_memory_game_can_be_sent_only_after_playing_and_says_it_needs_javascript() -> None:
     body = page.exercise_page(MEMORY, Locale.DA, "n0nce")
     assert '<button type="submit" id="submit" disabled>Send svar</button>' in body
-    assert '<div id="grid" class="grid"></div>' in body
-    assert '<span id="moves" aria-live="polite">0</span>' in body
-    assert re.search(r'<p id="status" role="status" [^>]*data-card="Kort"', body)
+    assert '<div id="grid" class="grid" role="group" aria-label="' in body
+    assert '<span id="moves">0</span>' in body
+    assert '<span id="found">0</span> af 2' in body
+    assert re.search(r'<p id="status" class="status" role="status" aria-live="polite"', body)
+    assert re.search(r'<p id="status" [^>]*data-card="Kort"', body)
+    # One instruction: the generic one, as this game has none of its own.
+    assert body.count("Vend to kort ad gangen") == 1
     for hidden in ("matched_pairs", "moves_field", "seconds"):
         assert f'id="{hidden}" value="0">' in body
     assert '<noscript><p class="error">Vendespillet kræver JavaScript.' in body
@@ -259,8 +275,10 @@ def test_a_film_shows_the_video_and_a_labelled_checkbox_that_stays_ticked() -> N
         "content": {"kind": "film_reflection", "video_url": 'https://v.dk/f?a=1&b="2"'},
     }
     body = page.exercise_page(film, Locale.DA, "n0nce", [], {"watched": "1"})
-    assert 'src="https://v.dk/f?a=1&amp;b=&#34;2&#34;"></video>' in body
-    assert re.search(r'<label><input type="checkbox" name="watched" value="1" checked>\s*Jeg', body)
+    assert 'src="https://v.dk/f?a=1&amp;b=&#34;2&#34;" aria-label="Film"></video>' in body
+    assert re.search(
+        r'<label class="check"><input type="checkbox" name="watched" value="1" checked>\s*Jeg', body
+    )
     assert " checked" not in page.exercise_page(film, Locale.DA, "n0nce")
 
 
@@ -304,12 +322,12 @@ def test_each_refusal_has_its_status_and_a_danish_text_and_an_english_one_with_l
     assert code == status
     assert '<html lang="da">' in body
     assert "<h1>Opgaven kan ikke åbnes</h1>" in body
-    assert re.search(f'<p role="alert">{re.escape(danish)}', body)
+    assert re.search(f'<p role="alert" id="reason">{re.escape(danish)}', body)
     body, code = page.refusal(reason, Locale.EN, "n0nce")
     assert code == status
     assert '<html lang="en">' in body
     assert "<h1>The task cannot be opened</h1>" in body
-    assert re.search(f'<p role="alert">{re.escape(english)}', body)
+    assert re.search(f'<p role="alert" id="reason">{re.escape(english)}', body)
 
 
 def test_every_refusal_the_page_knows_is_tested() -> None:
