@@ -329,3 +329,28 @@ def test_an_erased_clients_conflicts_go_with_it(org: dict[str, Any]) -> None:
     assert call("DELETE", path, pro).status_code == 200
 
     assert mine.get() == []
+
+
+def test_the_outbox_drain_applies_queued_records_in_device_order_and_empties_it(
+    org: dict[str, Any],
+) -> None:
+    from shared.offline import OUTBOX
+
+    client = new_client(org["pro_token"], unique("Ida"))
+    uid = org["pro"]["uid"]
+    queued = [note(client["id"], f"Kø {n}") for n in range(3)]
+    for n, record in enumerate(reversed(queued)):  # written out of order
+        at = datetime.now(UTC) - timedelta(minutes=10 - n)
+        doc = {**record, "uid": uid, "device_time": at}
+        org["data"].document(OUTBOX, f"{uid}-{record['id']}").set(doc)
+    theirs = note(client["id"], "En andens")  # another user's queue is not the caller's
+    org["data"].document(OUTBOX, f"someone-{theirs['id']}").set({**theirs, "uid": "someone"})
+
+    drained = call("POST", f"{API}/sync/outbox", org["pro_token"]).json()["results"]
+
+    assert [r["id"] for r in drained] == [r["id"] for r in reversed(queued)]
+    assert [r["status"] for r in drained] == ["applied"] * 3
+    left = org["data"].collection(OUTBOX).get()
+    assert [s.id for s in left] == [f"someone-{theirs['id']}"]
+    assert len(offline_events(org["data"], client["id"])) == 3
+    left[0].reference.delete()
