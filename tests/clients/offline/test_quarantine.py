@@ -87,6 +87,11 @@ def test_an_accepted_quarantine_is_applied_once_as_its_sender(team: dict[str, An
     assert len(offline_events(team["data"], team["client"]["id"])) == 4
     assert quarantined(team["data"])[1] == []  # its copy is forgotten
     assert call("GET", QUARANTINE, team["admin_token"]).json()["batches"] == []
+    # The app, still signed in, resends: refused again, and not held a second time.
+    resent = call("POST", SYNC, team["pro_token"], json={"records": batch})
+    assert problem(resent, 403, "account_disabled")["quarantine_id"] == qid
+    assert call("GET", QUARANTINE, team["admin_token"]).json()["batches"] == []
+    assert quarantined(team["data"])[1] == []
 
 
 def test_a_discarded_quarantine_applies_nothing_and_keeps_no_records(
@@ -197,10 +202,12 @@ def test_quarantined_batches_older_than_30_days_are_deleted_by_the_nightly_maint
     now = datetime.now(UTC)
     far = now + timedelta(hours=3)
 
-    purge_old_quarantine(db, far, lambda: now + KEPT - timedelta(hours=1))
+    month = timedelta(days=30)  # the SLA's promise, not the constant under test
+    assert month == KEPT
+    purge_old_quarantine(db, far, lambda: now + month - timedelta(hours=1))
     assert [len(found) for found in quarantined(team["data"])] == [1, 2]  # inside 30 days
 
-    purge_old_quarantine(db, far + KEPT, lambda: now + KEPT + timedelta(hours=1))
+    purge_old_quarantine(db, far + month, lambda: now + month + timedelta(hours=1))
     assert quarantined(team["data"]) == ([], [])
 
 
