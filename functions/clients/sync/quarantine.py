@@ -55,7 +55,9 @@ def hold(data: TenantData, uid: str, reason: str, records: list[SyncRecord]) -> 
                 "batch_id": qid,
                 "position": n,
                 "client_id": record.client_id,
-                "record": record.model_dump(mode="json", exclude_none=True),
+                # As the app sent it, JSON text: answers not yet checked against their
+                # exercise may hold what Firestore cannot store (arrays in arrays).
+                "record": record.model_dump_json(exclude_none=True),
                 "received_at": now,
             },
         )
@@ -103,7 +105,7 @@ def one_batch(data: TenantData, qid: str) -> QuarantinedRecords:
     snapshot = data.document(QUARANTINE, qid).get()
     if not snapshot.exists:
         raise errors.NotFound("No such quarantined batch")
-    records = [SyncRecord.model_validate(s.get("record")) for s in _records(data, qid)]
+    records = [SyncRecord.model_validate_json(s.get("record")) for s in _records(data, qid)]
     return QuarantinedRecords(batch=_batch(snapshot), records=records)
 
 
@@ -144,7 +146,7 @@ def accept(me: Principal, data: TenantData, qid: str) -> QuarantinedBatch:
     if snapshot.get("status") != QuarantineStatus.HELD.value:
         raise errors.InvalidTransition("The batch was decided already")
     held = _records(data, qid)
-    records = [SyncRecord.model_validate(s.get("record")) for s in held]
+    records = [SyncRecord.model_validate_json(s.get("record")) for s in held]
     results: list[RecordResult] = apply_batch(data, str(snapshot.get("uid")), records)
     _decide(me, data, qid, QuarantineStatus.ACCEPTED)
     data.document(QUARANTINE, qid).update({"results": [r.model_dump(mode="json") for r in results]})

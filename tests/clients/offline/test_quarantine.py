@@ -215,3 +215,28 @@ def test_the_nightly_maintenance_runs_the_quarantine_purge() -> None:
     from functions.support.maintenance.runner import JOBS
 
     assert purge_old_quarantine in JOBS
+
+
+def test_a_held_record_keeps_answers_firestore_could_not_store_as_values(
+    team: dict[str, Any],
+) -> None:
+    """Answers are checked against their exercise only when applied; until then the
+    quarantine keeps them as sent (arrays in arrays: not a Firestore value)."""
+    record = {
+        **note(team["client"]["id"]),
+        "kind": "exercise_performed",
+        "course_ref": "c1",
+        "item_id": "i0",
+        "answers": {"grid": [[1, 2], [3, 4]]},
+        "device_time": "1999-12-31T23:00:00-05:00",
+    }
+    del record["text"]
+    _deactivate(team)
+
+    body = problem(
+        call("POST", SYNC, team["pro_token"], json={"records": [record]}), 403, "account_disabled"
+    )
+
+    shown = call("GET", f"{QUARANTINE}/{body['quarantine_id']}", team["admin_token"]).json()
+    assert shown["records"][0]["answers"] == {"grid": [[1, 2], [3, 4]]}
+    assert shown["records"][0]["device_time"].startswith("2000-01-01T04:00:00")  # in UTC
