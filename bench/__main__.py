@@ -12,6 +12,7 @@ still delivers the e-mails (Pub/Sub push). The machines are noisy: read the rati
 
     latency.py      client get / create / list (25), remote-task page: p50, p99, round trips
     observability.py  client get with structured logs and metrics on vs off
+    sync.py         offline sync: 500 records by POST /sync vs raw batched writes of them
     coldstart.py    every HTTP function: fresh process, import + first request
     delivery.py     fan-out to 100 contact persons, 1,000 e-mails end to end
     growth.py       100 vs 10,000 clients (100,000 events), export memory (5,000 events)
@@ -30,9 +31,29 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import backup, coldstart, common, delivery, growth, latency, load, observability
+from bench import (
+    backup,
+    coldstart,
+    common,
+    delivery,
+    growth,
+    latency,
+    load,
+    observability,
+    sync,
+)
 
-SECTIONS = ("backup", "requests", "observability", "cold", "fanout", "mail", "growth", "load")
+SECTIONS = (
+    "backup",
+    "requests",
+    "observability",
+    "sync",
+    "cold",
+    "fanout",
+    "mail",
+    "growth",
+    "load",
+)
 DELAYED = {"firestore": 5, "auth": 30}
 
 
@@ -105,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
                 failures,
                 lambda: observability.bench_observability(tenant, catalogue, plain, n_requests),
             )
+
+        if "sync" in args.only:
+            _section("sync", failures, lambda: sync.bench_sync(tenant, plain))
 
         if "cold" in args.only:
 

@@ -28,6 +28,7 @@ from shared.events import EVENTS, new_event
 from shared.faults import crash_point
 from shared.jobs import Clock, JobResult, finish_stalled
 from shared.messaging.models import MESSAGES
+from shared.offline import OUTBOX, QUARANTINE_RECORDS, SYNC_CONFLICTS
 from shared.storage import tenant_object, uploads_bucket
 from shared.tenancy import TenantData
 
@@ -52,6 +53,9 @@ CLIENT_RECORDS: tuple[ClientRecords, ...] = (
     ClientRecords(EVENTS, "the client log: who did what, and when"),
     ClientRecords(REMOTE_TASKS, "exercises sent to contact persons, with their answers"),
     ClientRecords(MESSAGES, "e-mails and SMS about the client, with their recipients"),
+    ClientRecords(SYNC_CONFLICTS, "offline changes that met an online edit, both values"),
+    ClientRecords(QUARANTINE_RECORDS, "offline records of a user whose access was closed"),
+    ClientRecords(OUTBOX, "offline records the app queued, not yet applied"),
     ClientRecords(
         DATA_SUBJECT_REQUESTS,
         "the client's data-subject requests and how each was answered (kept as evidence)",

@@ -66,6 +66,14 @@ class AlreadyPerformed(errors.ApiError):
     title = "The exercise is performed already; its answers are documentation and stay"
 
 
+class AlreadyApplied(Exception):
+    """The change's marker exists: an earlier run of the same offline record committed it."""
+
+
+# A log entry to create in the change's transaction: (its reference, its data).
+Marker = tuple[Any, dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class ItemRef:
     """One exercise of one of a client's courses."""
@@ -100,13 +108,19 @@ def _change(
     *,
     documentation_stays: bool = False,
     expected_exercise: str | None = None,
+    marker: Marker | None = None,
 ) -> ClientCourse:
+    """`marker`: the change's log entry, created in the same transaction (offline sync:
+    it is the record's "applied" marker, so a resent record finds it and changes nothing
+    twice); without one the entry is recorded after the commit, as online."""
     course_ref = course_reference(tenant, ref.client_id, ref.course_ref)
     planned = tenant.document(CALENDAR, f"{ref.course_ref}-{ref.item_id}")
     before: list[str] = []  # the exercise the item named, for the log of a removal
 
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> ClientCourse:
+        if marker is not None and marker[0].get(transaction=transaction).exists:
+            raise AlreadyApplied()
         # A client being erased is gone; a restricted one is not changed.
         load_for_change(tenant, ref.client_id, transaction)
         snapshot = course_ref.get(transaction=transaction)
@@ -127,9 +141,13 @@ def _change(
         finished = bool(items) and all(i["status"] == ItemStatus.PERFORMED for i in items)
         course["status"] = "completed" if finished else "ongoing"
         transaction.update(course_ref, {"items": items, "status": course["status"]})
+        if marker is not None:
+            transaction.create(*marker)
         return ClientCourse.model_validate({"id": ref.course_ref, **course})
 
     course: ClientCourse = apply(tenant.db.transaction())
+    if marker is not None:
+        return course
     exercise = next((i.exercise_id for i in course.items if i.id == ref.item_id), before[0])
     record_event(
         tenant,
@@ -169,6 +187,7 @@ def perform(
     ref: ItemRef,
     answers: Any,
     exercise: catalogue.ExerciseItem | None = None,
+    marker: Marker | None = None,
 ) -> ClientCourse:
     """Perform an exercise with answers checked against its kind, atomically.
 
@@ -195,10 +214,14 @@ def perform(
             }
         )
 
-    return _change(actor, tenant, ref, "perform", done, expected_exercise=exercise.id)
+    return _change(
+        actor, tenant, ref, "perform", done, expected_exercise=exercise.id, marker=marker
+    )
 
 
-def schedule(actor: str, tenant: TenantData, ref: ItemRef, day: date) -> ClientCourse:
+def schedule(
+    actor: str, tenant: TenantData, ref: ItemRef, day: date, marker: Marker | None = None
+) -> ClientCourse:
     def plan(transaction: firestore.Transaction, item: Any, items: Any, planned: Any) -> None:
         pending = item["status"] == ItemStatus.PENDING
         item.update(
@@ -220,7 +243,7 @@ def schedule(actor: str, tenant: TenantData, ref: ItemRef, day: date) -> ClientC
             },
         )
 
-    return _change(actor, tenant, ref, "schedule", plan)
+    return _change(actor, tenant, ref, "schedule", plan, marker=marker)
 
 
 def mark_sent(actor: str, tenant: TenantData, ref: ItemRef) -> ClientCourse:

@@ -57,6 +57,11 @@ def _ref(db: firestore.Client, tenant_id: str, kind: Erased, id_: str) -> Any:
     return db.collection(LEDGER, tenant_id, ENTRIES).document(digest(tenant_id, kind, id_))
 
 
+def reference(db: firestore.Client, tenant_id: str, kind: Erased, id_: str) -> Any:
+    """The entry's document, to read in one round trip with others (offline sync)."""
+    return _ref(db, tenant_id, kind, id_)
+
+
 def digest(tenant_id: str, kind: Erased, id_: str) -> str:
     return hashlib.sha256(f"{tenant_id}/{kind.value}/{id_}".encode()).hexdigest()
 

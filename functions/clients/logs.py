@@ -1,4 +1,5 @@
-"""The client log and "my log", read from the tenant's event log (SPEC C-6)."""
+"""The client log and "my log", read from the tenant's event log (SPEC C-6), and the
+professional's notes written to it."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from typing import Any
 
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from functions.clients.models import LogEntry, LogPage, LogQuery
-from shared.events import EVENTS
+from functions.clients.models import LogEntry, LogNote, LogPage, LogQuery
+from shared.clients import CLIENTS, load_for_change
+from shared.events import EVENTS, new_event
+from shared.ids import new_id
 from shared.paging import page
+from shared.principal import Principal
 from shared.tenancy import TenantData
 
 
@@ -34,3 +38,35 @@ def log_page(data: TenantData, field: str, value: str, query: LogQuery) -> LogPa
         lambda s: LogEntry.model_validate({"id": s.id, **(s.to_dict() or {})}),
     )
     return LogPage(entries=found.items, next_cursor=found.next_cursor)
+
+
+NOTE = "client.note"  # a professional's note in the client log
+
+
+def note_event(
+    data: TenantData,
+    actor: str,
+    client_id: str,
+    note: LogNote,
+    *,
+    event_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """The note as a log entry, to create in a batch (online and offline alike)."""
+    return new_event(
+        data,
+        actor=actor,
+        action=NOTE,
+        subject=f"{CLIENTS}/{client_id}",
+        client_id=client_id,
+        details={"text": note.text, **(details or {})},
+        event_id=event_id,
+    )
+
+
+def add_note(me: Principal, data: TenantData, client_id: str, note: LogNote) -> LogEntry:
+    """A note in the client log; a restricted client is not processed (C-6)."""
+    load_for_change(data, client_id)
+    ref, event = note_event(data, me.uid, client_id, note, event_id=new_id("note"))
+    ref.create(event)
+    return LogEntry.model_validate({"id": ref.id, **event})

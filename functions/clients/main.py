@@ -30,6 +30,8 @@ from functions.clients.models import (
     Export,
     FileUpload,
     FileUploadRequest,
+    LogEntry,
+    LogNote,
     LogPage,
     LogQuery,
 )
@@ -40,6 +42,7 @@ from functions.clients.route_paths import (
     MEMBERS,
     SEALED,
 )
+from functions.clients.sync import routes as sync_routes
 from shared import errors
 from shared.clients import CLIENTS, Identity, load_document
 from shared.http import Api, JsonStream, http_function
@@ -178,6 +181,18 @@ def client_log(tenant: TenantData, client_id: str, query: LogQuery) -> LogPage:
     return logs.log_page(tenant, "client_id", client_id, query)
 
 
+@api.route(
+    "POST",
+    CLIENT + "/log",
+    summary="Write a note in the client log",
+    roles=MEMBERS,
+    status=201,
+    refusals=CHANGES,
+)
+def add_note(caller: Principal, tenant: TenantData, client_id: str, body: LogNote) -> LogEntry:
+    return logs.add_note(caller, tenant, client_id, body)
+
+
 @api.route("GET", "/me/log", summary="Everything the caller did", roles=MEMBERS)
 def my_log(caller: Principal, tenant: TenantData, query: LogQuery) -> LogPage:
     return logs.log_page(tenant, "actor", caller.uid, query)
@@ -185,6 +200,7 @@ def my_log(caller: Principal, tenant: TenantData, query: LogQuery) -> LogPage:
 
 course_routes.register(api)
 catalogue_routes.register(api)
+sync_routes.register(api)
 
 
 @http_function(api)

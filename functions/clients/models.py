@@ -194,6 +194,12 @@ class LogEntry(Model):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+class LogNote(Strict):
+    """A note in the client log (online, and the twin of an offline log entry)."""
+
+    text: str = Field(min_length=1, max_length=5000)
+
+
 class LogPage(Model):
     entries: list[LogEntry]
     next_cursor: str | None

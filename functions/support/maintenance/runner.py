@@ -39,6 +39,7 @@ from shared.member_creation import roll_back_stalled_member_creations
 from shared.messaging.retention import fail_stalled_messages, purge_old_messages
 from shared.models import Model
 from shared.observability import metrics
+from shared.offline import purge_old_quarantine
 from shared.ratelimit import purge_rate_limits
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -54,6 +55,7 @@ JOBS: tuple[Job, ...] = (
     purge_rate_limits,
     purge_idempotency_keys,
     purge_old_tickets,
+    purge_old_quarantine,
     remind_request_deadlines,
     remind_cancellation_deadlines,
     run_restores,  # only the tenants whose window is open, before the backups
