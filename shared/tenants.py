@@ -71,6 +71,15 @@ class RemoteTaskPreferences(Strict):
         return self
 
 
+class ClientRetention(Strict):
+    """How long a client is kept after their last activity (the DPA's appendix C.4); the
+    administrator sets it, `months: null` keeps clients until someone erases them. At
+    least 2 months, so the 30-day warning before an erasure always comes after activity
+    stopped; at most 10 years."""
+
+    months: int | None = Field(ge=2, le=120)
+
+
 class TenantDocument(Model):
     """What `tenants/{t}` holds; the slug is the document id."""
 
@@ -81,6 +90,7 @@ class TenantDocument(Model):
     locale: Locale = Locale.DA
     sign_in: SignInSettings = SignInSettings()
     remote_tasks: RemoteTaskPreferences = RemoteTaskPreferences()
+    client_retention: ClientRetention = ClientRetention(months=None)
     created_at: datetime | None = None
     suspended_at: datetime | None = None
     reactivated_at: datetime | None = None  # closes the payment demands before it
