@@ -18,6 +18,8 @@ still delivers the e-mails (Pub/Sub push). The machines are noisy: read the rati
     growth.py       100 vs 10,000 clients (100,000 events), export memory (5,000 events)
     backup.py       one tenant of 20,000 documents: backup vs the emulator's export, restore
                     vs raw batched writes, 500 tenants projected against the window
+    export.py       the whole-tenant export of 20,000 documents and 200 MB of files vs a raw
+                    read of the same, peak memory for two tenant sizes
     load.py         200 users over 5 tenants, a realistic mix for 60 s: p50/p99 per operation,
                     server errors, cross-tenant reads (also alone: python -m bench.load)
 """
@@ -36,6 +38,7 @@ from bench import (
     coldstart,
     common,
     delivery,
+    export,
     growth,
     latency,
     load,
@@ -45,6 +48,7 @@ from bench import (
 
 SECTIONS = (
     "backup",
+    "export",
     "requests",
     "observability",
     "sync",
@@ -71,10 +75,13 @@ class Sizes:
     load_users: int
     load_seconds: float
     backup_documents: int
+    export_megabytes: int  # of files, with backup_documents documents
 
 
-FULL = Sizes(200, 5, 100, 1000, (100, 1_000), (10_000, 100_000), 5_000, 20, 240, 200, 60, 20_000)
-QUICK = Sizes(20, 1, 100, 100, (100, 1_000), (1_000, 10_000), 5_000, 5, 60, 20, 10, 2_000)
+FULL = Sizes(
+    200, 5, 100, 1000, (100, 1_000), (10_000, 100_000), 5_000, 20, 240, 200, 60, 20_000, 200
+)
+QUICK = Sizes(20, 1, 100, 100, (100, 1_000), (1_000, 10_000), 5_000, 5, 60, 20, 10, 2_000, 20)
 
 
 def _section(name: str, failures: list[str], run: Callable[[], None]) -> None:
@@ -110,6 +117,13 @@ def main(argv: list[str] | None = None) -> int:
 
         if "backup" in args.only:  # first: the export covers the whole database
             _section("backup", failures, lambda: backup.bench_backup(sizes.backup_documents))
+
+        if "export" in args.only:
+            _section(
+                "export",
+                failures,
+                lambda: export.bench_export(sizes.backup_documents, sizes.export_megabytes),
+            )
 
         if "requests" in args.only:
 

@@ -20,7 +20,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared import erasure_ledger, errors
-from shared.clients import CLIENTS, COURSES, check_unrestricted
+from shared.clients import CLIENTS, COURSES, LAST_ACTIVITY, check_unrestricted
 from shared.courses import CALENDAR
 from shared.data_subjects import DATA_SUBJECT_REQUESTS
 from shared.erasure_ledger import Erased, ErasureBasis
@@ -134,10 +134,13 @@ def mark_erasure(
     client_id: str,
     actor: str,
     basis: ErasureBasis = ErasureBasis.STAFF_DELETION,
+    idle_since: datetime | None = None,
 ) -> str:
     """Mark the client as being erased (from then on it is gone for every request) and
     return the erasure's id; a client marked already keeps its id (a retry resumes).
-    The basis goes on the marker, so an erasure finished by the nightly job keeps it."""
+    The basis goes on the marker, so an erasure finished by the nightly job keeps it.
+    With `idle_since` (a retention erasure) a client active since is refused (409
+    `conflict`), decided in the transaction, so activity a moment ago always wins."""
     ref = tenant.document(CLIENTS, client_id)
 
     @firestore.transactional
@@ -151,6 +154,8 @@ def mark_erasure(
         # A restricted client's data is kept (GDPR Art. 18: often instead of an erasure
         # the data subject opposed, or for a legal claim): lift the restriction first.
         check_unrestricted(doc)
+        if idle_since is not None and doc.get(LAST_ACTIVITY) != idle_since:
+            raise errors.Conflict("The client was active since")
         erasure_id = uuid.uuid4().hex
         transaction.update(
             ref,

@@ -8,7 +8,7 @@ everyone" and "sealed data opens only with the tenant's key" hold in one place.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Self
 
@@ -174,3 +174,15 @@ def contacts_of(tenant: TenantData, client_id: str, doc: dict[str, Any]) -> list
     if doc.get("pseudonymised"):
         return open_identity(tenant, client_id, doc).contacts
     return [ContactPerson.model_validate(c) for c in doc["contacts"]]
+
+
+# -- last activity: what a retention period counts from (functions/support/retention.py) -----
+
+LAST_ACTIVITY = "last_activity_at"
+
+
+def touch(writer: Any, tenant: TenantData, client_id: str, now: datetime) -> None:
+    """Record activity on the client in `writer` (a batch or transaction), with the write
+    that is the activity: created or changed, a course assigned, an exercise performed or
+    changed, a remote task answered, a file added. Reading is not activity."""
+    writer.update(tenant.document(CLIENTS, client_id), {LAST_ACTIVITY: now})

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from google.cloud import firestore
 
 from shared import catalogue, errors
-from shared.clients import CLIENTS, COURSES, load_document, load_for_change
+from shared.clients import CLIENTS, COURSES, load_document, load_for_change, touch
 from shared.events import record_event
 from shared.models import Model
 from shared.tenancy import TenantData
@@ -143,6 +143,7 @@ def _change(
         transaction.update(course_ref, {"items": items, "status": course["status"]})
         if marker is not None:
             transaction.create(*marker)
+        touch(transaction, tenant, ref.client_id, datetime.now(UTC))
         return ClientCourse.model_validate({"id": ref.course_ref, **course})
 
     course: ClientCourse = apply(tenant.db.transaction())

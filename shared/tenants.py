@@ -85,6 +85,13 @@ class PrivacyNotice(Strict):
     # Whether the e-mail and page give the sending professional's work e-mail for help;
     # otherwise contact_email is given.
     show_professional_email: bool = False
+class ClientRetention(Strict):
+    """How long a client is kept after their last activity (the DPA's appendix C.4); the
+    administrator sets it, `months: null` keeps clients until someone erases them. At
+    least 2 months, so the 30-day warning before an erasure always comes after activity
+    stopped; at most 10 years."""
+
+    months: int | None = Field(ge=2, le=120)
 
 
 class TenantDocument(Model):
@@ -98,6 +105,7 @@ class TenantDocument(Model):
     sign_in: SignInSettings = SignInSettings()
     remote_tasks: RemoteTaskPreferences = RemoteTaskPreferences()
     privacy: PrivacyNotice | None = None  # set by an administrator before sending tasks
+    client_retention: ClientRetention = ClientRetention(months=None)
     created_at: datetime | None = None
     suspended_at: datetime | None = None
     reactivated_at: datetime | None = None  # closes the payment demands before it

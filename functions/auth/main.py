@@ -7,6 +7,7 @@ import flask
 
 from functions.auth import (
     contract_routes,
+    my_export,
     public_pages,
     subprocessor_routes,
     subprocessors,
@@ -16,6 +17,7 @@ from functions.auth import (
 from functions.auth import errors as auth_errors
 from functions.auth.models import (
     Accepted,
+    MyExport,
     PasswordResetJob,
     PasswordResetRequest,
     Photo,
@@ -34,7 +36,7 @@ from functions.auth.models import (
     UserUpdate,
 )
 from shared import errors
-from shared.http import Api, caller_address, http_function
+from shared.http import Api, JsonStream, caller_address, http_function
 from shared.messaging.models import Locale
 from shared.models import Model
 from shared.principal import Principal, Role
@@ -266,6 +268,16 @@ def update_profile(caller: Principal, body: ProfileUpdate) -> User:
 )
 def delete_profile(caller: Principal, tenant: TenantData) -> None:
     users.remove_user(caller, tenant, caller.uid)
+
+
+@api.route(
+    "GET",
+    "/me/export",
+    summary="Own data as JSON: profile, own log, reported tickets, what one wrote (by id)",
+    roles=MEMBERS,
+)
+def export_me(caller: Principal, tenant: TenantData) -> JsonStream[MyExport]:
+    return JsonStream(my_export.export(caller, tenant))
 
 
 @api.route(

@@ -284,3 +284,17 @@ class PasswordResetJob(Strict):
 
 class Accepted(Model):
     detail: str
+
+
+class MyExport(Model):
+    """A user's own data (GDPR Art. 15, 20): functions/auth/my_export.py says what and why."""
+
+    exported_at: datetime
+    tenant_id: str
+    user: dict[str, object]
+    log: list[dict[str, object]]  # every event the user is the actor of
+    about_me: list[dict[str, object]]  # every event about the user's account
+    tickets_reported: list[dict[str, object]]
+    clients_created: list[dict[str, object]]  # ids and dates: the clients are the controller's
+    courses_assigned: list[dict[str, object]]
+    data_subject_requests_registered: list[dict[str, object]]

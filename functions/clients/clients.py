@@ -24,6 +24,7 @@ from shared.clients import (
     CLIENTS,
     COURSES,
     HIDDEN,
+    LAST_ACTIVITY,
     PREFIX_LENGTH,
     Consent,
     ContactPerson,
@@ -114,6 +115,7 @@ def create(me: Principal, data: TenantData, body: ClientCreate) -> Client:
         "files": [],
         "created_at": now,
         "updated_at": now,
+        LAST_ACTIVITY: now,  # what a retention period counts from
         "created_by": me.uid,
     }
     batch = data.db.batch()
@@ -188,7 +190,8 @@ def update(me: Principal, data: TenantData, client_id: str, body: ClientUpdate) 
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> None:
         doc = load_for_change(data, client_id, transaction)
-        changes: dict[str, Any] = {"updated_at": datetime.now(UTC)}
+        now = datetime.now(UTC)
+        changes: dict[str, Any] = {"updated_at": now, LAST_ACTIVITY: now}
         identifying = body.profile is not None or body.contacts is not None
         if doc.get("pseudonymised") and identifying and me.role is not Role.ADMIN:
             # A professional sees only the pseudonym: an edit would overwrite what they
@@ -269,6 +272,7 @@ def pseudonymise(me: Principal, data: TenantData, client_id: str) -> Client:
                 "pseudonymised": True,
                 "sealed_identity": sealed,
                 "updated_at": datetime.now(UTC),
+                LAST_ACTIVITY: datetime.now(UTC),
             },
         )
         # A new id in each attempt: an attempt that lost its race wrote nothing.
@@ -320,6 +324,7 @@ def reverse(me: Principal, data: TenantData, client_id: str) -> Client:
                 "pseudonymised": False,
                 "sealed_identity": None,
                 "updated_at": datetime.now(UTC),
+                LAST_ACTIVITY: datetime.now(UTC),
             },
         )
 

@@ -10,7 +10,7 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.catalogue import licensed_course
-from shared.clients import CLIENTS, COURSES, load_for_change
+from shared.clients import CLIENTS, COURSES, load_for_change, touch
 from shared.courses import CALENDAR, ClientCourse, ItemStatus, get_course
 from shared.events import new_event
 from shared.faults import crash_point
@@ -32,18 +32,20 @@ def assign(me: Principal, data: TenantData, client_id: str, course_id: str) -> C
         }
         for n, (module, exercise) in enumerate(exercises)
     ]
+    now = datetime.now(UTC)
     doc = {
         "course_id": course_id,
         "title": course.title,
         "focus_area": course.focus_area,
         "status": "ongoing",
         "assigned_by": me.uid,
-        "assigned_at": datetime.now(UTC),
+        "assigned_at": now,
         "items": items,
     }
     ref = data.document(CLIENTS, client_id, COURSES, new_id("course"))
     batch = data.db.batch()  # the course with every item and its log entry: all or nothing
     batch.create(ref, doc)
+    touch(batch, data, client_id, now)
     batch.create(
         *new_event(
             data,

@@ -23,7 +23,7 @@ from shared.client_data import (
     mark_erasure,
     plain,
 )
-from shared.clients import CLIENTS, load_document, load_for_change
+from shared.clients import CLIENTS, load_document, load_for_change, touch
 from shared.data_subjects import DATA_SUBJECT_REQUESTS, RequestKind, RequestStatus
 from shared.erasure_ledger import ErasureBasis
 from shared.events import record_event
@@ -48,6 +48,7 @@ def file_upload(
         load_for_change(data, client_id, transaction)  # erased or restricted meanwhile
         entry = {"id": file_id, "name": body.name, "content_type": body.content_type}
         transaction.update(ref, {"files": firestore.ArrayUnion([entry])})
+        touch(transaction, data, client_id, datetime.now(UTC))
 
     add(data.db.transaction())
     record_event(

@@ -3,7 +3,7 @@ restriction of a client and the recipients of a client's data."""
 
 from __future__ import annotations
 
-from functions.clients import clients, recipients, rights
+from functions.clients import clients, recipients, retention, rights
 from functions.clients.models import (
     Client,
     ClientRecipients,
@@ -16,6 +16,7 @@ from functions.clients.models import (
 from functions.clients.route_paths import (
     ADMIN,
     CLIENT,
+    MEMBERS,
     SEALED,
 )
 from shared import errors
@@ -23,11 +24,32 @@ from shared.data_subjects import DataSubjectRequest
 from shared.http import Api
 from shared.principal import Principal
 from shared.tenancy import TenantData
+from shared.tenants import ClientRetention
 
 REQUEST = "/data-subject-requests/<request_id>"
 
 
 def register(api: Api) -> None:
+    @api.route(
+        "GET",
+        "/retention",
+        summary="How long a client is kept after their last activity (null: kept)",
+        roles=MEMBERS,
+    )
+    def get_retention(tenant: TenantData) -> ClientRetention:
+        return retention.setting(tenant)
+
+    @api.route(
+        "PUT",
+        "/retention",
+        summary="Set the retention period in months (2-120), or null to keep clients",
+        roles=ADMIN,
+    )
+    def put_retention(
+        caller: Principal, tenant: TenantData, body: ClientRetention
+    ) -> ClientRetention:
+        return retention.change(caller, tenant, body)
+
     @api.route(
         "POST",
         "/data-subject-requests",

@@ -26,7 +26,7 @@ from functions.tasks.models import LinkRefused, RemoteTask, Status
 from shared import errors, ratelimit
 from shared.catalogue import ExerciseItem, Kind, collection_name, validate_answers
 from shared.client_data import REMOTE_TASKS
-from shared.clients import CLIENTS
+from shared.clients import CLIENTS, touch
 from shared.courses import ItemRef, perform
 from shared.gcp import firestore_client
 from shared.tenancy import TenantData
@@ -188,6 +188,7 @@ def answer(opening: Opening, answers: dict[str, Any]) -> RemoteTask:
             ratelimit.add_one(batch, key)
         batch.update(ref, answered, option=data.db.write_option(last_update_time=read_at))
         batch.create(*task_event(data, task, "answered", actor))
+        touch(batch, data, task.client_id, now)
         try:
             batch.commit()
             break

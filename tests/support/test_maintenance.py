@@ -120,6 +120,7 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
         "remind_request_deadlines",
         "remind_cancellation_deadlines",
         "run_restores",
+        "apply_client_retention",
         "erase_terminated_tenants",
         "remove_left_over_drill_copies",
         "backup_tenants",

@@ -17,7 +17,15 @@ from functions.support.maintenance.jobstore import JOBS
 from shared.backups import codec
 from shared.gcp import firestore_client
 from shared.storage import uploads_bucket
-from tests.accounts import API, SECURITY, activate, active_tenant, add_professional, problem
+from tests.accounts import (
+    API,
+    SECURITY,
+    activate,
+    active_tenant,
+    add_professional,
+    events,
+    problem,
+)
 from tests.helpers import call
 from tests.support.backups.test_backup_restore import build
 
@@ -89,6 +97,20 @@ def test_a_professional_may_not_ask_for_the_tenant_export(owner: str) -> None:
     pro = add_professional(created["admin_token"])
     problem(call("POST", EXPORTS, activate(pro["email"])), 403, "forbidden")
     assert export_jobs(created["slug"]) == []
+    assert not [e for e in events(created["slug"]) if e["action"] == "tenant.export_requested"]
+
+
+def test_a_professional_and_another_tenant_cannot_see_an_export(owner: str) -> None:
+    created = active_tenant(owner, seats=3)
+    status, _ = exported(created["admin_token"])
+    pro = activate(add_professional(created["admin_token"])["email"])
+    problem(call("GET", f"{EXPORTS}/{status['id']}", pro), 403, "forbidden")
+    stranger = active_tenant(owner)
+    reply = call("GET", f"{EXPORTS}/{status['id']}", stranger["admin_token"])
+    problem(reply, 404, "export_not_found")
+    unknown = call("GET", f"{EXPORTS}/no-such-export", created["admin_token"])
+    problem(unknown, 404, "export_not_found")
+    assert export_jobs(stranger["slug"]) == []
 
 
 def test_a_download_link_past_its_lifetime_is_refused(owner: str) -> None:

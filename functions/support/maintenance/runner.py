@@ -27,6 +27,7 @@ from functions.support.maintenance.backups.drills import (
 )
 from functions.support.maintenance.backups.restore_jobs import run_restores
 from functions.support.maintenance.cancellation_reminders import remind_cancellation_deadlines
+from functions.support.maintenance.client_retention import apply_client_retention
 from functions.support.maintenance.migrations.job import run_migrations
 from functions.support.maintenance.request_reminders import remind_request_deadlines
 from functions.support.maintenance.tenant_deletion import erase_terminated_tenants
@@ -59,6 +60,7 @@ JOBS: tuple[Job, ...] = (
     remind_request_deadlines,
     remind_cancellation_deadlines,
     run_restores,  # only the tenants whose window is open, before the backups
+    apply_client_retention,  # inside each tenant's window; before the backups
     erase_terminated_tenants,  # before the backups: a deleted tenant is not backed up again
     remove_left_over_drill_copies,  # before the backups: a drill's copy is never backed up
     reports_backup(backup_tenants),  # after the cleaning; its outcome on the status page
@@ -69,7 +71,12 @@ JOBS: tuple[Job, ...] = (
     build_tenant_exports,  # last: an administrator's export, from the data as it is now
 )
 # What the hourly runs around midnight do: only the work inside tenants' own windows.
-WINDOW_JOBS: tuple[Job, ...] = (run_restores, run_migrations, build_tenant_exports)
+WINDOW_JOBS: tuple[Job, ...] = (
+    run_restores,
+    apply_client_retention,
+    run_migrations,
+    build_tenant_exports,
+)
 
 
 class MaintenanceReport(Model):
