@@ -85,6 +85,8 @@ class PrivacyNotice(Strict):
     # Whether the e-mail and page give the sending professional's work e-mail for help;
     # otherwise contact_email is given.
     show_professional_email: bool = False
+
+
 class ClientRetention(Strict):
     """How long a client is kept after their last activity (the DPA's appendix C.4); the
     administrator sets it, `months: null` keeps clients until someone erases them. At

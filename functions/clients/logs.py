@@ -3,12 +3,13 @@ professional's notes written to it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from functions.clients.models import LogEntry, LogNote, LogPage, LogQuery
-from shared.clients import CLIENTS, load_for_change
+from shared.clients import CLIENTS, load_for_change, touch
 from shared.events import EVENTS, new_event
 from shared.ids import new_id
 from shared.paging import page
@@ -68,5 +69,8 @@ def add_note(me: Principal, data: TenantData, client_id: str, note: LogNote) -> 
     """A note in the client log; a restricted client is not processed (C-6)."""
     load_for_change(data, client_id)
     ref, event = note_event(data, me.uid, client_id, note, event_id=new_id("note"))
-    ref.create(event)
+    batch = data.db.batch()
+    batch.create(ref, event)
+    touch(batch, data, client_id, datetime.now(UTC))  # a note is activity (retention)
+    batch.commit()
     return LogEntry.model_validate({"id": ref.id, **event})

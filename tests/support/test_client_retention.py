@@ -26,6 +26,7 @@ from shared.messaging.models import MESSAGES
 from shared.tenancy import TenantData
 from shared.tenants import TenantStatus
 from tests.accounts import activate, active_tenant, add_professional, events, problem
+from tests.clients.offline.sync_helpers import note as offline_note
 from tests.content import new_client
 from tests.helpers import call, emails_to, set_tenant_status, wait_until
 
@@ -290,4 +291,13 @@ def test_activity_is_recorded_by_writes_and_not_by_reads(
     assert assigned > first
     item = f"{API}/clients/{cid}/courses/{course.json()['id']}/items/i0/schedule"
     assert call("PUT", item, pro, json={"date": date.today().isoformat()}).status_code == 200
-    assert activity() > assigned
+    scheduled = activity()
+    assert scheduled > assigned
+    note = {"text": "Talte om skolen"}
+    assert call("POST", f"{API}/clients/{cid}/log", pro, json=note).status_code == 201
+    noted = activity()
+    assert noted > scheduled
+    # What the app recorded offline is activity too, once it is synced.
+    batch = {"records": [offline_note(cid)]}
+    assert call("POST", f"{API}/sync", pro, json=batch).status_code == 200
+    assert activity() > noted

@@ -24,7 +24,15 @@ from functions.clients.logs import note_event
 from functions.clients.models import LogNote
 from functions.clients.sync.models import Outcome, RecordKind, RecordResult, SyncRecord
 from shared import catalogue, erasure_ledger, errors
-from shared.clients import CLIENTS, COURSES, ClientRestricted, Profile, check_unrestricted
+from shared.clients import (
+    CLIENTS,
+    COURSES,
+    LAST_ACTIVITY,
+    ClientRestricted,
+    Profile,
+    check_unrestricted,
+    touch,
+)
 from shared.courses import AlreadyApplied, ItemRef, get_course, perform, schedule
 from shared.erasure_ledger import Erased
 from shared.events import EVENTS, new_event
@@ -160,7 +168,8 @@ def _notes(
         )
     for _ in range(3):  # optimistic: a first send reads no markers
         try:
-            _commit(data, writes.values())
+            touched = {records[n].client_id for n in writes}
+            _commit(data, writes.values(), touched, now)
             break
         except AlreadyExists:  # some were applied before: leave them out, commit the rest
             refs = [ref for ref, _ in writes.values()]
@@ -175,13 +184,16 @@ def _notes(
     return [answers[n] for n in range(len(records))]
 
 
-def _commit(data: TenantData, writes: Any) -> None:
+def _commit(data: TenantData, writes: Any, clients: set[str], now: datetime) -> None:
+    """The notes, and the activity they are on their clients (retention counts from it)."""
     batch = data.db.batch()
     count = 0
     for ref, doc in writes:
         batch.create(ref, doc)
         count += 1
     if count:
+        for client_id in sorted(clients):
+            touch(batch, data, client_id, now)
         batch.commit()
 
 
@@ -285,7 +297,9 @@ def _field(data: TenantData, actor: str, record: SyncRecord, now: datetime) -> s
             details = {"field": field, "mine": record.value, "theirs": theirs}
             action, answer = "client.sync_conflict", str(conflict.id)
         else:
-            transaction.update(client, {f"profile.{field}": record.value, "updated_at": now})
+            transaction.update(
+                client, {f"profile.{field}": record.value, "updated_at": now, LAST_ACTIVITY: now}
+            )
             details, action, answer = (
                 {"fields": ["profile"], "field": field},
                 "client.updated",
