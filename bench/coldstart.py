@@ -154,7 +154,8 @@ def request_table(w: World) -> dict[str, Request]:
             {},
             {"tenant_id": w.tenant_id, "tasks": [{"task_id": w.task_id, "version": w.version}]},
         ),
-        "nightly_maintenance": ("POST", "/", {}, None),
+        # The hourly run of open windows: the nightly run at "/" backs up every tenant.
+        "nightly_maintenance": ("POST", "/windows", {}, None),
         "subprocessor_page": ("GET", "/", {}, None),
         "support_api": ("GET", f"/jobs?tenant_id={w.tenant_id}", owner, None),
         "support_tickets": ("GET", "/tickets", admin, None),
