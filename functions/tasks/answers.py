@@ -13,8 +13,6 @@ performed on the client's course, where the first answer stays.
 from __future__ import annotations
 
 import contextlib
-import contextvars
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -150,16 +148,6 @@ def opened(opening: Opening) -> None:
     except GoogleNotFound:  # erased with its client since it was read
         _count(opening.limits)
         raise LinkRefused("gone") from None
-
-
-# Commits an opening while the page is rendered (the request's context goes along).
-_COMMITS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="link-opened")
-
-
-def opened_soon(opening: Opening) -> Future[None]:
-    """Start `opened` beside the caller's rendering; the caller waits for the future
-    before it answers, so the page is shown only once the opening is stored."""
-    return _COMMITS.submit(contextvars.copy_context().run, opened, opening)
 
 
 def answer(opening: Opening, answers: dict[str, Any]) -> RemoteTask:

@@ -147,12 +147,9 @@ def remote_task_page(request: flask.Request) -> flask.Response:
         opening = answers.resolve(token, address)
         locale = opening.task.locale  # the page speaks the e-mail's language
         if request.method == "GET":
-            committed = answers.opened_soon(opening)  # stored while the page is rendered
-            try:
-                body = page.exercise_page(opening.exercise.model_dump(), locale, nonce)
-            finally:
-                committed.result()  # stored (or refused: "gone") before anything is shown
-            return _html(body, 200, nonce)
+            answers.opened(opening)  # committed while the exercise is being read
+            shown = opening.exercise.model_dump()
+            return _html(page.exercise_page(shown, locale, nonce), 200, nonce)
         exercise = opening.exercise
         shown = exercise.model_dump()
         form = request.form.to_dict()
