@@ -4,7 +4,8 @@ Each delivery first claims the message with one conditional write: a message
 already `sent` or `failed` is not sent again; one held by a live attempt (its
 lease) or waiting out a backoff is handed back for a later redelivery. Only
 the claim holder calls the provider, and its outcome is written only if it
-still holds the claim. What is sent is the stored request, never the payload.
+still holds the claim. What is sent is the stored request, never a payload that
+differs from it (see below for the one case where the record is not read).
 
 The one window this cannot close is a crash after the provider accepted the
 message and before `sent` is written (there is no idempotency key in SES): a
@@ -13,7 +14,10 @@ retry after the lease then sends again. See README, "Messaging".
 A message its publisher hands on with the update time of the record it just wrote
 (outbox.dispatch, a Pub/Sub attribute) is claimed without that read: the claim's write
 holds only while the record still has that update time, i.e. is exactly as queued by
-the request that published it; otherwise the reading claim decides as above.
+the request that published it; otherwise the reading claim decides as above. What is
+sent is then the payload, which that request published from the very record it wrote;
+a message published by anyone else (no attribute, or a time that does not match to the
+microsecond) is still sent only as stored.
 
 Before the provider is called, the claim holder checks once that the tenant has approved
 the channel's sub-processor (shared/subprocessors.py; the tenant's document is read in
