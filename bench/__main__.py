@@ -151,12 +151,15 @@ def main(argv: list[str] | None = None) -> int:
                 client_id = latency.new_client(tenant)
                 latency.assign(tenant, client_id, catalogue.course)
                 first = coldstart.first_requests(
-                    tenant.tenant_id,
-                    tenant.token,
-                    client_id,
-                    link.task_id,
-                    link.version,
-                    link.token,
+                    coldstart.World(
+                        tenant.tenant_id,
+                        tenant.token,
+                        common.owner(),
+                        client_id,
+                        link.task_id,
+                        link.version,
+                        link.token,
+                    )
                 )
                 coldstart.bench_cold_starts(first, tenant.tenant_id, sizes.cold_runs)
 

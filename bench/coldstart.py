@@ -115,42 +115,74 @@ def run_once(request: FirstRequest, python: Path, staged: Path) -> dict[str, Any
     return result
 
 
-def first_requests(
-    tenant_id: str, token: str, client_id: str, task_id: str, version: int, link: str
-) -> list[FirstRequest]:
-    """The first real request of every HTTP function of infra/deployment.toml."""
-    from infra.deployment import load
+@dataclass(frozen=True)
+class World:
+    """What the first requests need: a tenant with a client, a remote task and its link."""
 
-    bearer = {"Authorization": f"Bearer {token}"}
-    by_function = {
-        "auth_api": ("GET", "/me", bearer, None),
+    tenant_id: str
+    token: str  # the tenant administrator's ID token
+    owner_token: str  # the system owner's
+    client_id: str
+    task_id: str
+    version: int
+    link: str
+
+
+Request = tuple[str, str, dict[str, str], Any]  # method, path, headers, JSON body
+
+
+def request_table(w: World) -> dict[str, Request]:
+    """Each HTTP function's first real request: a route of its own that reads (or, for a
+    task target, handles a task), so the figure includes its handler's imports."""
+    admin = {"Authorization": f"Bearer {w.token}"}
+    owner = {"Authorization": f"Bearer {w.owner_token}"}
+    return {
+        "auth_api": ("GET", "/me", admin, None),
         "send_password_reset": ("POST", "/", {}, {"email": "nobody-bench@example.dk"}),
-        "clients_api": ("GET", f"/clients/{client_id}", bearer, None),
-        "remote_tasks_api": ("GET", f"/remote-tasks/{task_id}", bearer, None),
-        "remote_task_page": ("GET", f"/{link}", {"X-Forwarded-For": "10.255.0.1"}, None),
+        "clients_api": ("GET", f"/clients/{w.client_id}", admin, None),
+        "remote_tasks_api": ("GET", f"/remote-tasks/{w.task_id}", admin, None),
+        "remote_task_page": ("GET", f"/{w.link}", {"X-Forwarded-For": "10.255.0.1"}, None),
         "release_scheduled_message": (
             "POST",
             "/",
             {},
-            {"tenant_id": tenant_id, "message_ids": [f"rt-{task_id}-v{version}"]},
+            {"tenant_id": w.tenant_id, "message_ids": [f"rt-{w.task_id}-v{w.version}"]},
         ),
         "remind_remote_task": (
             "POST",
             "/",
             {},
-            {"tenant_id": tenant_id, "tasks": [{"task_id": task_id, "version": version}]},
+            {"tenant_id": w.tenant_id, "tasks": [{"task_id": w.task_id, "version": w.version}]},
         ),
-        "nightly_maintenance": ("POST", "/", {}, None),
+        # The hourly run of open windows: the nightly run at "/" backs up every tenant.
+        "nightly_maintenance": ("POST", "/windows", {}, None),
         "subprocessor_page": ("GET", "/", {}, None),
+        "support_api": ("GET", f"/jobs?tenant_id={w.tenant_id}", owner, None),
+        "support_tickets": ("GET", "/tickets", admin, None),
+        "sla_alert": (
+            "POST",
+            "/",
+            {},
+            {"tenant_id": w.tenant_id, "ticket_id": "nobench", "kind": "warning", "version": 0},
+        ),
+        "status_page": ("GET", "/", {}, None),
+        "status_admin": ("GET", "/incidents", owner, None),
+        "support_incidents": ("GET", "/incidents", owner, None),
+        "incident_task": ("POST", "/", {}, {"kind": "page", "incident_id": "nobench", "step": 0}),
     }
+
+
+def first_requests(w: World) -> list[FirstRequest]:
+    """The first real request of every HTTP function of infra/deployment.toml; a function
+    without one stops the bench (tests/bench/test_coldstart.py checks the table)."""
+    from infra.deployment import load
+
+    table = request_table(w)
     requests = []
     for fn in load().functions:
         if fn.trigger != "http":
             continue
-        if fn.name not in by_function:
-            print(f"  (no first request known for {fn.name}: add one to bench/coldstart.py)")
-            continue
-        method, path, headers, body = by_function[fn.name]
+        method, path, headers, body = table[fn.name]
         requests.append(
             FirstRequest(
                 f"{fn.name} {method} {path[:24]}",

@@ -6,9 +6,11 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from datetime import datetime
 
 import flask
 from cloudevents.http.event import CloudEvent
+from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 from pydantic import ValidationError
 
 from shared.gcp import firestore_client
@@ -21,7 +23,7 @@ from shared.messaging.models import (
     MessageState,
     ScheduledRelease,
 )
-from shared.messaging.outbox import dispatch
+from shared.messaging.outbox import QUEUED_AT, dispatch
 from shared.messaging.providers import default_providers
 from shared.settings import get_settings
 from shared.tenancy import TenantData
@@ -47,10 +49,21 @@ def deliver_message(event: CloudEvent) -> None:
         db=firestore_client(),
         providers=default_providers(),
         settings=get_settings(),
+        queued_at=_queued_at(event),
     )
     log.info("message %s: %s", request.id, outcome)
     if outcome is Outcome.RETRY_LATER:
         raise RetryLater(f"message {request.id} will be retried")
+
+
+def _queued_at(event: CloudEvent) -> datetime | None:
+    """The update time of the `queued` record its publisher wrote, if it sent one."""
+    attributes = event.data["message"].get("attributes") or {}
+    try:
+        moment: datetime = DatetimeWithNanoseconds.from_rfc3339(attributes[QUEUED_AT])  # type: ignore[no-untyped-call]
+    except (KeyError, TypeError, ValueError):  # none, or unreadable: read the record first
+        return None
+    return moment
 
 
 # Internal: reachable only by Cloud Tasks (IAM invoker), so no Firebase principal.

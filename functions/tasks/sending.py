@@ -282,11 +282,14 @@ def send(
                 *task_event(data, task, "sent", me.uid, details={"scheduled": later is not None})
             )
         crash_point("sending.before_commit")
+        queued_at = {}
         if fresh:
-            batch.commit()
+            results = batch.commit()
             outbox.recorded(fresh)
+            # Each fresh mail's record is the second of its recipient's three writes.
+            queued_at = {m.id: results[3 * n + 1].update_time for n, m in enumerate(fresh)}
         crash_point("sending.after_commit")
-        outbox.dispatch(mails[first : first + per_batch], later)
+        outbox.dispatch(mails[first : first + per_batch], later, queued_at)
         crash_point("sending.after_dispatch")
     schedule_reminder(data, tasks, start, prefs.reminder_days)
     crash_point("sending.after_reminder")

@@ -67,9 +67,13 @@ def cloud_event_function(function: F) -> F:
 
 
 def entry_points(module: ModuleType) -> dict[str, tuple[str, Api | None]]:
-    """The module's entry points: name -> (signature type, the Api it serves)."""
-    return {
-        name: (getattr(value, SIGNATURE), getattr(value, API, None))
-        for name, value in vars(module).items()
-        if callable(value) and hasattr(value, SIGNATURE)
-    }
+    """The module's entry points: name -> (signature type, the Api it serves).
+
+    Through `dir` and `getattr`, so a main.py that imports its entry points lazily
+    (a module `__getattr__` and `__dir__`, functions/support/main.py) lists them all."""
+    found: dict[str, tuple[str, Api | None]] = {}
+    for name in dir(module):
+        value = getattr(module, name)
+        if callable(value) and hasattr(value, SIGNATURE):
+            found[name] = (getattr(value, SIGNATURE), getattr(value, API, None))
+    return found

@@ -4,11 +4,20 @@ Each delivery first claims the message with one conditional write: a message
 already `sent` or `failed` is not sent again; one held by a live attempt (its
 lease) or waiting out a backoff is handed back for a later redelivery. Only
 the claim holder calls the provider, and its outcome is written only if it
-still holds the claim. What is sent is the stored request, never the payload.
+still holds the claim. What is sent is the stored request, never a payload that
+differs from it (see below for the one case where the record is not read).
 
 The one window this cannot close is a crash after the provider accepted the
 message and before `sent` is written (there is no idempotency key in SES): a
 retry after the lease then sends again. See README, "Messaging".
+
+A message its publisher hands on with the update time of the record it just wrote
+(outbox.dispatch, a Pub/Sub attribute) is claimed without that read: the claim's write
+holds only while the record still has that update time, i.e. is exactly as queued by
+the request that published it; otherwise the reading claim decides as above. What is
+sent is then the payload, which that request published from the very record it wrote;
+a message published by anyone else (no attribute, or a time that does not match to the
+microsecond) is still sent only as stored.
 
 Before the provider is called, the claim holder checks once that the tenant has approved
 the channel's sub-processor (shared/subprocessors.py; the tenant's document is read in
@@ -19,6 +28,7 @@ the message was queued, the message ends `failed` with `subprocessor_not_approve
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -117,6 +127,43 @@ def _claim(
     return _Claim(request, 0, Outcome.RETRY_LATER)
 
 
+# Reads the tenant's document while a fresh message is claimed (`_claim_queued`).
+_READS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="delivery-read")
+
+
+def _claim_queued(
+    tenant: TenantData,
+    ref: firestore.DocumentReference,
+    request: MessageRequest,
+    settings: Settings,
+    now: datetime,
+    queued_at: datetime,
+) -> _Claim | None:
+    """Claim a message published with its `queued` record's update time (outbox.dispatch)
+    without reading the record: a write on the precondition that the record still has
+    that update time holds only if nobody wrote it since, so it is the record the
+    publisher wrote with this very request (queued, never handed to a delivery). The
+    tenant's document is read meanwhile: one round trip where a read and a write take
+    two. None when the record changed since: the reading claim (`_claim`) decides."""
+    owner = _READS.submit(tenant.root.get)
+    claimed = {
+        "state": MessageState.SENDING.value,
+        "attempts": 1,
+        "received": 1,
+        "lease_until": now + timedelta(seconds=settings.message_lease_s),
+        "next_attempt_at": None,
+        "updated_at": now,
+    }
+    try:
+        written = ref.update(claimed, option=tenant.db.write_option(last_update_time=queued_at))
+    except (FailedPrecondition, GoogleNotFound):
+        owner.cancel()
+        return None
+    snapshot = owner.result()
+    approvals = approvals_of(snapshot.to_dict() if snapshot.exists else None)
+    return _Claim(request, 1, None, written.update_time, approvals)
+
+
 def _finish(
     db: firestore.Client,
     ref: firestore.DocumentReference,
@@ -172,10 +219,16 @@ def deliver(
     providers: Providers,
     settings: Settings,
     now: datetime | None = None,
+    queued_at: datetime | None = None,
 ) -> Outcome:
     """Send one message unless it was sent already; record what happened (and count a
-    message that ends `sent` or `failed` here, in trivsel.messages)."""
-    outcome = _deliver(request, db=db, providers=providers, settings=settings, now=now)
+    message that ends `sent` or `failed` here, in trivsel.messages).
+
+    `queued_at`: the update time of the record as its publisher wrote it (a Pub/Sub
+    attribute), so a fresh message is claimed without reading it first."""
+    outcome = _deliver(
+        request, db=db, providers=providers, settings=settings, now=now, queued_at=queued_at
+    )
     if outcome in (Outcome.SENT, Outcome.FAILED):
         metrics.record_message(request.channel.value, outcome.value, request.tenant_id)
     return outcome
@@ -188,11 +241,15 @@ def _deliver(
     providers: Providers,
     settings: Settings,
     now: datetime | None,
+    queued_at: datetime | None,
 ) -> Outcome:
     tenant = TenantData(db, request.tenant_id)
     ref = tenant.document(MESSAGES, request.id)
     moment = now or datetime.now(UTC)
-    claim = _claim(tenant, ref, request, settings, moment)
+    fresh = None
+    if queued_at is not None:
+        fresh = _claim_queued(tenant, ref, request, settings, moment, queued_at)
+    claim = fresh or _claim(tenant, ref, request, settings, moment)
     if claim.outcome is not None:
         return claim.outcome
     stored = claim.request

@@ -8,6 +8,7 @@ an API route that would send one refuses first (`require_approved`), writing not
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +33,8 @@ from shared.templating import Rendered
 from shared.tenancy import TenantData
 
 PUBLISH_TIMEOUT_S = 30.0
+# The Pub/Sub attribute with the update time of the `queued` record (see `dispatch`).
+QUEUED_AT = "queued_at"
 NOT_APPROVED = SubprocessorNotApproved.code  # the failure reason of a refused message
 
 
@@ -135,10 +138,12 @@ def request_message(
     if not approved(tenant, CHANNELS[request.channel]):
         refuse(tenant, request)
         return request
+    written: dict[str, datetime] = {}
     with contextlib.suppress(AlreadyExists):
-        tenant.document(MESSAGES, request.id).create(queued(request, later))
+        result = tenant.document(MESSAGES, request.id).create(queued(request, later))
         recorded([request])
-    dispatch([request], later)
+        written[request.id] = result.update_time
+    dispatch([request], later, written)
     return request
 
 
@@ -199,31 +204,47 @@ def queued(request: MessageRequest, send_at: datetime | None = None) -> dict[str
     ).to_firestore()
 
 
-def dispatch(requests: list[MessageRequest], send_at: datetime | None = None) -> None:
+def dispatch(
+    requests: list[MessageRequest],
+    send_at: datetime | None = None,
+    queued_at: Mapping[str, datetime] | None = None,
+) -> None:
     """Hand recorded messages on: published now (every publish under way at once, in the
-    client's batches), or one Cloud Task that releases them all at `send_at`."""
+    client's batches), or one Cloud Task that releases them all at `send_at`.
+
+    `queued_at`: the update time of the `queued` record just written for a message id, by
+    this very request; published with it, delivery claims the message without reading it
+    first (shared/messaging/delivery.py) as long as nobody wrote the record since."""
     if not requests:
         return
     later = _later(send_at)
     if later is not None:
         schedule_release(requests, later)
         return
-    futures = [_publish(request) for request in requests]
+    written = queued_at or {}
+    futures = [_publish(request, written.get(request.id)) for request in requests]
     for future in futures:
         future.result(timeout=PUBLISH_TIMEOUT_S)
 
 
-def _publish(request: MessageRequest) -> Any:
+def _publish(request: MessageRequest, queued_at: datetime | None = None) -> Any:
     # Retried on transient errors (shared/retrying.py): a message published twice is
     # delivered once, since delivery sends each message id at most once.
+    attributes = {"tenant_id": request.tenant_id, "message_id": request.id}
+    if queued_at is not None:
+        attributes[QUEUED_AT] = _rfc3339(queued_at)
     return publisher().publish(
         topic_path(get_settings().message_topic),
         request.model_dump_json().encode(),
         retry=idempotent(),
         timeout=request_deadline_s(),
-        tenant_id=request.tenant_id,
-        message_id=request.id,
+        **attributes,
     )
+
+
+def _rfc3339(moment: datetime) -> str:
+    rfc3339 = getattr(moment, "rfc3339", None)  # Firestore's, with its nanoseconds
+    return str(rfc3339()) if rfc3339 else moment.isoformat()
 
 
 def publish(request: MessageRequest) -> str:
