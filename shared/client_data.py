@@ -30,6 +30,7 @@ from shared.jobs import Clock, JobResult, finish_stalled
 from shared.messaging.models import MESSAGES
 from shared.storage import tenant_object, uploads_bucket
 from shared.tenancy import TenantData
+from shared.vr_retention import SESSIONS, SUMMARIES
 
 REMOTE_TASKS = "remote_tasks"
 BATCH_WRITES = 400  # a Firestore batch holds at most 500 writes
@@ -52,6 +53,10 @@ CLIENT_RECORDS: tuple[ClientRecords, ...] = (
     ClientRecords(EVENTS, "the client log: who did what, and when"),
     ClientRecords(REMOTE_TASKS, "exercises sent to contact persons, with their answers"),
     ClientRecords(MESSAGES, "e-mails and SMS about the client, with their recipients"),
+    ClientRecords(
+        SUMMARIES, "VR sessions: per film the time watched, stops and where the client looked"
+    ),
+    ClientRecords(SESSIONS, "VR sessions opened for the client (purged nightly two days on)"),
     ClientRecords(
         DATA_SUBJECT_REQUESTS,
         "the client's data-subject requests and how each was answered (kept as evidence)",
