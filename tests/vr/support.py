@@ -7,6 +7,7 @@ from typing import Any
 import requests
 
 from tests.accounts import activate, active_tenant, add_professional
+from tests.content import new_client
 from tests.helpers import auth_url, call, unique
 
 VR = "/vr_api"
@@ -35,9 +36,8 @@ def vr_tenant(owner: str, area: str, add_ons: list[str] | None = None) -> dict[s
     )
     pro = add_professional(created["admin_token"])
     token = activate(pro["email"])
-    client = call("POST", "/clients_api/clients", token, json={"name": "Ida Jensen"})
-    assert client.status_code == 201, client.text
-    return {**created, "pro_token": token, "pro_uid": pro["uid"], "client_id": client.json()["id"]}
+    client = new_client(token)
+    return {**created, "pro_token": token, "pro_uid": pro["uid"], "client_id": client["id"]}
 
 
 def open_session(org: dict[str, Any]) -> dict[str, Any]:
