@@ -42,7 +42,9 @@ def _print_ready(stack: Stack) -> None:
             f"  schedule {job.name}: '{job.cron}' {job.time_zone} -> {job.target}"
             f" (no Scheduler emulator: POST {p.functions_url}/{job.target}/ to run it)"
         )
-    print(f"\nAPI reference: {p.functions_url}/docs/")
+    status = f"{p.functions_url}/status_page/"
+    print(f"\nStatus page: {status} (?lang=en; {status}api/v2/summary.json; {status}history.atom)")
+    print(f"API reference: {p.functions_url}/docs/")
     print("\nEmulators:")
     for what, port in p.ports().items():
         if what != "functions" and not what.startswith("firebase-tools"):

@@ -20,11 +20,13 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from shared.principal import Role
+from shared.support_terms import SUPPORT_TERMS
 
 HERE = Path(__file__).parent
 DEMO_DATA: dict[str, Any] = json.loads((HERE / "demo_data.json").read_text(encoding="utf-8"))
@@ -34,6 +36,7 @@ MAIL_TIMEOUT_S = 60.0
 LINK = re.compile(r"https?://[^\s\"'<>]+/remote_task_page/[^\s\"'<>]+")
 SIGN_IN = "/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=any"
 T = TypeVar("T")
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,8 @@ def provision_tenant(owner: Api, admin: DemoUser) -> None:
         "period_start": today.isoformat(),
         "period_end": (today + timedelta(days=364)).isoformat(),
     }
-    contract = tenant["contract"]
+    # The demo tenant takes Konfront's support terms, so a ticket can be escalated.
+    contract = {**tenant["contract"], "support": SUPPORT_TERMS["konfront"].model_dump(mode="json")}
     # The subscription started with the licence's period; the DPA was signed that day.
     subscription = {**contract["subscription"], "start": today.isoformat()}
     body = {
@@ -180,6 +184,25 @@ def provision_tenant(owner: Api, admin: DemoUser) -> None:
     # Pending until its DPA is recorded (recording it again only replaces it).
     dpa = {**tenant["dpa"], "signed_on": today.isoformat()}
     owner("POST", f"/auth_api/tenants/{tenant['slug']}/dpa", dpa)
+
+
+def seed_support(owner: Api, admin: Api, pro: Api, staff: DemoUser) -> None:
+    """The supplier's support person (named support lead) and one escalated ticket."""
+    from firebase_admin import auth
+
+    from shared.gcp import firebase_app
+
+    body = {"email": staff.email, "display_name": staff.display_name, "role": "support"}
+    _exists_already(lambda: owner("POST", "/auth_api/staff", body | {"phone": "+4511223344"}))
+    set_password(staff)
+    uid = auth.get_user_by_email(staff.email, app=firebase_app()).uid
+    owner("PUT", "/support_tickets/desk/lead", {"lead_uid": uid})
+    ticket = pro("POST", "/support_tickets/tickets", DEMO_DATA["ticket"]["filed"])
+    admin(
+        "POST",
+        f"/support_tickets/tickets/{ticket['id']}/escalate",
+        DEMO_DATA["ticket"]["escalation"],
+    )
 
 
 # -- clients, courses, remote tasks, calendar -------------------------------------------------
@@ -243,13 +266,54 @@ def seed_client(pro: Api, spec: dict[str, Any]) -> None:
         seed_course(pro, path, course)
 
 
+def seed_status(owner: Api, tenant_id: str) -> None:
+    """A past incident with its updates (resolved, with cause and prevention) and a planned
+    maintenance of the demo tenant inside its window, on the public status page."""
+    spec = DEMO_DATA["status"]
+    incidents = owner("GET", "/status_admin/incidents")["incidents"]
+    if not any(i["title"]["da"] == spec["incident"]["title"]["da"] for i in incidents):
+        first = {k: v for k, v in spec["incident"].items() if k != "updates"}
+        expected = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+        body = {**first, "tenants": [tenant_id], "expected_resolution_at": expected}
+        incident = owner("POST", "/status_admin/incidents", body)
+        for update in spec["incident"]["updates"]:
+            owner("POST", f"/status_admin/incidents/{incident['id']}/updates", update)
+    planned = spec["maintenance"]
+    maintenances = owner("GET", "/status_admin/maintenances")["maintenances"]
+    if not any(m["title"]["da"] == planned["title"]["da"] for m in maintenances):
+        day = datetime.now(COPENHAGEN).date() + timedelta(days=planned["days_ahead"])
+        starts = datetime(day.year, day.month, day.day, 1, tzinfo=COPENHAGEN)
+        body = {
+            **{k: planned[k] for k in ("title", "description", "components")},
+            "tenants": [tenant_id],
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=planned["hours"])).isoformat(),
+        }
+        owner("POST", "/status_admin/maintenances", body)
+
+
+def seed_on_call(owner: Api) -> None:
+    """Two support people with phones from the staff register, on the on-call rota."""
+    uids = []
+    staff = {s["email"]: s["uid"] for s in owner("GET", "/auth_api/staff")["staff"]}
+    for person in DEMO_DATA["on_call"]:
+        if person["email"] not in staff:
+            body = {**person, "role": "support"}
+            staff[person["email"]] = owner("POST", "/auth_api/staff", body)["uid"]
+        uids.append(staff[person["email"]])
+    rota = {"primary_uid": uids[0], "secondary_uid": uids[1]}
+    owner("PUT", "/support_incidents/desk/rota", rota)
+
+
 def seed_demo(env: dict[str, str]) -> None:
     os.environ.update(env)
     users = {user.role: user for user in DEMO_USERS}
     set_password(users[Role.OWNER])
     owner = sign_in(users[Role.OWNER])
     seed_catalogue(owner)
+    seed_on_call(owner)
     provision_tenant(owner, users[Role.ADMIN])
+    seed_status(owner, DEMO_TENANT.tenant_id)
     set_password(users[Role.ADMIN])
     admin = sign_in(users[Role.ADMIN])
     pro_user = users[Role.PROFESSIONAL]
@@ -261,3 +325,4 @@ def seed_demo(env: dict[str, str]) -> None:
         return  # seeded by an earlier run
     for client in DEMO_DATA["clients"]:
         seed_client(pro, client)
+    seed_support(owner, admin, pro, users[Role.SUPPORT])

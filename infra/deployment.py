@@ -165,6 +165,9 @@ class Uptime(BaseModel, frozen=True):
     """The uptime check of every public HTTP function: GET <its URL>/healthz."""
 
     path: str = "/healthz"
+    # Public pages checked as a visitor sees them too (GET of the page itself, e.g. the
+    # status page, which reads Firestore where /healthz does not).
+    pages: tuple[str, ...] = ()
     period_minutes: Literal[1, 5, 10, 15] = 5
     timeout: str = Field(default="10s", pattern=DURATION)
     # Uptime checks need at least three regions; they send no data, only a GET.

@@ -4,7 +4,8 @@ Each `[[alerts]]` entry becomes one Cloud Monitoring alert policy (JSON, passed 
 `gcloud alpha monitoring policies create --policy`: the policies command group has
 no GA track in gcloud) on the metric the functions export as
 `workload.googleapis.com/<metric>` (shared/observability/metrics.py). Every public
-HTTP function gets an uptime check of its health route. Both are created only when
+HTTP function gets an uptime check of its health route, and each page of `[uptime] pages`
+(the public status page) one of the page itself. Both are created only when
 no policy or check of that display name exists, so deploying again changes nothing.
 """
 
@@ -90,15 +91,16 @@ def commands(d: Deployment, project: str) -> list[str]:
         )
     host = f"{d.project.region}-{project}.cloudfunctions.net"
     check = d.uptime
-    for fn in uptime_checked(d):
-        name = f"{PREFIX}{fn.name}"
+    checks = [(f"{PREFIX}{fn.name}", f"/{fn.name}{check.path}") for fn in uptime_checked(d)]
+    checks += [(f"{PREFIX}{page} page", f"/{page}/") for page in check.pages]
+    for name, path in checks:
         out.append(
             f"gcloud monitoring uptime list-configs --project {project}"
             f" --filter {shlex.quote(f'displayName={json.dumps(name)}')} --format 'value(name)'"
             f" | grep -q . || gcloud monitoring uptime create {shlex.quote(name)}"
             f" --project {project} --resource-type uptime-url"
             f" --resource-labels host={host},project_id={project}"
-            f" --protocol https --path /{fn.name}{check.path} --request-method get"
+            f" --protocol https --path {path} --request-method get"
             f" --period {check.period_minutes} --timeout {check.timeout.removesuffix('s')}"
             f" --regions {','.join(check.regions)} --status-classes 2xx"
         )

@@ -147,6 +147,22 @@ class LocalWindow(Strict):
         return local >= self.start or local < self.end
 
 
+class MaintenanceNotice(Strict):
+    """How far ahead a planned update is announced (SPEC M-4, S-5), in whole days of 24
+    hours before it starts. Konfront: updates outside the maintenance window, 5 days;
+    SkoleRo: every planned update, 5 days; Handsonsimply's SLA names no period (updates
+    fall between 23 and 02 and critical faults may stop the service at once), so SPEC
+    M-4's floor applies to it: outside the window, 5 days."""
+
+    days: int = Field(default=5, ge=0, le=90)
+    # True: inside the window too (SkoleRo); False: only outside it (Konfront, M-4).
+    inside_window: bool = False
+
+
+# SPEC M-3's window, and every tenant's without a contract record.
+DEFAULT_WINDOW = LocalWindow(start=time(0), end=time(3))
+
+
 class Weekday(IntEnum):
     MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)
 
@@ -210,6 +226,11 @@ class DpaRecord(Strict):
         max_length=50,
         description="approved sub-processors (the annex); default: the current list",
     )
+    # Hours within which the processor notifies the controller of a personal-data breach
+    # (SkoleRo's template leaves the number to fill in; without one, 24).
+    breach_notice_hours: int = Field(
+        default=24, ge=1, le=72, description="hours to notify the controller of a breach"
+    )
 
 
 class CancellationRecord(Model):
@@ -220,6 +241,15 @@ class CancellationRecord(Model):
     late: bool
 
 
+class TerminationChoice(StrEnum):
+    """What the controller chose for its data when the contract ends (the DPA's "delete or
+    return"): the export first and deletion once its receipt is confirmed (at most 90
+    days), or deletion at the first night after termination."""
+
+    RETURN_THEN_DELETE = "return_then_delete"
+    DELETE = "delete"
+
+
 class ContractTerms(Strict):
     """What the owner records at provisioning (the licence is given beside it)."""
 
@@ -227,10 +257,12 @@ class ContractTerms(Strict):
     contract_contacts: list[ContactPerson] = Field(min_length=1, max_length=10)
     dpa_contacts: list[ContactPerson] = Field(min_length=1, max_length=10)
     subscription: Subscription
-    maintenance_window: LocalWindow = LocalWindow(start=time(0), end=time(3))
+    maintenance_window: LocalWindow = DEFAULT_WINDOW
+    maintenance_notice: MaintenanceNotice = MaintenanceNotice()
     support_hours: SupportHours = SupportHours(opens=time(9), closes=time(15))
     # Closed days and the priority table (shared/support_terms.py); None: no SLA agreed.
     support: SupportTerms | None = None
+    on_termination: TerminationChoice = TerminationChoice.RETURN_THEN_DELETE
 
 
 class Contract(ContractTerms):
@@ -256,6 +288,11 @@ MAINTENANCE_WINDOWS = {
     "konfront": LocalWindow(start=time(0), end=time(3)),
     "skolero": LocalWindow(start=time(0), end=time(3)),
     "handsonsimply": LocalWindow(start=time(23), end=time(2)),
+}
+MAINTENANCE_NOTICE = {
+    "konfront": MaintenanceNotice(days=5),  # "uden for servicevindue ... senest 5 dage inden"
+    "skolero": MaintenanceNotice(days=5, inside_window=True),  # "senest 5 dage inden en planlagt"
+    "handsonsimply": MaintenanceNotice(days=5),  # no period in its SLA: M-4's floor
 }
 SUPPORT_HOURS = {
     "konfront": SupportHours(opens=time(9), closes=time(15)),

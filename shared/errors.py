@@ -84,6 +84,11 @@ class TenantTerminated(ApiError):
     title = "The organisation's subscription has ended"
 
 
+class ExportPeriodOver(ApiError):
+    status, code = 403, "export_period_over"
+    title = "The organisation's export period after termination has ended; its data is erased"
+
+
 class DpaMissing(ApiError):
     # 403, not 409: the caller's organisation may not process personal data yet, whatever
     # the request; recording the DPA (the supplier's owner) is what changes it.

@@ -116,7 +116,11 @@ def _token_claims(token: str) -> dict[str, Any]:
 
 
 def verify_id_token(
-    token: str, prefetch: Prefetch | None = None, *, allow_pending: bool = False
+    token: str,
+    prefetch: Prefetch | None = None,
+    *,
+    allow_pending: bool = False,
+    allow_inactive: bool = False,
 ) -> Principal:
     """Verify a Firebase ID token and return the principal, or raise an ApiError.
 
@@ -162,7 +166,7 @@ def verify_id_token(
         return Principal(uid=uid, role=role, tenant_id=None, email=email, auth_time=auth_time)
     if role in STAFF_ROLES:
         raise errors.Forbidden("A tenant's account cannot act as the supplier's staff")
-    tenant = active_document(found[data.root.path], allow_pending)
+    tenant = active_document(found[data.root.path], allow_pending, allow_inactive)
     data.memo[SUBPROCESSOR_MEMO] = tenant  # the sub-processor gate reads its approvals here
     data.keep({path: s for path, s in found.items() if path not in (record_ref.path,)})
     _check_sign_in(tenant, claims)

@@ -29,9 +29,12 @@ RESOURCE_VARIABLES = {
     "password_reset_queue": "TRIVSEL_PASSWORD_RESET_QUEUE",
     "sla_alert_queue": "TRIVSEL_SLA_ALERT_QUEUE",
     "vr_break_queue": "TRIVSEL_VR_BREAK_QUEUE",
+    "incident_queue": "TRIVSEL_INCIDENT_QUEUE",
     "uploads_bucket": "TRIVSEL_UPLOADS_BUCKET",
     "backups_bucket": "TRIVSEL_BACKUPS_BUCKET",
+    "exports_bucket": "TRIVSEL_EXPORTS_BUCKET",
     "remote_task_page_url": "TRIVSEL_REMOTE_TASK_PAGE_URL",
+    "status_page_url": "TRIVSEL_STATUS_PAGE_URL",
 }
 # A queue's variable names the queue; <variable>_URL is where its tasks are sent.
 QUEUE_URL_SUFFIX = "_URL"
@@ -114,8 +117,16 @@ class Settings(Model, frozen=True):
         return self.binding("backups_bucket")
 
     @property
+    def exports_bucket(self) -> str:
+        return self.binding("exports_bucket")
+
+    @property
     def remote_task_page_url(self) -> str:
         return self.binding("remote_task_page_url")
+
+    @property
+    def status_page_url(self) -> str:
+        return self.binding("status_page_url")
 
 
 def _csv(value: str | None) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ status fails closed in one place.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Self
 
@@ -18,6 +18,9 @@ from shared.contracts import MAX_SEATS, AddOn, Licence
 from shared.messaging.models import Locale
 from shared.models import Model, Strict
 from shared.subprocessors import Approvals
+
+# After termination the tenant can export its data this long; then it is erased.
+EXPORT_PERIOD = timedelta(days=90)
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -84,6 +87,9 @@ class TenantDocument(Model):
     terminated_at: datetime | None = None
     # T-4: after termination the administrator may export for 90 days; then it is erased.
     export_available_until: datetime | None = None
+    # When an administrator confirmed receiving the export (POST /tenant/export-received):
+    # from then on the tenant is erased the next night (tenant_deletion.py).
+    export_received_at: datetime | None = None
     # The sub-processors it approved (shared/subprocessors.py); None: not recorded yet.
     subprocessors: Approvals | None = None
     # Set while a restore rewrites the tenant (functions/support/maintenance/backups); the
@@ -104,6 +110,7 @@ class TenantDocument(Model):
             "reactivated_at": self.reactivated_at,
             "terminated_at": self.terminated_at,
             "export_available_until": self.export_available_until,
+            "export_received_at": self.export_received_at,
             "restoring_since": self.restoring_since,
         }
 
@@ -122,7 +129,9 @@ def load(tenant: TenantData, transaction: firestore.Transaction | None = None) -
     return from_snapshot(tenant.read(tenant.root))
 
 
-def check_active(document: TenantDocument, allow_pending: bool = False) -> TenantDocument:
+def check_active(
+    document: TenantDocument, allow_pending: bool = False, allow_inactive: bool = False
+) -> TenantDocument:
     """The document, if the tenant's users may work now; else the refusal.
 
     A pending tenant (no DPA yet, SPEC K-2) is admitted only where `allow_pending`: the
@@ -132,6 +141,14 @@ def check_active(document: TenantDocument, allow_pending: bool = False) -> Tenan
     """
     if document.restoring_since is not None:
         raise errors.TenantRestoring()
+    if allow_inactive and document.status in (TenantStatus.SUSPENDED, TenantStatus.TERMINATED):
+        # The tenant's export (T-4): suspended any time, terminated until it is erased.
+        until = document.export_available_until
+        if document.status == TenantStatus.TERMINATED and (
+            until is None or datetime.now(UTC) >= until
+        ):
+            raise errors.ExportPeriodOver()
+        return document
     if document.status == TenantStatus.PENDING:
         if allow_pending:
             return document
@@ -148,7 +165,9 @@ def check_active(document: TenantDocument, allow_pending: bool = False) -> Tenan
 
 
 def active_document(
-    snapshot: firestore.DocumentSnapshot[Any], allow_pending: bool = False
+    snapshot: firestore.DocumentSnapshot[Any],
+    allow_pending: bool = False,
+    allow_inactive: bool = False,
 ) -> TenantDocument:
     """The tenant read in `snapshot`, if its users may work now; else their refusal."""
     if not snapshot.exists:
@@ -157,7 +176,7 @@ def active_document(
         document = from_snapshot(snapshot)
     except ValidationError:  # a document no code of ours writes: fail closed, not 500
         raise errors.Forbidden("The organisation's account is not active") from None
-    return check_active(document, allow_pending)
+    return check_active(document, allow_pending, allow_inactive)
 
 
 def load_active(tenant: TenantData) -> TenantDocument:

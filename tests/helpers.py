@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import requests
@@ -59,8 +59,21 @@ def create_tenant(
     from shared.tenancy import TENANTS
 
     tenant_id = tenant_id or unique("t")
+    today = datetime.now(UTC).date()
+    # A licence as valid as none (all seats, no focus areas or add-ons), so the owner's
+    # tenant list, which validates every tenant document, reads this one too.
+    licence = {
+        "seats": None,
+        "period_start": (today - timedelta(days=1)).isoformat(),
+        "period_end": (today + timedelta(days=364)).isoformat(),
+    }
     firestore_client().collection(TENANTS).document(tenant_id).set(
-        {"display_name": name, "status": status.value, "created_at": datetime.now(UTC)}
+        {
+            "display_name": name,
+            "status": status.value,
+            "created_at": datetime.now(UTC),
+            "licence": licence,
+        }
     )
     return tenant_id
 

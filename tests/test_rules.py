@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 
 from functions.auth.payments import DEMANDS
-from shared.contracts import CONTRACT
+from shared.contracts import CONTRACT, Contract
 from shared.data_subjects import DATA_SUBJECT_REQUESTS
 from shared.gcp import firestore_client
 from shared.members import STAFF
 from shared.tenancy import TENANTS
+from tests.accounts import contract_terms
 from tests.helpers import create_tenant, unique
 from tests.rules import Browser, allowed
+
+
+@contextmanager
+def present(path: str, fields: dict[str, object]) -> Iterator[None]:
+    """The document exists while the rules are tried: a real one (shared by the session,
+    like the sub-processor list) is left as it is, one made for the test is removed after."""
+    ref = firestore_client().document(path)
+    made = not ref.get().exists
+    if made:
+        ref.set(fields)
+    try:
+        yield
+    finally:
+        if made:
+            ref.delete()
 
 pytestmark = pytest.mark.usefixtures("stack")
 
@@ -122,7 +141,9 @@ def _contract_duties(tenant: str) -> list[str]:
     """Documents of issue 11 that only the functions read (admin credentials)."""
     db = firestore_client()
     root = db.collection(TENANTS).document(tenant)
-    root.collection(CONTRACT[0]).document(CONTRACT[1]).set({"customer": {"name": "X"}})
+    # A valid record: the nightly jobs and the notices of later tests read every contract.
+    record = Contract.model_validate(contract_terms()).to_firestore()
+    root.collection(CONTRACT[0]).document(CONTRACT[1]).set(record)
     root.collection(DEMANDS).document("d1").set({"invoice_number": "1"})
     root.collection(DATA_SUBJECT_REQUESTS).document("r1").set({"kind": "access"})
     db.collection(STAFF).document("alice").set({"status": "active", "role": "owner"})
@@ -176,11 +197,11 @@ def test_the_sub_processor_list_and_changes_are_server_only(
     tenant_a: str, path: str, role: str | None
 ) -> None:
     # The public list is served by the API and the page; browsers read none of it directly.
-    firestore_client().document(path).set({"name": "x"})
     browser = SIGNED_OUT if role is None else Browser("alice", tenant_a, role)
-    assert not allowed(browser.get(path))
-    assert not allowed(browser.get(path.rsplit("/", 1)[0]))
-    assert not allowed(browser.write(path, {"name": "y"}))
+    with present(path, {"name": "x"}):
+        assert not allowed(browser.get(path))
+        assert not allowed(browser.get(path.rsplit("/", 1)[0]))
+        assert not allowed(browser.write(path, {"name": "y"}))
 
 
 # -- issue 14: support tickets, their comments and the support desk are server-only -----
@@ -194,7 +215,6 @@ def test_tickets_comments_and_the_support_desk_are_closed_to_every_browser(
     ticket = db.collection(TENANTS).document(tenant_a).collection("tickets").document("t1")
     ticket.set({"reporter_uid": "alice", "tenant_id": tenant_a})
     ticket.collection("comments").document("c1").set({"author_uid": "alice"})
-    db.document("support_desk/settings").set({"lead_uid": "alice"})
     paths = [
         f"{TENANTS}/{tenant_a}/tickets/t1",
         f"{TENANTS}/{tenant_a}/tickets/t1/comments/c1",
@@ -202,6 +222,58 @@ def test_tickets_comments_and_the_support_desk_are_closed_to_every_browser(
     ]
     tenant = None if role in ("owner", "support") else tenant_a
     browser = Browser("alice", tenant, role)  # alice reported the ticket
+    with present("support_desk/settings", {"lead_uid": "alice"}):  # the real lead stays
+        for path in paths:
+            assert not allowed(browser.get(path)), path
+            assert not allowed(browser.write(path)), path
+            assert not allowed(browser.delete(path)), path
+            assert not allowed(browser.get(path.rsplit("/", 1)[0])), path
+
+
+# -- issue 14: the status page's documents are server-only (the page reads them for all) -----
+
+
+@pytest.mark.parametrize("role", ["admin", "professional", "owner", "support"])
+def test_the_status_page_documents_are_closed_to_every_browser(tenant_a: str, role: str) -> None:
+    db = firestore_client()
+    db.document("status/summary").set({}, merge=True)  # the real one, if any, unchanged
+    for collection in ("status_incidents", "status_maintenances", "status_changes"):
+        db.document(f"{collection}/x1").set({"id": "x1"})
+    paths = [
+        "status/summary",
+        "status_incidents/x1",
+        "status_maintenances/x1",
+        "status_changes/x1",
+    ]
+    tenant = None if role in ("owner", "support") else tenant_a
+    browser = Browser("alice", tenant, role)
+    for path in paths:
+        assert not allowed(browser.get(path)), path
+        assert not allowed(browser.write(path)), path
+        assert not allowed(browser.delete(path)), path
+        assert not allowed(browser.get(path.rsplit("/", 1)[0])), path
+
+
+# -- issue 14 part 2: incidents, the rota, the breach register, the owner log: server-only --
+
+
+@pytest.mark.parametrize("role", ["admin", "professional", "owner", "support"])
+def test_incidents_the_rota_the_breach_register_and_the_owner_log_are_closed_to_every_browser(
+    tenant_a: str, role: str
+) -> None:
+    # No documents are written: the rules refuse the paths themselves, and fakes in these
+    # supplier-wide collections would disturb the chain other tests verify.
+    paths = [
+        "incidents/i1",
+        f"incidents/i1/containments/{tenant_a}",
+        "support_desk/rota",
+        "breaches/b1",
+        "breach_register/0000000001",
+        "breach_register_head/head",
+        "owner_log/l1",
+    ]
+    tenant = None if role in ("owner", "support") else tenant_a
+    browser = Browser("alice", tenant, role)
     for path in paths:
         assert not allowed(browser.get(path)), path
         assert not allowed(browser.write(path)), path

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from google.api_core.exceptions import AlreadyExists
@@ -25,9 +25,8 @@ from shared.gcp import firestore_client
 from shared.ids import new_id
 from shared.principal import Principal, Role
 from shared.tenancy import TENANTS, TenantData
-from shared.tenants import AddOn, Licence, TenantStatus
+from shared.tenants import EXPORT_PERIOD, AddOn, Licence, TenantStatus
 
-EXPORT_PERIOD = timedelta(days=90)
 USERS = accounts.USERS
 # Allowed status changes: suspension for non-payment is lifted by reactivation;
 # termination is final (the nightly maintenance erases the tenant after 90 days).

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Self
 
 from pydantic import Field, model_validator
 
 from functions.support.maintenance.backups.models import BackupSummary, RestoreReport
-from functions.support.maintenance.jobstore import MaintenanceJob
+from functions.support.maintenance.jobstore import JobState, MaintenanceJob
 from shared.models import SLUG, Model, Strict
 
 STAMP = r"^\d{8}T\d{6}Z$"
@@ -46,3 +47,21 @@ class JobQuery(Strict):
 
 class JobList(Model):
     jobs: list[MaintenanceJob]  # newest first
+
+
+class ExportStatus(Model):
+    """A whole-tenant export as its administrator sees it."""
+
+    id: str
+    state: JobState  # queued, running (with counts), done (with the link), failed
+    documents: int
+    files: int
+    accounts: int
+    requested_at: datetime
+    finished_at: datetime | None = None
+    download_url: str | None = None  # a fresh signed link, valid 15 minutes
+    download_expires_at: datetime | None = None
+
+
+class ExportReceived(Model):
+    export_received_at: datetime

@@ -16,7 +16,11 @@ from datetime import UTC, datetime
 from functions.support.maintenance import jobstore
 from functions.support.maintenance.backups import restore_jobs
 from functions.support.maintenance.backups.listing import list_backups
-from functions.support.maintenance.backups.restore_jobs import RestoreInProgress, TenantNotFound
+from functions.support.maintenance.backups.restore_jobs import (
+    RestoreInProgress,
+    TenantDeleted,
+    TenantNotFound,
+)
 from functions.support.models import BackupList, JobList, JobQuery, RestoreReply, RestoreRequest
 from shared.backups.errors import BackupNotFound, TenantExists
 from shared.gcp import firestore_client
@@ -44,7 +48,7 @@ def register(api: Api) -> None:
         TENANT + "/restore-points",
         summary="A tenant's restore points (each a complete backup): stamp, counts, size",
         roles=OWNER,
-        refusals=[TenantNotFound],
+        refusals=[TenantNotFound, TenantDeleted],
     )
     def restore_points(caller: Principal, tenant_id: str) -> BackupList:
         found = list_backups(_tenant_id(tenant_id))
@@ -57,7 +61,7 @@ def register(api: Api) -> None:
         TENANT + "/restores",
         summary="Restore a tenant to a backup (in its window, or now with a reason; or a dry run)",
         roles=OWNER,
-        refusals=[TenantNotFound, BackupNotFound, RestoreInProgress, TenantExists],
+        refusals=[TenantNotFound, TenantDeleted, BackupNotFound, RestoreInProgress, TenantExists],
     )
     def restore(caller: Principal, tenant_id: str, body: RestoreRequest) -> RestoreReply:
         db = firestore_client()

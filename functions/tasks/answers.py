@@ -109,6 +109,8 @@ def _refusal(snapshot: Any, version: int) -> str | None:
     if not snapshot.exists:
         return "gone"
     current = snapshot.to_dict() or {}
+    if current.get("voided_at"):  # voided by a breach's containment: as if it never was
+        return "gone"
     if current.get("link_version") != version:
         return "replaced"
     if current.get("status") == Status.CANCELLED:

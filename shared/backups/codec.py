@@ -14,7 +14,7 @@ import base64
 import datetime
 import gzip
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from google.api_core.datetime_helpers import DatetimeWithNanoseconds
@@ -25,6 +25,11 @@ Encoded = dict[str, Any]
 # Builds a DocumentReference (or anything with a `.path`) from a document path.
 Referencer = Callable[[str], Any]
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+# zlib's default: parts are mostly text, where level 9 costs about twice the time of 6 for a
+# part under 1 % smaller (measured on the bench tenant's parts).
+GZIP_LEVEL = 6
+# One encoder for every line: json.dumps with options builds a new one per call.
+_DUMPS = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 
 class UnsupportedValue(TypeError):
@@ -65,11 +70,11 @@ def _seconds_and_nanos(value: datetime.datetime) -> tuple[int, int]:
         value = value.replace(tzinfo=datetime.UTC)
     delta = value - _EPOCH
     seconds = delta.days * 86_400 + delta.seconds
-    nanos = (
-        value.nanosecond
-        if isinstance(value, DatetimeWithNanoseconds)
-        else delta.microseconds * 1000
-    )
+    nanos = delta.microseconds * 1000
+    # A copy (`copy.deepcopy`, which the client library's to_dict() makes) of a
+    # DatetimeWithNanoseconds keeps its microseconds but says 0 nanoseconds.
+    if isinstance(value, DatetimeWithNanoseconds) and value.nanosecond // 1000 == value.microsecond:
+        nanos = value.nanosecond
     return seconds, nanos
 
 
@@ -124,11 +129,57 @@ def decode_fields(encoded: Encoded, reference: Referencer) -> dict[str, Any]:
 
 def pack(lines: Iterable[dict[str, Any]]) -> bytes:
     """Records as gzip-compressed JSON lines (mtime 0: the same records, the same bytes)."""
-    text = "".join(json.dumps(line, sort_keys=True, separators=(",", ":")) + "\n" for line in lines)
-    return gzip.compress(text.encode("utf-8"), mtime=0)
+    text = "".join(_DUMPS(line) + "\n" for line in lines)
+    return gzip.compress(text.encode("utf-8"), compresslevel=GZIP_LEVEL, mtime=0)
 
 
 def unpack(data: bytes) -> Iterator[dict[str, Any]]:
     for line in gzip.decompress(data).decode("utf-8").splitlines():
         if line:
             yield json.loads(line)
+
+
+def encode_document(fields: Mapping[str, Any], documents: str) -> Encoded:
+    """`encode_fields` of a document read from the wire: `fields` is a `Document` protobuf's
+    fields map (google.cloud.firestore_v1.types.Document.pb()), `documents` the database's
+    `projects/{p}/databases/{d}/documents/` prefix, which references lose (their `path`)."""
+    return {k: _encode_pb(v, documents) for k, v in fields.items()}
+
+
+def _encode_pb(value: Any, documents: str) -> Encoded:
+    kind = value.WhichOneof("value_type")
+    # The most frequent kinds first: this runs for every value of every document.
+    if kind == "string_value":
+        return {"s": value.string_value}
+    if kind == "integer_value":
+        return {"i": str(value.integer_value)}
+    if kind == "map_value":
+        fields = value.map_value.fields
+        vector = fields.get("__type__")
+        if vector is not None and vector.string_value == "__vector__" and "value" in fields:
+            # How the client library reads a vector (and `encode` writes it): {"v": ...}.
+            items = fields["value"].array_value.values
+            return {"v": [float(getattr(x, x.WhichOneof("value_type"))).hex() for x in items]}
+        return {"m": {k: _encode_pb(v, documents) for k, v in fields.items()}}
+    if kind == "array_value":
+        return {"a": [_encode_pb(v, documents) for v in value.array_value.values]}
+    if kind == "double_value":
+        return {"f": value.double_value.hex()}
+    if kind == "boolean_value":
+        return {"b": value.boolean_value}
+    if kind == "null_value":
+        return {"n": None}
+    if kind == "timestamp_value":
+        # The wire's seconds and nanos are what `encode` computes from the datetime.
+        return {"t": [value.timestamp_value.seconds, value.timestamp_value.nanos]}
+    if kind == "bytes_value":
+        return {"y": base64.b64encode(value.bytes_value).decode("ascii")}
+    if kind == "reference_value":
+        path: str = value.reference_value
+        if not path.startswith(documents):
+            raise UnsupportedValue(f"cannot back up a reference to another database: {path}")
+        return {"r": path[len(documents) :]}
+    if kind == "geo_point_value":
+        point = value.geo_point_value
+        return {"g": [point.latitude.hex(), point.longitude.hex()]}
+    raise UnsupportedValue(f"cannot back up a {kind} value")

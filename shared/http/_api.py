@@ -121,6 +121,8 @@ class Route:
     declared: tuple[type[errors.ApiError], ...]
     # Documents read in the same round trip as the caller's authority (GET routes only).
     prefetch: Callable[[TenantData, dict[str, str]], list[Any]] | None = None
+    # Also for a suspended or terminated tenant (its export, T-4); never while restoring.
+    inactive_tenants: bool = False
 
     @property
     def creates(self) -> bool:
@@ -185,6 +187,7 @@ class Api:
         status: int = 200,
         refusals: Iterable[type[errors.ApiError]] = (),
         prefetch: Callable[[TenantData, dict[str, str]], list[Any]] | None = None,
+        inactive_tenants: bool = False,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a handler; body, query and response models come from its annotations.
 
@@ -224,6 +227,7 @@ class Api:
                     wants=frozenset(n for n in names if n in SPECIAL),
                     declared=tuple(refusals),
                     prefetch=prefetch,
+                    inactive_tenants=inactive_tenants,
                 )
             )
             return handler
@@ -355,6 +359,7 @@ class Api:
                 bearer_token(request.headers.get("Authorization")),
                 (lambda data: reads(data, params)) if reads is not None else None,
                 allow_pending=self.pending_tenants,
+                allow_inactive=route.inactive_tenants,
             )
             bind_caller(caller.tenant_id, caller.uid)  # on this request's log lines
             if caller.role not in route.roles:

@@ -88,6 +88,36 @@ def test_an_owner_grants_the_role_and_the_register_says_by_whom(owner: str) -> N
     problem(again, 409, "invalid_transition")
 
 
+@pytest.mark.usefixtures("stack")
+def test_an_owner_grants_the_support_role_with_a_phone_and_it_carries_no_owner_rights(
+    owner: str,
+) -> None:
+    from firebase_admin import auth
+
+    from shared.gcp import firebase_app
+
+    email = f"{unique('support')}@trivsel.dk"
+    body = {"email": email, "display_name": "Sara", "role": "support", "phone": "+4512345678"}
+    reply = call("POST", f"{API}/staff", owner, json=body)
+    assert reply.status_code == 201, reply.text
+    granted = reply.json()
+    assert (granted["role"], granted["granted_by"]) == ("support", _uid(owner))
+    claims = auth.get_user_by_email(email, app=firebase_app()).custom_claims
+    assert claims == {ROLE_CLAIM: "support"}
+    assert (member_ref(None, granted["uid"]).get().to_dict() or {})["phone"] == "+4512345678"
+    # The grantee signs in (after choosing a password) and is no owner.
+    auth.update_user(granted["uid"], password=PASSWORD, app=firebase_app())
+    support = sign_in(email, PASSWORD)
+    problem(call("GET", f"{API}/tenants", support), 403, "forbidden")
+    assert call("GET", "/support_tickets/queue", support).status_code == 200
+    # Only the supplier's two roles can be granted, and a phone must be E.164.
+    for wrong in ({"role": "admin"}, {"role": "support", "phone": "12345678"}):
+        refused = call("POST", f"{API}/staff", owner, json=body | wrong | {"email": f"x{email}"})
+        assert refused.status_code == 422, refused.text
+        with pytest.raises(auth.UserNotFoundError):
+            auth.get_user_by_email(f"x{email}", app=firebase_app())
+
+
 def test_an_administrator_sees_every_owner_access_to_their_tenant_and_no_other(
     owner: str, tenant: dict[str, Any], org: dict[str, Any]
 ) -> None:

@@ -18,9 +18,11 @@ import pytest
 import requests
 
 from emulators.profiles import PROFILES
+from emulators.seed import DEMO_USERS
 from emulators.services import StackError, port_free
 from emulators.stack import Stack
 from infra.deployment import ROOT
+from shared.principal import Role
 
 SMOKE = PROFILES["smoke"]
 # These start stacks of their own (or the session's): never in `make test-unit`.
@@ -71,6 +73,18 @@ def _check_demo_tenant(professional: str) -> None:
     assert calendar["entries"]
 
 
+def _check_status_page(output: str) -> None:
+    """`make up` prints the status page, which shows the demo incident and maintenance."""
+    page = f"{SMOKE.functions_url}/status_page/"
+    assert f"Status page: {page}" in output
+    summary = requests.get(f"{page}api/v2/summary.json", timeout=10).json()
+    planned = DEMO_DATA["status"]["maintenance"]["title"]["da"]
+    assert [m["name"] for m in summary["scheduled_maintenances"]] == [planned]
+    html = requests.get(page, timeout=10).text
+    assert DEMO_DATA["status"]["incident"]["title"]["da"] in html  # in the history
+    assert DEMO_DATA["status"]["incident"]["updates"][-1]["cause"]["da"] in html
+
+
 def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everything() -> None:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
     up = subprocess.Popen(
@@ -93,9 +107,11 @@ def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everythi
         output = "".join(lines)
         assert "Trivsel is ready" in output
         logins = re.findall(
-            r"^\s+(admin|professional)\s+(\S+@\S+)\s+password: (\S+)$", output, flags=re.MULTILINE
+            r"^\s+(admin|professional|support)\s+(\S+@\S+)\s+password: (\S+)$",
+            output,
+            flags=re.MULTILINE,
         )
-        assert {role for role, _, _ in logins} == {"admin", "professional"}
+        assert {role for role, _, _ in logins} == {"admin", "professional", "support"}
         _, email, password = next(login for login in logins if login[0] == "admin")
 
         signed_in = requests.post(
@@ -116,6 +132,22 @@ def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everythi
             assert f"{SMOKE.functions_url}/{fn}/" in output
         _, email, password = next(login for login in logins if login[0] == "professional")
         _check_demo_tenant(_sign_in(email, password))
+        _check_status_page(output)
+        _, email, password = next(login for login in logins if login[0] == "support")
+        queue = _get("/support_tickets/queue", _sign_in(email, password))["tickets"]
+        assert [t["sla"]["priority"] for t in queue] == ["betydelig"], queue
+        system_owner = next(u for u in DEMO_USERS if u.role is Role.OWNER)
+        rota = requests.get(
+            f"{SMOKE.functions_url}/support_incidents/desk/rota",
+            timeout=10,
+            headers={
+                "Authorization": f"Bearer {_sign_in(system_owner.email, system_owner.password)}"
+            },
+        )
+        assert rota.status_code == 200, rota.text
+        assert [rota.json()["primary_name"], rota.json()["secondary_name"]] == [
+            p["display_name"] for p in DEMO_DATA["on_call"]
+        ]
     finally:
         up.send_signal(signal.SIGINT)  # what Ctrl-C sends
         assert up.wait(timeout=60) == 0

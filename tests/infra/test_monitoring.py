@@ -102,10 +102,25 @@ def test_every_public_http_function_has_an_uptime_check_of_its_health_route(
     for args in printed(capsys):
         if args[:4] == ["gcloud", "monitoring", "uptime", "create"]:
             checks[args[4]] = args
-    assert set(checks) == {f"trivsel: {name}" for name in public_http}
+    pages = {f"trivsel: {page} page" for page in raw()["uptime"]["pages"]}
+    assert set(checks) == {f"trivsel: {name}" for name in public_http} | pages
     for name in public_http:
         args = checks[f"trivsel: {name}"]
         assert args[args.index("--path") + 1] == f"/{name}{raw()['uptime']['path']}"
         assert args[args.index("--protocol") + 1] == "https"
         host = args[args.index("--resource-labels") + 1].split(",")[0]
         assert host == f"host={raw()['project']['region']}-p1.cloudfunctions.net"
+
+
+def test_the_public_status_page_itself_has_an_uptime_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (page,) = raw()["uptime"]["pages"]
+    assert page == "status_page"
+    assert page in {fn["name"] for fn in raw()["functions"] if fn.get("public", True)}
+    (args,) = [
+        a
+        for a in printed(capsys)
+        if a[:5] == ["gcloud", "monitoring", "uptime", "create", "trivsel: status_page page"]
+    ]
+    assert args[args.index("--path") + 1] == "/status_page/"

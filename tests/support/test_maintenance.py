@@ -121,12 +121,14 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
         "remind_request_deadlines",
         "remind_cancellation_deadlines",
         "run_restores",
+        "erase_terminated_tenants",
         "remove_left_over_drill_copies",
         "backup_tenants",
         "run_migrations",
         "purge_old_backups",
         "observe_backup_ages",
         "drill_restores",
+        "build_tenant_exports",
     ]
 
 

@@ -13,7 +13,7 @@ from functions.support.sla.retention import purge_old_tickets
 from functions.support.tickets.models import TICKETS
 from shared.gcp import firestore_client, storage_client
 from shared.settings import get_settings
-from tests.accounts import problem
+from tests.accounts import activate, add_professional, problem, provision
 from tests.helpers import call, emails_to, wait_until
 from tests.support.tickets_helpers import (
     API,
@@ -22,6 +22,7 @@ from tests.support.tickets_helpers import (
     new_ticket,
     support_person,
     tenant_with_terms,
+    terms_of,
 )
 
 pytestmark = pytest.mark.usefixtures("stack")
@@ -290,6 +291,28 @@ def test_another_tenants_administrator_reaches_no_ticket_or_attachment(
     # support sees no first-level ticket: it is the tenant's own until escalated
     staff = support_person()
     problem(call("GET", desk(org["slug"], ticket["id"]), staff["token"]), 404, "not_found")
+
+
+def test_a_professional_reaches_no_colleagues_ticket_and_the_administrator_sees_all(
+    owner: str,
+) -> None:
+    created = provision(owner, seats=3, contract=terms_of("skolero"))
+    admin = activate(created["admin_email"])
+    reporter, colleague = (activate(add_professional(admin)["email"]) for _ in range(2))
+    ticket = new_ticket(reporter)
+    base = f"{API}/tickets/{ticket['id']}"
+    for method, path, body in [
+        ("GET", base, None),
+        ("POST", base + "/comments", {"text": "hej"}),
+        ("GET", base + "/comments", None),
+        ("POST", base + "/status", {"status": "closed"}),
+    ]:
+        problem(call(method, path, colleague, json=body), 404, "not_found")
+    listed = call("GET", f"{API}/tickets", colleague).json()["tickets"]
+    assert ticket["id"] not in {t["id"] for t in listed}
+    assert call("GET", base + "/comments", reporter).json()["comments"] == []
+    assert ticket["id"] in {t["id"] for t in call("GET", f"{API}/tickets", admin).json()["tickets"]}
+    assert call("GET", base, admin).status_code == 200
 
 
 def test_support_staff_see_tickets_but_no_client_data(org: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.contracts import SUPPORT_HOURS
+from shared.contracts import MAINTENANCE_NOTICE, MAINTENANCE_WINDOWS, SUPPORT_HOURS
 from shared.members import member_ref
 from shared.principal import Role
 from shared.support_terms import SUPPORT_TERMS
@@ -18,6 +18,8 @@ def terms_of(seed: str) -> dict[str, Any]:
     return {
         **contract_terms(),
         "support_hours": SUPPORT_HOURS[seed].model_dump(mode="json"),
+        "maintenance_window": MAINTENANCE_WINDOWS[seed].model_dump(mode="json"),
+        "maintenance_notice": MAINTENANCE_NOTICE[seed].model_dump(mode="json"),
         "support": SUPPORT_TERMS[seed].model_dump(mode="json"),
     }
 
@@ -36,7 +38,8 @@ def support_person(phone: str | None = None) -> dict[str, Any]:
     user = create_user(None, Role.SUPPORT)
     name = f"Sara Support {unique('s')}"
     member_ref(None, user.uid).update({"display_name": name, "phone": phone})
-    return {"uid": user.uid, "email": user.email, "name": name, "token": user.sign_in()}
+    token = user.sign_in()
+    return {"uid": user.uid, "email": user.email, "name": name, "token": token, "phone": phone}
 
 
 def name_lead(owner: str, uid: str) -> None:

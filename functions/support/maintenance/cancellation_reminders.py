@@ -11,10 +11,12 @@ the 7-day one (a tenant provisioned 5 days before its deadline gets only that on
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime
 from pathlib import Path
 
 from google.cloud import firestore
+from pydantic import ValidationError
 
 from shared import contracts
 from shared.contracts import Contract, NoticeRecipient, NoticeTopic, recipients_of
@@ -25,6 +27,8 @@ from shared.subscriptions import next_deadline, received_on
 from shared.templating import MailTemplates, long_date
 from shared.tenancy import TENANTS, TenantData
 from shared.tenants import TenantStatus
+
+log = logging.getLogger(__name__)
 
 REMINDERS = (7, 30)  # days before the deadline, nearest first
 MAIL = MailTemplates(Path(__file__).parent.parent / "templates")
@@ -93,7 +97,12 @@ def remind_cancellation_deadlines(
             snapshot = records.get(ref.path)
             if document.get("status") == TenantStatus.TERMINATED or snapshot is None:
                 continue
-            contract = contracts.from_data(snapshot.to_dict() if snapshot.exists else None)
+            try:
+                contract = contracts.from_data(snapshot.to_dict() if snapshot.exists else None)
+            except ValidationError:
+                # One malformed record must not stop the night for every other tenant.
+                log.error("contract of tenant %s does not validate", tenant.tenant_id)
+                continue
             if contract is None or contract.cancellation is not None:
                 continue
             title = contract.customer.name or str(document.get("display_name") or tenant.tenant_id)

@@ -40,6 +40,7 @@ LEASE = timedelta(minutes=10)
 class JobKind(StrEnum):
     BACKUP = "backup"
     RESTORE = "restore"
+    EXPORT = "export"  # a whole-tenant export for its administrator (functions/support/exports)
 
 
 class JobState(StrEnum):
@@ -56,7 +57,7 @@ class MaintenanceJob(Model):
     id: str
     kind: JobKind
     tenant_id: str
-    backup: str  # the backup's stamp
+    backup: str = ""  # the backup's stamp (none for an export)
     target_tenant_id: str | None = None  # a restore's target (the tenant itself in place)
     state: JobState = JobState.QUEUED
     emergency: bool = False  # a restore run now, outside the tenant's window

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
+from functions.support.exports.archive import build_tenant_exports
 from functions.support.maintenance.backups.backup import (
     backup_tenants,
     observe_backup_ages,
@@ -28,7 +29,9 @@ from functions.support.maintenance.backups.restore_jobs import run_restores
 from functions.support.maintenance.cancellation_reminders import remind_cancellation_deadlines
 from functions.support.maintenance.migrations.job import run_migrations
 from functions.support.maintenance.request_reminders import remind_request_deadlines
+from functions.support.maintenance.tenant_deletion import erase_terminated_tenants
 from functions.support.sla.retention import purge_old_tickets
+from functions.support.status.backup import reports_backup
 from shared.client_data import resume_erasures
 from shared.http import purge_idempotency_keys
 from shared.jobs import Clock, Job, JobResult
@@ -56,15 +59,17 @@ JOBS: tuple[Job, ...] = (
     remind_request_deadlines,
     remind_cancellation_deadlines,
     run_restores,  # only the tenants whose window is open, before the backups
+    erase_terminated_tenants,  # before the backups: a deleted tenant is not backed up again
     remove_left_over_drill_copies,  # before the backups: a drill's copy is never backed up
-    backup_tenants,  # after the cleaning, so the backup holds less
+    reports_backup(backup_tenants),  # after the cleaning; its outcome on the status page
     run_migrations,  # after the backup: last night's backup is from before any migration
     purge_old_backups,
     observe_backup_ages,  # after the backups: the alert sees tonight's
     drill_restores,  # weekly per tenant, of the backup just taken
+    build_tenant_exports,  # last: an administrator's export, from the data as it is now
 )
 # What the hourly runs around midnight do: only the work inside tenants' own windows.
-WINDOW_JOBS: tuple[Job, ...] = (run_restores, run_migrations)
+WINDOW_JOBS: tuple[Job, ...] = (run_restores, run_migrations, build_tenant_exports)
 
 
 class MaintenanceReport(Model):

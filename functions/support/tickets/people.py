@@ -27,7 +27,7 @@ class Person:
     phone: str | None = None
 
 
-def _person(uid: str, record: dict[str, Any]) -> Person:
+def person_of(uid: str, record: dict[str, Any]) -> Person:
     return Person(
         uid=uid,
         email=str(record.get("email") or ""),
@@ -42,7 +42,7 @@ def member(tenant: TenantData, uid: str) -> Person | None:
     record = snapshot.to_dict() or {}
     if not snapshot.exists or record.get("status") != MemberStatus.ACTIVE:
         return None
-    return _person(uid, record)
+    return person_of(uid, record)
 
 
 def administrators(tenant: TenantData) -> list[Person]:
@@ -51,7 +51,7 @@ def administrators(tenant: TenantData) -> list[Person]:
         .where(filter=FieldFilter("role", "==", Role.ADMIN.value))
         .where(filter=FieldFilter("status", "==", MemberStatus.ACTIVE.value))
     )
-    return [_person(s.id, s.to_dict() or {}) for s in query.get()]
+    return [person_of(s.id, s.to_dict() or {}) for s in query.get()]
 
 
 def support_staff(uid: str, now: Any) -> Person:
@@ -65,7 +65,7 @@ def support_staff(uid: str, now: Any) -> Person:
         or staff_access_lapsed(record, now)
     ):
         raise NotSupportStaff()
-    return _person(uid, record)
+    return person_of(uid, record)
 
 
 def support_staff_or_none(uid: str | None, now: Any) -> Person | None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from firebase_admin import auth
 from google.cloud.firestore_v1._helpers import GeoPoint
+from google.cloud.firestore_v1.vector import Vector
 
 from functions.support.maintenance.backups import snapshot
 from functions.support.maintenance.backups.backup import (
@@ -115,6 +116,21 @@ def test_a_restore_brings_the_tenant_back_bit_for_bit_and_leaves_others_alone() 
     assert ({p: f for p, f in after[0].items() if p not in events}, after[1]) == before
     assert auth.get_user(user.uid, app=firebase_app()).disabled is False
     assert checksum(other) == other_before
+
+
+def test_the_raw_read_a_backup_makes_is_the_client_librarys_read_encoded() -> None:
+    db = firestore_client()
+    tenant = create_tenant()
+    build(tenant)
+    db.document(f"tenants/{tenant}/clients/c3").set({"embedding": Vector([0.5, -1.0, 3.0])})
+    read_time = datetime.now(UTC)
+    db.document(f"tenants/{tenant}/clients/c2").set({"name": "after the read time"})
+
+    library = [(p, codec.encode_fields(f)) for p, f in snapshot.documents(db, tenant, read_time)]
+
+    assert list(snapshot.encoded(db, tenant, read_time)) == library  # the same order too
+    assert ("orphans/gone/children/kept", {"found": {"b": True}}) in library
+    assert dict(library)["clients/c2"] == {"name": {"s": "Bo"}}
 
 
 def test_a_client_erased_after_the_backup_stays_erased() -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import math
 from typing import Any
 
 from google.api_core.datetime_helpers import DatetimeWithNanoseconds
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore
+from google.cloud.firestore_v1 import _helpers
 from google.cloud.firestore_v1._helpers import GeoPoint
+from google.cloud.firestore_v1.types import Document
 from google.cloud.firestore_v1.vector import Vector
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +21,7 @@ from shared.backups.codec import (
     decode,
     decode_fields,
     encode,
+    encode_document,
     encode_fields,
     pack,
     timestamp,
@@ -109,3 +115,47 @@ def test_a_timestamp_keeps_its_nanoseconds_and_a_plain_datetime_its_microseconds
     assert decode(encode(moment), Ref).nanosecond == 987654321
     plain = datetime.datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=datetime.UTC)
     assert decode(encode(plain), Ref) == plain
+
+
+def test_a_copied_timestamp_keeps_its_microseconds() -> None:
+    # deepcopy (the client library's to_dict()) drops a DatetimeWithNanoseconds' nanoseconds.
+    moment = timestamp(1_772_366_400, 987_654_321)
+    assert encode(copy.deepcopy(moment)) == {"t": [1_772_366_400, 987_654_000]}
+
+
+_CLIENT = firestore.Client(project="p", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+_DOCUMENTS = f"{_CLIENT._database_string}/documents/"
+wire_scalars = st.one_of(
+    scalars.filter(lambda v: not isinstance(v, Ref)),
+    st.from_regex(r"tenants/[a-z]{1,8}/[a-z]{1,8}/[a-z0-9]{1,8}", fullmatch=True).map(
+        _CLIENT.document
+    ),
+    st.builds(Vector, st.lists(st.floats(allow_nan=False), max_size=4)),
+    # A map the client library reads as a vector.
+    st.fixed_dictionaries({"__type__": st.just("__vector__"), "value": st.just([1, 2.5])}),
+)
+wire_values = st.recursive(
+    wire_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), wire_values, max_size=6))
+def test_a_document_encoded_from_the_wire_is_what_the_client_librarys_reading_encodes(
+    fields: dict[str, Any],
+) -> None:
+    wire = Document.pb()(fields={k: _helpers.encode_value(v)._pb for k, v in fields.items()})
+    library = {k: _helpers.decode_value(v, _CLIENT) for k, v in wire.fields.items()}
+    assert encode_document(wire.fields, _DOCUMENTS) == encode_fields(library)
+
+
+def test_a_map_the_client_library_would_read_as_bson_stays_the_map_it_is() -> None:
+    # The library reads {"__binary__": b"\0..."} as bytes, which a restore would write back
+    # as bytes; from the wire it stays the map that was written.
+    fields = {"blob": {"__binary__": b"\x00ab"}}
+    wire = Document.pb()(fields={k: _helpers.encode_value(v)._pb for k, v in fields.items()})
+    assert encode_document(wire.fields, _DOCUMENTS) == encode_fields(fields)
+    assert _helpers.decode_value(wire.fields["blob"], _CLIENT) == b"ab"

@@ -12,7 +12,9 @@ lifecycle rule; in production the bucket's rule in infra/deployment.toml does it
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from google.cloud import firestore
@@ -35,6 +37,10 @@ __all__ = ["backup_stamps", "backup_tenant", "backups_bucket", "load_manifest"]
 RETENTION = timedelta(days=30)
 # A tenant backed up this recently is not backed up again by a rerun of the same night.
 FRESH = timedelta(hours=20)
+# Tenants backed up at once by the nightly job. One backup keeps a core busy only part of
+# the time (it waits on the document stream, uploads and checkpoints), so a few together
+# fill the machine; more would only queue for the same cores and the database.
+TENANTS_AT_ONCE = 4
 
 
 def backup_tenant(
@@ -136,36 +142,78 @@ def backup_tenants(
 ) -> JobResult:
     """The nightly job: first continue every backup a crash or the deadline interrupted,
     then back up every tenant (of `tenants`, when given) not backed up in the last FRESH
-    hours. A job another runner holds is skipped (that runner does it)."""
-    done = 0
+    hours, TENANTS_AT_ONCE at a time. A job another runner holds is skipped (that runner
+    does it); each tenant's job has its own lease, so no job is run twice at once."""
+    unfinished = (
+        job.id
+        for job in jobstore.unfinished(db, jobstore.JobKind.BACKUP)
+        if tenants is None or job.tenant_id in tenants
+    )
+    done, finished = _run_backups(db, deadline, clock, unfinished)
+    if finished:
+        every = _tenant_ids(db) if tenants is None else tenants
+        ids = (_tonights_job(db, tenant_id, clock) for tenant_id in every)
+        more, finished = _run_backups(db, deadline, clock, ids)
+        done += more
+    return JobResult(name="backup_tenants", processed=done, finished=finished)
 
-    def run(job_id: str) -> bool | None:
-        return jobstore.run_claimed(
-            db, job_id, clock, lambda j, lease: write_backup(db, j, lease, deadline, clock)
-        )
 
-    for job in jobstore.unfinished(db, jobstore.JobKind.BACKUP):
-        if tenants is not None and job.tenant_id not in tenants:
-            continue
-        if clock() >= deadline or run(job.id) is False:
-            return JobResult(name="backup_tenants", processed=done, finished=False)
-        done += 1
-    for tenant_id in _tenant_ids(db) if tenants is None else tenants:
-        if clock() >= deadline:
-            return JobResult(name="backup_tenants", processed=done, finished=False)
-        stamps = backup_stamps(tenant_id)
-        if stamps and clock() - layout.taken_at(stamps[-1]) < FRESH:
-            continue
-        job = new_backup_job(
-            db, tenant_id, taken_at=clock(), job_id=f"backup-{tenant_id}-night-{night_of(clock())}"
-        )
-        if job.state is jobstore.JobState.DONE:
-            continue
-        ran = run(job.id)
-        if ran is False:
-            return JobResult(name="backup_tenants", processed=done, finished=False)
-        done += ran is True
-    return JobResult(name="backup_tenants", processed=done, finished=True)
+def is_fresh(tenant_id: str, now: datetime) -> bool:
+    """Whether the tenant has a complete backup from the last FRESH hours (tonight's)."""
+    stamps = backup_stamps(tenant_id)
+    return bool(stamps) and now - layout.taken_at(stamps[-1]) < FRESH
+
+
+def _tonights_job(db: firestore.Client, tenant_id: str, clock: Clock) -> str | None:
+    """The id of tonight's backup job of the tenant; None if it needs none (fresh, done)."""
+    if is_fresh(tenant_id, clock()):
+        return None
+    job = new_backup_job(
+        db, tenant_id, taken_at=clock(), job_id=f"backup-{tenant_id}-night-{night_of(clock())}"
+    )
+    return None if job.state is jobstore.JobState.DONE else job.id
+
+
+def _run_backups(
+    db: firestore.Client, deadline: datetime, clock: Clock, job_ids: Iterator[str | None]
+) -> tuple[int, bool]:
+    """Run the jobs TENANTS_AT_ONCE at a time, each taken from `job_ids` (None: nothing to
+    do for that tenant) when a runner is free: (jobs finished by this run, whether every
+    job was run before the deadline). No job starts after the deadline or after one was
+    cut off by it; one that was running finishes or is cut off by its own deadline check."""
+    lock, done, cut = threading.Lock(), [0], threading.Event()
+
+    def next_job() -> str | None:
+        with lock:  # one generator, read by every runner in turn
+            while not cut.is_set():
+                if clock() >= deadline:  # before the next job is even made
+                    cut.set()
+                    break
+                job_id = next(job_ids, "")
+                if job_id == "":
+                    break
+                if job_id is not None:
+                    return job_id
+            return None
+
+    def runner() -> None:
+        while (job_id := next_job()) is not None:
+            try:
+                ran = jobstore.run_claimed(
+                    db, job_id, clock, lambda j, lease: write_backup(db, j, lease, deadline, clock)
+                )
+            except BaseException:
+                cut.set()  # the other runners start nothing more; the error is raised
+                raise
+            if ran is False:
+                cut.set()
+            with lock:
+                done[0] += ran is True
+
+    with ThreadPoolExecutor(TENANTS_AT_ONCE, thread_name_prefix="backup-tenant") as pool:
+        for future in [pool.submit(runner) for _ in range(TENANTS_AT_ONCE)]:
+            future.result()
+    return done[0], not cut.is_set()
 
 
 def observe_backup_ages(

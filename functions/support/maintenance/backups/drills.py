@@ -77,7 +77,7 @@ def _mismatches(
     """What the restored scratch tenant lacks or holds differently from the backup."""
     manifest, parts = read_parts(tenant_id, stamp)
     backup = load_backup(db, tenant_id, stamp)
-    restored = {p: codec.encode_fields(f) for p, f in snapshot.documents(db, scratch)}
+    restored = dict(snapshot.encoded(db, scratch))
     restored = {
         p: f
         for p, f in restored.items()

@@ -132,7 +132,7 @@ def plan(
 ) -> tuple[RestoreReport, dict[str, codec.Encoded], dict[str, Any]]:
     """What the restore would change, the live documents and the live objects."""
     report = RestoreReport(left_out_erased=backup.left_out)
-    live = {p: codec.encode_fields(f) for p, f in snapshot.documents(db, target)}
+    live = dict(snapshot.encoded(db, target))
     for path, fields in backup.documents.items():
         if path not in live:
             _changes(report, layout.collection_key(path)).added += 1

@@ -23,6 +23,7 @@ from functions.support.maintenance.backups import layout, snapshot
 from functions.support.maintenance.backups.backup import backup_stamps, load_manifest
 from functions.support.maintenance.backups.models import RestoreReport
 from functions.support.maintenance.backups.restore import Progress, restore_tenant
+from functions.support.maintenance.tenant_deletion import DELETIONS
 from functions.support.maintenance.windows import closes_at, window_of
 from shared.backups.errors import (
     BackupCorrupt,
@@ -49,6 +50,11 @@ class TenantNotFound(ApiError):
     status, code, title = 404, "tenant_not_found", "No tenant and no backup has that id"
 
 
+class TenantDeleted(ApiError):
+    status, code = 409, "tenant_deleted"
+    title = "The tenant was deleted when its customer left: no backup may bring it back"
+
+
 class CutOff(Exception):
     """The job's deadline came between two batches."""
 
@@ -63,7 +69,11 @@ def lock_ref(db: firestore.Client, target: str) -> firestore.DocumentReference:
 
 def check_tenant(db: firestore.Client, tenant_id: str) -> list[str]:
     """The tenant's complete backups; TenantNotFound when it has neither a document nor a
-    backup (a tenant deleted by mistake still has its backups, and can come back)."""
+    backup (a tenant deleted by mistake still has its backups, and can come back), and
+    TenantDeleted for one erased when its customer left (T-4: delete every copy; its
+    backups only wait to age out)."""
+    if db.collection(DELETIONS).document(tenant_id).get().exists:
+        raise TenantDeleted()
     stamps = backup_stamps(tenant_id)
     if not stamps and not snapshot.tenant_root(db, tenant_id).get().exists:
         raise TenantNotFound()

@@ -5,6 +5,10 @@ which also finds documents below a parent that no longer exists (a plain `stream
 those). Every read names the same `read_time`, which the Firestore emulator honours as
 production does (a read at a past moment returns the documents as they were then), so a
 backup is one consistent snapshot even while users write.
+
+`encoded` (what backups, restores and drills read) is one kindless query below the tenant
+document, read as raw protobufs and encoded straight to the backup's tagged JSON; the
+client library's snapshots (`documents`) cost twice the time of the read itself.
 """
 
 from __future__ import annotations
@@ -13,9 +17,19 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import grpc
 from google.cloud import firestore
+from google.cloud.firestore_v1.types import RunQueryRequest, RunQueryResponse
+from google.protobuf.timestamp_pb2 import Timestamp  # type: ignore[import-untyped]
 
+from shared.backups import codec
 from shared.principal import TENANT_CLAIM
+
+_RUN_QUERY = "/google.firestore.v1.Firestore/RunQuery"
+# A stream broken by a transient error is asked again from after the last document read,
+# as the client library's stream() does for its own queries.
+_RETRIES = 3
+_TRANSIENT = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL)
 
 
 def tenant_root(db: firestore.Client, tenant_id: str) -> firestore.DocumentReference:
@@ -43,6 +57,54 @@ def documents(
     for collection in root.collections(**options):
         for snapshot in collection.recursive().stream(**options):
             yield relative(root, snapshot.reference), snapshot.to_dict() or {}
+
+
+def encoded(
+    db: firestore.Client, tenant_id: str, read_time: datetime | None = None
+) -> Iterator[tuple[str, codec.Encoded]]:
+    """(path below the tenant, codec.encode_fields of its fields) of every existing document,
+    the tenant's own first, then in path order: what `documents` yields, encoded.
+
+    One kindless query (`all_descendants` and no collection id, below the tenant document:
+    what the Node SDK's recursiveDelete runs) finds every document at any depth, below a
+    missing parent too. It is sent on the client's own channel with the raw protobuf
+    classes, so no proto-plus wrapper, Python value or copy is made per document."""
+    documents = f"{db._database_string}/documents/"  # the client's own prefix
+    root = f"{documents}tenants/{tenant_id}"
+    request = RunQueryRequest.pb()(parent=root)
+    request.structured_query.from_.add().all_descendants = True
+    request.structured_query.order_by.add().field.field_path = "__name__"
+    if read_time is not None:
+        stamp = Timestamp()
+        stamp.FromDatetime(read_time)
+        request.read_time.CopyFrom(stamp)
+    options: dict[str, Any] = {} if read_time is None else {"read_time": read_time}
+    tenant = tenant_root(db, tenant_id).get(**options)
+    if tenant.exists:
+        yield "", codec.encode_fields(tenant.to_dict() or {})
+    channel: grpc.Channel = db._firestore_api._transport.grpc_channel
+    run_query = channel.unary_stream(
+        _RUN_QUERY,
+        request_serializer=RunQueryRequest.pb().SerializeToString,
+        response_deserializer=RunQueryResponse.pb().FromString,
+    )
+    skip, last, failures = len(root) + 1, None, 0
+    while True:
+        if last is not None:  # resume after the last document read
+            cursor = request.structured_query.start_at
+            cursor.Clear()
+            cursor.values.add().reference_value = last
+        try:
+            for response in run_query(request, metadata=db._rpc_metadata):
+                if response.HasField("document"):
+                    document: Any = response.document
+                    yield document.name[skip:], codec.encode_document(document.fields, documents)
+                    last = document.name
+            return
+        except grpc.RpcError as error:
+            failures += 1
+            if error.code() not in _TRANSIENT or failures > _RETRIES:
+                raise
 
 
 def objects(bucket: Any, tenant_id: str) -> Iterator[Any]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import queue
+import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -76,23 +78,41 @@ def write_backup(
         if late():
             return _cut_off(lease)
         size, done, lines = int(state["part_documents"]), 0, []
-        for path, fields in snapshot.documents(db, job.tenant_id, read_time):
-            done += 1
-            if done <= state["documents_done"]:
-                continue  # in a part written before the checkpoint
-            counts[layout.collection_key(path)] += 1
-            lines.append({"path": path, "fields": codec.encode_fields(fields)})
-            if len(lines) == size:
-                put(layout.document_part(len(parts)), codec.pack(lines), len(lines))
-                save(documents_done=done, collections=dict(counts))
-                progress("documents", len(lines))
-                lines = []
-                if late():
-                    return _cut_off(lease)
-        if lines or not parts:
+        queued = len(parts)
+
+        def store(lines: list[dict[str, Any]], changes: dict[str, Any]) -> bool:
+            """Store one part and checkpoint it (on the pipeline's thread, in order); False
+            once the deadline has come: this part and the rest are not stored."""
+            if late():
+                return False
             put(layout.document_part(len(parts)), codec.pack(lines), len(lines))
+            save(**changes)
             progress("documents", len(lines))
-        save(documents_done=done, collections=dict(counts), phase="objects")
+            return True
+
+        # The last checkpoint of this phase moves on to the objects, with the last part.
+        last: dict[str, Any] = {"phase": "objects"}
+        with _Pipeline() as stored:
+            for path, fields in snapshot.encoded(db, job.tenant_id, read_time):
+                done += 1
+                if done <= state["documents_done"]:
+                    continue  # in a part written before the checkpoint
+                counts[layout.collection_key(path)] += 1
+                lines.append({"path": path, "fields": fields})
+                if len(lines) == size:
+                    changes = {"documents_done": done, "collections": dict(counts)}
+                    if not stored.submit(store, lines, changes):
+                        break  # cut off: the parts stored are checkpointed, no others
+                    queued, lines = queued + 1, []
+            else:
+                last |= {"documents_done": done, "collections": dict(counts)}
+                if lines or not queued:
+                    stored.submit(store, lines, last)
+                    last = {}
+            if not stored.finish():
+                return _cut_off(lease)
+        if last:
+            save(**last)
     if state["phase"] == "objects":
         if not _copy_objects(job, bucket, base, state, save, late, progress):
             return _cut_off(lease)
@@ -126,6 +146,63 @@ def write_backup(
     crash_point("backup.manifest.written")
     lease.release(state=jobstore.JobState.DONE.value, finished_at=clock())
     return True
+
+
+class _Pipeline:
+    """Document parts stored on one thread of their own, in order, while the reading goes
+    on: at most IN_FLIGHT parts wait, so memory stays bounded and the reading is throttled
+    to what storing keeps up with. Each part is checkpointed after it is stored and before
+    the next one is, so the checkpoint always names exactly the parts stored. A failure
+    (a lost lease, an error) stops it and is raised again by the reader."""
+
+    IN_FLIGHT = 2
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[Callable[..., bool], tuple[Any, ...]] | None] = queue.Queue(
+            self.IN_FLIGHT
+        )
+        self._stopped = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="backup-parts", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._stopped.is_set():
+                continue  # drained without storing
+            work, args = item
+            try:
+                if not work(*args):
+                    self._stopped.set()
+            except BaseException as error:  # handed to the reader
+                self._error = error
+                self._stopped.set()
+
+    def submit(self, work: Callable[..., bool], *args: Any) -> bool:
+        """Queue `work(*args)` (waits while IN_FLIGHT parts wait); False once stopped."""
+        if self._stopped.is_set():
+            self.finish()
+            return False
+        self._queue.put((work, args))
+        return True
+
+    def finish(self) -> bool:
+        """Wait for every part queued; True if each was stored (raises what failed)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return not self._stopped.is_set()
+
+    def __enter__(self) -> _Pipeline:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:  # the reading failed: store nothing more, end the thread
+            self._stopped.set()
+            with contextlib.suppress(BaseException):
+                self.finish()
 
 
 def _cut_off(lease: jobstore.Lease) -> bool:

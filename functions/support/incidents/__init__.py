@@ -1,0 +1,1 @@
+"""Acute incidents: reporting, paging the on-call rota, acknowledging, containment."""

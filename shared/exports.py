@@ -1,0 +1,29 @@
+"""Where whole-tenant export archives live: `<tenant>/<job id>.zip` in the exports bucket.
+
+The bucket's lifecycle rule deletes an archive 8 days after it was written; the download
+route refuses it after EXPORT_LIFETIME (7 days), and the deletion of a terminated tenant
+deletes its archives at once (functions/support/maintenance/tenant_deletion.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from shared.gcp import storage_client
+from shared.settings import get_settings
+
+EXPORT_LIFETIME = timedelta(days=7)
+
+
+def exports_bucket() -> Any:
+    return storage_client().bucket(get_settings().exports_bucket)
+
+
+def archive_name(tenant_id: str, job_id: str) -> str:
+    return f"{tenant_id}/{job_id}.zip"
+
+
+def export_archives(tenant_id: str) -> Iterator[Any]:
+    yield from exports_bucket().list_blobs(prefix=f"{tenant_id}/")
