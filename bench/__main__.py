@@ -19,6 +19,8 @@ still delivers the e-mails (Pub/Sub push). The machines are noisy: read the rati
                     vs raw batched writes, 500 tenants projected against the window
     load.py         200 users over 5 tenants, a realistic mix for 60 s: p50/p99 per operation,
                     server errors, cross-tenant reads (also alone: python -m bench.load)
+    vr.py           a VR command until each of 50 headsets' listeners (Firebase JS SDK)
+                    saw it, vs one raw write seen by one listener
 """
 
 from __future__ import annotations
@@ -30,9 +32,19 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import backup, coldstart, common, delivery, growth, latency, load, observability
+from bench import backup, coldstart, common, delivery, growth, latency, load, observability, vr
 
-SECTIONS = ("backup", "requests", "observability", "cold", "fanout", "mail", "growth", "load")
+SECTIONS = (
+    "backup",
+    "requests",
+    "observability",
+    "cold",
+    "fanout",
+    "mail",
+    "growth",
+    "load",
+    "vr",
+)
 DELAYED = {"firestore": 5, "auth": 30}
 
 
@@ -50,10 +62,13 @@ class Sizes:
     load_users: int
     load_seconds: float
     backup_documents: int
+    vr_commands: int
 
 
-FULL = Sizes(200, 5, 100, 1000, (100, 1_000), (10_000, 100_000), 5_000, 20, 240, 200, 60, 20_000)
-QUICK = Sizes(20, 1, 100, 100, (100, 1_000), (1_000, 10_000), 5_000, 5, 60, 20, 10, 2_000)
+FULL = Sizes(
+    200, 5, 100, 1000, (100, 1_000), (10_000, 100_000), 5_000, 20, 240, 200, 60, 20_000, 40
+)
+QUICK = Sizes(20, 1, 100, 100, (100, 1_000), (1_000, 10_000), 5_000, 5, 60, 20, 10, 2_000, 5)
 
 
 def _section(name: str, failures: list[str], run: Callable[[], None]) -> None:
@@ -163,6 +178,13 @@ def main(argv: list[str] | None = None) -> int:
                     raise RuntimeError("the load run had server errors or cross-tenant reads")
 
             _section("load", failures, load_section)
+
+        if "vr" in args.only:
+
+            def vr_section() -> None:
+                vr.bench_vr(catalogue.area, sizes.vr_commands)
+
+            _section("vr", failures, vr_section)
 
     print(f"\nDone in {time.perf_counter() - started:.0f} s", flush=True)
     if failures:

@@ -126,6 +126,10 @@ headset_api = Api("Trivsel VR sessions: the headsets' side")
         SessionFull,
         VrNotLicensed,
         errors.RateLimited,
+        errors.TenantSuspended,
+        errors.TenantTerminated,
+        errors.TenantRestoring,
+        errors.DpaMissing,
     ],
 )
 def pair(request: flask.Request, body: Pair) -> Paired:

@@ -76,7 +76,6 @@ def open_session(caller: Principal, tenant: TenantData, body: OpenSession) -> Se
             "opened_at": now,
             "pairing_code": code,
             "pairing_code_expires_at": now + store.PAIRING_VALIDITY,
-            "headset_count": 0,
             "command_seq": 0,
             "play_log": [],
             "break_runs": [],
@@ -138,7 +137,10 @@ def _alive(presence: dict[str, Any], now: datetime) -> bool:
 
 
 def remove_headset(caller: Principal, tenant: TenantData, session_id: str, headset_id: str) -> None:
-    """The headset's token stops working at once: every rule checks `active`."""
+    """The headset's token stops working at once: every rule checks `active`.
+
+    Its slot is freed: a class of 50 where one headset failed can pair a replacement
+    (the removed one cannot come back, its token stays refused)."""
     ref = store.session_ref(tenant, session_id)
     store.own_session(ref.get(), caller.uid)
     headset = store.headset_ref(tenant, session_id, headset_id)
@@ -149,5 +151,7 @@ def remove_headset(caller: Principal, tenant: TenantData, session_id: str, heads
         return
     batch = tenant.db.batch()
     batch.update(headset, {"active": False, "removed_at": datetime.now(UTC)})
-    batch.update(ref, {"headset_count": firestore.Increment(-1)})  # its place is free again
+    slot = snapshot.get("slot") if "slot" in (snapshot.to_dict() or {}) else None
+    if slot is not None:
+        batch.delete(ref.collection(store.SLOTS).document(str(slot)))
     batch.commit()

@@ -7,7 +7,7 @@ from typing import Any
 
 from google.cloud import firestore
 
-from functions.vr.models import SessionEnded
+from functions.vr.models import MAX_HEADSETS, SessionEnded
 from shared import errors
 from shared.tenancy import TenantData
 from shared.vr_retention import (
@@ -20,6 +20,7 @@ from shared.vr_retention import (
     PURGE_AFTER,
     SESSIONS,
     SIGNALS,
+    SLOTS,
     SUMMARIES,
     TABLET_CANDIDATES,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "PURGE_AFTER",
     "SESSIONS",
     "SIGNALS",
+    "SLOTS",
     "SUMMARIES",
     "TABLET_CANDIDATES",
 ]
@@ -41,7 +43,8 @@ __all__ = [
 PAIRING_VALIDITY = timedelta(minutes=10)
 # A headset's pairing holds for a long session; the rules refuse it after this.
 HEADSET_VALIDITY = timedelta(hours=4)
-ALIVE_WITHIN = timedelta(seconds=15)
+# Headsets beat every 4 s; three missed beats and the headset is gone (well within 15 s).
+ALIVE_WITHIN = timedelta(seconds=12)
 COMMAND_VALIDITY = timedelta(seconds=60)
 # Everything of a session is purged by the nightly maintenance this long after it was written
 # (a session left open is over long before).
@@ -56,6 +59,12 @@ def headset_ref(
     tenant: TenantData, session_id: str, headset_id: str
 ) -> firestore.DocumentReference:
     return tenant.document(SESSIONS, session_id, HEADSETS, headset_id)
+
+
+def slot_refs(tenant: TenantData, session_id: str) -> list[firestore.DocumentReference]:
+    """The session's places, `00` ... `49`: a headset holds one while it is paired."""
+    slots = session_ref(tenant, session_id).collection(SLOTS)
+    return [slots.document(f"{n:02d}") for n in range(MAX_HEADSETS)]
 
 
 def code_ref(db: firestore.Client, code: str) -> firestore.DocumentReference:

@@ -37,7 +37,13 @@ def vr_tenant(owner: str, area: str, add_ons: list[str] | None = None) -> dict[s
     pro = add_professional(created["admin_token"])
     token = activate(pro["email"])
     client = new_client(token)
-    return {**created, "pro_token": token, "pro_uid": pro["uid"], "client_id": client["id"]}
+    return {
+        **created,
+        "pro_token": token,
+        "pro_uid": pro["uid"],
+        "pro_email": pro["email"],
+        "client_id": client["id"],
+    }
 
 
 def open_session(org: dict[str, Any]) -> dict[str, Any]:

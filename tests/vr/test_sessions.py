@@ -32,6 +32,10 @@ def _session_doc(org: dict[str, Any], session_id: str) -> Any:
     return TenantData(firestore_client(), org["slug"]).document("vr_sessions", session_id)
 
 
+def _slots_taken(org: dict[str, Any], session_id: str) -> int:
+    return len(_session_doc(org, session_id).collection("vr_slots").get())
+
+
 def test_a_tenant_without_the_vr_add_on_cannot_open_a_session(owner: str, area: str) -> None:
     org = vr_tenant(owner, area, add_ons=[])
     reply = call("POST", f"{VR}/sessions", org["pro_token"], json={"client_id": org["client_id"]})
@@ -69,7 +73,7 @@ def test_a_wrong_code_pairs_nothing(vr_org: dict[str, Any]) -> None:
     while wrong == session["pairing_code"]:
         wrong = new_code()
     problem(pair(wrong), 404, "pairing_code_invalid")
-    assert _session_doc(vr_org, session["id"]).get().get("headset_count") == 0
+    assert _slots_taken(vr_org, session["id"]) == 0
 
 
 def test_an_expired_code_pairs_nothing(vr_org: dict[str, Any]) -> None:
@@ -79,7 +83,7 @@ def test_an_expired_code_pairs_nothing(vr_org: dict[str, Any]) -> None:
         {"expires_at": datetime.now(UTC) - timedelta(seconds=1)}
     )
     problem(pair(code), 410, "pairing_code_expired")
-    assert _session_doc(vr_org, session["id"]).get().get("headset_count") == 0
+    assert _slots_taken(vr_org, session["id"]) == 0
 
 
 def test_a_replaced_code_and_the_code_of_an_ended_session_pair_nothing(
@@ -94,7 +98,7 @@ def test_a_replaced_code_and_the_code_of_an_ended_session_pair_nothing(
     ended = call("POST", f"{VR}/sessions/{session['id']}/end", vr_org["pro_token"], json={})
     assert ended.status_code == 200, ended.text
     problem(pair(new), 404, "pairing_code_invalid")
-    assert _session_doc(vr_org, session["id"]).get().get("headset_count") == 0
+    assert _slots_taken(vr_org, session["id"]) == 0
 
 
 def test_guessing_codes_is_limited_per_address(vr_org: dict[str, Any]) -> None:
@@ -116,8 +120,56 @@ def test_sixty_headsets_pairing_at_once_give_exactly_fifty(vr_org: dict[str, Any
     assert statuses == [201] * 50 + [409] * 10, [r.text for r in replies if r.status_code >= 500]
     assert {r.json()["code"] for r in replies if r.status_code == 409} == {"session_full"}
     doc = _session_doc(vr_org, session["id"])
-    assert doc.get().get("headset_count") == 50
-    assert len(doc.collection("vr_headsets").get()) == 50
+    slots = doc.collection("vr_slots").get()
+    headsets = {h.id for h in doc.collection("vr_headsets").get()}
+    assert len(slots) == 50
+    assert {s.get("headset_id") for s in slots} == headsets  # one headset per slot
+    assert headsets == {r.json()["headset_id"] for r in replies if r.status_code == 201}
+
+
+def test_a_full_session_refuses_and_a_removed_headset_frees_its_place(
+    vr_org: dict[str, Any],
+) -> None:
+    session = open_session(vr_org)
+    first = pair(session["pairing_code"]).json()
+    doc = _session_doc(vr_org, session["id"])
+    taken = doc.collection("vr_headsets").document(first["headset_id"]).get().get("slot")
+    batch = firestore_client().batch()
+    for n in range(50):  # the other 49 places, as if 49 more headsets had paired
+        if f"{n:02d}" != taken:
+            batch.set(doc.collection("vr_slots").document(f"{n:02d}"), {"headset_id": f"x{n}"})
+    batch.commit()
+    problem(pair(session["pairing_code"]), 409, "session_full")
+    removed = call(
+        "DELETE",
+        f"{VR}/sessions/{session['id']}/headsets/{first['headset_id']}",
+        vr_org["pro_token"],
+    )
+    assert removed.status_code == 204, removed.text
+    replacement = pair(session["pairing_code"])
+    assert replacement.status_code == 201, replacement.text
+    slot = doc.collection("vr_slots").document(taken).get()
+    assert slot.get("headset_id") == replacement.json()["headset_id"]
+    problem(pair(session["pairing_code"]), 409, "session_full")
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"status": "suspended"}, "tenant_suspended"),
+        ({"status": "terminated"}, "tenant_terminated"),
+        ({"licence.add_ons": []}, "vr_not_licensed"),
+    ],
+)
+def test_a_suspended_terminated_or_unlicensed_tenant_pairs_no_headset(
+    vr_org: dict[str, Any], change: dict[str, Any], code: str
+) -> None:
+    session = open_session(vr_org)
+    firestore_client().collection("tenants").document(vr_org["slug"]).update(change)
+    reply = pair(session["pairing_code"])
+    problem(reply, 403, code)
+    assert _slots_taken(vr_org, session["id"]) == 0
+    assert _session_doc(vr_org, session["id"]).collection("vr_headsets").get() == []
 
 
 def test_commands_are_numbered_by_the_server_in_order(vr_org: dict[str, Any]) -> None:
