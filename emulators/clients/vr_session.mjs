@@ -41,6 +41,7 @@ const authHost = process.env.FIREBASE_AUTH_EMULATOR_HOST;
 const HEARTBEAT_MS = 4000;
 const GONE_AFTER_MS = 12000;
 
+const T0 = Date.now();
 const apps = [];
 const errors = [];
 
@@ -150,7 +151,7 @@ function beat(h) {
   return setDoc(doc(h.db, `${sessionPath}/vr_presence/${h.id}`), {
     seen_at: serverTimestamp(),
     last_seq: h.lastSeq,
-  }).catch((e) => errors.push(`presence ${h.id}: ${e.code}`));
+  }).catch((e) => errors.push(`presence ${h.id} seq ${h.lastSeq} at ${Date.now() - T0}: ${e.code}`));
 }
 for (const h of headsets) {
   await beat(h);
@@ -191,9 +192,10 @@ async function command(body) {
   const issued = await call("POST", `/vr_api/sessions/${session.id}/commands`, tabletToken, body);
   if (issued.status !== 201) throw new Error(`command: ${JSON.stringify(issued)}`);
   const seq = issued.body.seq;
+  const answered = Date.now() - sent;
   await waitFor(() => headsets.every((h) => h.seen.has(seq)), 30000, `command ${seq} seen`);
   const latencies = headsets.map((h) => h.seen.get(seq) - sent);
-  return { seq, latencies };
+  return { seq, latencies, answered };
 }
 
 const rounds = [];
@@ -239,6 +241,7 @@ const result = {
   command_p99_ms: percentile(all, 99),
   // Per command, each headset's delay from the tablet's request; and the raw baseline.
   command_ms: rounds.map((r) => r.latencies),
+  answered_ms: rounds.map((r) => r.answered),
   baseline_ms: baseline,
 };
 

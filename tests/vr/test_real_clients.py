@@ -55,7 +55,7 @@ def test_a_tablet_and_fifty_headsets_run_a_session_with_the_firebase_sdk(
     org = vr_tenant(owner, catalogue["area"])
     film = vr_film(owner, catalogue["area"])
     result = run_session(org, film)
-    assert result["errors"] == []  # no listener or write was refused by the rules
+    assert result["errors"] == [], result["errors"][:12]  # no listener or write was refused
     assert result["paired"] == 50
     assert result["token_claims_confined"] is True
     assert result["refused"] == {"status": 409, "code": "session_full"}  # the 51st
