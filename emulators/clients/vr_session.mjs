@@ -45,14 +45,17 @@ const T0 = Date.now();
 const apps = [];
 const errors = [];
 
-function device(name) {
+// A device signs in first and only then opens Firestore, as an app does: a Firestore
+// opened before the sign-in is known to it may send its first writes without the token.
+async function device(name, signIn) {
   const app = initializeApp({ projectId: project, apiKey: "emulator" }, name);
   apps.push(app);
   const auth = getAuth(app);
   connectAuthEmulator(auth, `http://${authHost}`, { disableWarnings: true });
+  const credential = await signIn(auth);
   const db = getFirestore(app);
   connectFirestoreEmulator(db, fsHost, Number(fsPort));
-  return { app, auth, db };
+  return { app, auth, db, credential };
 }
 
 async function call(method, path, token, body) {
@@ -86,8 +89,9 @@ function percentile(values, p) {
 }
 
 // ---- the tablet -----------------------------------------------------------------------
-const tablet = device("tablet");
-await signInWithEmailAndPassword(tablet.auth, input.email, input.password);
+const tablet = await device("tablet", (auth) =>
+  signInWithEmailAndPassword(auth, input.email, input.password),
+);
 const tabletToken = await tablet.auth.currentUser.getIdToken();
 const opened = await call("POST", "/vr_api/sessions", tabletToken, { client_id: input.client_id });
 if (opened.status !== 201) throw new Error(`open: ${JSON.stringify(opened)}`);
@@ -107,9 +111,8 @@ const refused = await call("POST", "/vr_headset_api/pair", null, { code: session
 
 const headsets = await Promise.all(
   paired.map(async (p, i) => {
-    const d = device(`headset-${i}`);
-    const credential = await signInWithCustomToken(d.auth, p.custom_token);
-    const claims = (await credential.user.getIdTokenResult()).claims;
+    const d = await device(`headset-${i}`, (auth) => signInWithCustomToken(auth, p.custom_token));
+    const claims = (await d.credential.user.getIdTokenResult()).claims;
     return { ...d, id: p.headset_id, claims, seen: new Map(), lastSeq: 0, beat: null };
   }),
 );
