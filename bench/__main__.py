@@ -22,6 +22,8 @@ still delivers the e-mails (Pub/Sub push). The machines are noisy: read the rati
                     read of the same, peak memory for two tenant sizes
     load.py         200 users over 5 tenants, a realistic mix for 60 s: p50/p99 per operation,
                     server errors, cross-tenant reads (also alone: python -m bench.load)
+    vr.py           a VR command until each of 50 headsets' listeners (Firebase JS SDK)
+                    saw it, vs one raw write seen by one listener
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from bench import (
     load,
     observability,
     sync,
+    vr,
 )
 
 SECTIONS = (
@@ -57,6 +60,7 @@ SECTIONS = (
     "mail",
     "growth",
     "load",
+    "vr",
 )
 DELAYED = {"firestore": 5, "auth": 30}
 
@@ -76,12 +80,13 @@ class Sizes:
     load_seconds: float
     backup_documents: int
     export_megabytes: int  # of files, with backup_documents documents
+    vr_commands: int
 
 
 FULL = Sizes(
-    200, 5, 100, 1000, (100, 1_000), (10_000, 100_000), 5_000, 20, 240, 200, 60, 20_000, 200
+    200, 5, 100, 1000, (100, 1_000), (10_000, 100_000), 5_000, 20, 240, 200, 60, 20_000, 200, 40
 )
-QUICK = Sizes(20, 1, 100, 100, (100, 1_000), (1_000, 10_000), 5_000, 5, 60, 20, 10, 2_000, 20)
+QUICK = Sizes(20, 1, 100, 100, (100, 1_000), (1_000, 10_000), 5_000, 5, 60, 20, 10, 2_000, 20, 5)
 
 
 def _section(name: str, failures: list[str], run: Callable[[], None]) -> None:
@@ -204,6 +209,13 @@ def main(argv: list[str] | None = None) -> int:
                     raise RuntimeError("the load run had server errors or cross-tenant reads")
 
             _section("load", failures, load_section)
+
+        if "vr" in args.only:
+
+            def vr_section() -> None:
+                vr.bench_vr(catalogue.area, sizes.vr_commands)
+
+            _section("vr", failures, vr_section)
 
     print(f"\nDone in {time.perf_counter() - started:.0f} s", flush=True)
     if failures:

@@ -169,6 +169,15 @@ def request_table(w: World) -> dict[str, Request]:
         "status_admin": ("GET", "/incidents", owner, None),
         "support_incidents": ("GET", "/incidents", owner, None),
         "incident_task": ("POST", "/", {}, {"kind": "page", "incident_id": "nobench", "step": 0}),
+        # A session that does not exist, a code nobody was given: real routes that read.
+        "vr_api": ("GET", "/sessions/nobench", admin, None),
+        "vr_headset_api": ("POST", "/pair", {"X-Forwarded-For": "10.255.0.2"}, {"code": "ZZZZZZ"}),
+        "vr_break_check": (
+            "POST",
+            "/",
+            {},
+            {"tenant_id": w.tenant_id, "session_id": "nobench", "run": 0},
+        ),
     }
 
 

@@ -157,6 +157,13 @@ def seed_catalogue(owner: Api) -> None:
     bucket = storage_client().bucket(os.environ["TRIVSEL_UPLOADS_BUCKET"])  # set by the stack
     for name, text in catalogue["document_texts"].items():
         bucket.blob(name).upload_from_string(text.encode(), content_type="text/plain")
+    from functions.vr.films import object_name
+
+    for item in catalogue["exercises"].values():
+        if item["content"]["kind"] == "vr_film":
+            # A few bytes stand in for the supplier's 360-degree film: a signed URL opens it.
+            film = bucket.blob(object_name(item["content"]["film_id"]))
+            film.upload_from_string(b"demo film", content_type="video/mp4")
     for kind in CATALOGUE_KINDS:
         for item_id, item in catalogue[kind].items():
             owner("PUT", f"/clients_api/catalogue/{kind}/{item_id}", item)

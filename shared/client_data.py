@@ -31,6 +31,7 @@ from shared.messaging.models import MESSAGES
 from shared.offline import OUTBOX, QUARANTINE_RECORDS, SYNC_CONFLICTS
 from shared.storage import tenant_object, uploads_bucket
 from shared.tenancy import TenantData
+from shared.vr_retention import SESSIONS, SUMMARIES
 
 REMOTE_TASKS = "remote_tasks"
 BATCH_WRITES = 400  # a Firestore batch holds at most 500 writes
@@ -46,6 +47,9 @@ class ClientRecords:
     # False for evidence the controller must keep (GDPR Art. 5(2)): exported, not erased.
     # Such records hold no name, only the client's id, which after erasure leads to nobody.
     erased: bool = True
+    # Records with subcollections of their own (a VR session's headsets and signalling):
+    # erased with everything under them, so nothing is left that no purge finds.
+    with_children: bool = False
 
 
 CLIENT_RECORDS: tuple[ClientRecords, ...] = (
@@ -56,6 +60,14 @@ CLIENT_RECORDS: tuple[ClientRecords, ...] = (
     ClientRecords(SYNC_CONFLICTS, "offline changes that met an online edit, both values"),
     ClientRecords(QUARANTINE_RECORDS, "offline records of a user whose access was closed"),
     ClientRecords(OUTBOX, "offline records the app queued, not yet applied"),
+    ClientRecords(
+        SUMMARIES, "VR sessions: per film the time watched, stops and where the client looked"
+    ),
+    ClientRecords(
+        SESSIONS,
+        "VR sessions opened for the client (purged nightly two days on)",
+        with_children=True,
+    ),
     ClientRecords(
         DATA_SUBJECT_REQUESTS,
         "the client's data-subject requests and how each was answered (kept as evidence)",
@@ -105,14 +117,19 @@ def erase_records(tenant: TenantData, client_id: str) -> int:
     only as parents of others, so nothing below the client is left behind.
     """
     doomed = list(courses_of(tenant, client_id).list_documents())
+    children = 0
     for records in (r for r in CLIENT_RECORDS if r.erased):
-        doomed += [s.reference for s in _records(tenant, records.collection, client_id)]
+        found = [s.reference for s in _records(tenant, records.collection, client_id)]
+        if records.with_children:
+            children += sum(tenant.db.recursive_delete(ref) for ref in found)
+        else:
+            doomed += found
     for start in range(0, len(doomed), BATCH_WRITES):
         batch = tenant.db.batch()
         for ref in doomed[start : start + BATCH_WRITES]:
             batch.delete(ref)
         batch.commit()
-    return len(doomed)
+    return len(doomed) + children
 
 
 # -- erasure: marked first, so what a crash interrupts is finished later ---------------------

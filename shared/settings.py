@@ -28,6 +28,7 @@ RESOURCE_VARIABLES = {
     "reminder_queue": "TRIVSEL_REMINDER_QUEUE",
     "password_reset_queue": "TRIVSEL_PASSWORD_RESET_QUEUE",
     "sla_alert_queue": "TRIVSEL_SLA_ALERT_QUEUE",
+    "vr_break_queue": "TRIVSEL_VR_BREAK_QUEUE",
     "incident_queue": "TRIVSEL_INCIDENT_QUEUE",
     "uploads_bucket": "TRIVSEL_UPLOADS_BUCKET",
     "backups_bucket": "TRIVSEL_BACKUPS_BUCKET",

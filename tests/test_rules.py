@@ -32,6 +32,7 @@ def present(path: str, fields: dict[str, object]) -> Iterator[None]:
         if made:
             ref.delete()
 
+
 pytestmark = pytest.mark.usefixtures("stack")
 
 

@@ -73,6 +73,43 @@ def _check_demo_tenant(professional: str) -> None:
     assert calendar["entries"]
 
 
+def _check_vr(professional: str) -> None:
+    """The demo tenant has the VR add-on and VR films in its licensed catalogue: a session
+    opens, a headset pairs and gets each seeded film."""
+    catalogue = json.loads((ROOT / "emulators" / "demo_catalogue.json").read_text("utf-8"))
+    films = [
+        e["content"]["film_id"]
+        for e in catalogue["exercises"].values()
+        if e["content"]["kind"] == "vr_film"
+    ]
+    assert len(films) >= 3
+    clients = _get("/clients_api/clients?limit=1", professional)["clients"]
+    opened = requests.post(
+        f"{SMOKE.functions_url}/vr_api/sessions",
+        json={"client_id": clients[0]["id"]},
+        headers={"Authorization": f"Bearer {professional}"},
+        timeout=10,
+    )
+    assert opened.status_code == 201, opened.text
+    paired = requests.post(
+        f"{SMOKE.functions_url}/vr_headset_api/pair",
+        json={"code": opened.json()["pairing_code"]},
+        timeout=10,
+    )
+    assert paired.status_code == 201, paired.text
+    signed_in = requests.post(
+        f"http://127.0.0.1:{SMOKE.auth}/identitytoolkit.googleapis.com/v1/"
+        "accounts:signInWithCustomToken?key=any",
+        json={"token": paired.json()["custom_token"], "returnSecureToken": True},
+        timeout=10,
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    headset = str(signed_in.json()["idToken"])
+    for film in films:
+        url = _get(f"/vr_headset_api/films/{film}/url", headset)["url"]
+        assert requests.get(url, timeout=10).content == b"demo film"
+
+
 def _check_status_page(output: str) -> None:
     """`make up` prints the status page, which shows the demo incident and maintenance."""
     page = f"{SMOKE.functions_url}/status_page/"
@@ -132,6 +169,7 @@ def test_up_prints_ready_and_demo_logins_that_sign_in_then_ctrl_c_stops_everythi
             assert f"{SMOKE.functions_url}/{fn}/" in output
         _, email, password = next(login for login in logins if login[0] == "professional")
         _check_demo_tenant(_sign_in(email, password))
+        _check_vr(_sign_in(email, password))
         _check_status_page(output)
         _, email, password = next(login for login in logins if login[0] == "support")
         queue = _get("/support_tickets/queue", _sign_in(email, password))["tickets"]

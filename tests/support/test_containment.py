@@ -18,7 +18,7 @@ from tests.support.incidents_helpers import API, on_call_rota, report
 from tests.tasks.test_remote_tasks import link_for
 
 pytestmark = pytest.mark.usefixtures("stack")
-STEPS = ["sign_out", "password_reset", "remote_task_links"]
+STEPS = ["sign_out", "password_reset", "remote_task_links", "headset_tokens"]
 
 
 def _sent_link(org: dict[str, Any], catalogue: dict[str, str]) -> str:
@@ -57,7 +57,12 @@ def test_one_step_signs_everyone_out_resets_passwords_voids_links_and_is_audited
     path = f"{API}/tenants/{org['slug']}/containment"
     done = call("POST", path, owner, json={"incident_id": incident["id"]})
     assert done.status_code == 200, done.text
-    assert done.json()["steps"] == {"sign_out": 2, "password_reset": 2, "remote_task_links": 1}
+    assert done.json()["steps"] == {
+        "sign_out": 2,
+        "password_reset": 2,
+        "remote_task_links": 1,
+        "headset_tokens": 0,
+    }
 
     # the tokens minted before are refused at once, by the existing request path
     for token in (org["pro_token"], org["admin_token"]):

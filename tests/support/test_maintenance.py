@@ -115,6 +115,7 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
         "fail_stalled_messages",
         "purge_old_messages",
         "purge_rate_limits",
+        "purge_vr_sessions",
         "purge_idempotency_keys",
         "purge_old_tickets",
         "remind_request_deadlines",

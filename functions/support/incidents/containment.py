@@ -32,6 +32,7 @@ from shared.messaging import outbox
 from shared.messaging.models import Locale
 from shared.templating import MailTemplates
 from shared.tenancy import TenantData
+from shared.vr_retention import disable_headsets
 
 OWNER_LOG = "owner_log"  # owner_log/{id}: the supplier's own audit log (server-only)
 MAIL = MailTemplates(Path(__file__).parent.parent / "templates")
@@ -126,11 +127,17 @@ def void_remote_task_links(run: Run) -> int:
     return len(due)
 
 
-# The steps, in order. VR adds "headset_tokens" here once headset tokens exist.
+def disable_headset_tokens(run: Run) -> int:
+    """Every paired VR headset's token stops working at once (shared/vr_retention.py)."""
+    return disable_headsets(run.tenant.db, run.tenant.tenant_id, run.started_at)
+
+
+# The steps, in order.
 STEPS: dict[str, Callable[[Run], int]] = {
     "sign_out": sign_out,
     "password_reset": force_password_reset,
     "remote_task_links": void_remote_task_links,
+    "headset_tokens": disable_headset_tokens,
 }
 
 

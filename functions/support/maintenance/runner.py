@@ -42,6 +42,7 @@ from shared.models import Model
 from shared.observability import metrics
 from shared.offline import purge_old_quarantine
 from shared.ratelimit import purge_rate_limits
+from shared.vr_retention import purge_vr_sessions
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 WINDOW_START, WINDOW_END = time(0, 0), time(3, 0)
@@ -54,6 +55,7 @@ JOBS: tuple[Job, ...] = (
     fail_stalled_messages,
     purge_old_messages,
     purge_rate_limits,
+    purge_vr_sessions,
     purge_idempotency_keys,
     purge_old_tickets,
     purge_old_quarantine,
