@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from emulators.moto_mail import sent_emails
 from shared.principal import ROLE_CLAIM, TENANT_CLAIM, Role
 from shared.tenants import TenantStatus
 
@@ -188,7 +189,9 @@ def moto_data() -> dict[str, Any]:
 
 
 def emails_to(address: str) -> list[dict[str, Any]]:
-    return [m for m in moto_data()["ses"]["Message"] if address in m["destinations"]["ToAddresses"]]
+    """The e-mails sent to `address`, parsed (`emulators/moto_mail.py`): subject, `text`
+    and `body` (the HTML part)."""
+    return [m for m in sent_emails(moto_data()) if address in m["destinations"]["ToAddresses"]]
 
 
 def sms_to(number: str) -> list[dict[str, Any]]:

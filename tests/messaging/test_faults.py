@@ -4,7 +4,8 @@ reason at the bound; a burst of the same push, or a release task delivered twice
 once, sends one e-mail.
 
 SES is made to fail by a small proxy in front of moto (started by the test): it answers
-the first N SendEmail calls with the error SES would give, then forwards to moto.
+the first N SendRawEmail calls (how Trivsel sends) with the error SES would give, then
+forwards to moto.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ UNAVAILABLE = (
 
 @dataclass
 class FaultySes:
-    """A proxy before moto: the first `failures` SendEmail calls get `error`."""
+    """A proxy before moto: the first `failures` SendRawEmail calls get `error`."""
 
     upstream: str
     error: tuple[int, bytes] = THROTTLED
@@ -62,7 +63,7 @@ class FaultySes:
 
     def answer(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
         with self.lock:
-            sending = b"Action=SendEmail" in body
+            sending = b"Action=SendRawEmail" in body
             self.calls += sending
             failing = sending and self.failures > 0
             self.failures -= failing
@@ -198,7 +199,7 @@ def test_ses_5xx_past_the_bound_dead_letters_the_message_with_the_reason(
 def _client_error(code: str, status: int) -> ClientError:
     return ClientError(
         {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
-        "SendEmail",
+        "SendRawEmail",
     )
 
 
