@@ -85,10 +85,11 @@ def expire_leases() -> None:
 
 
 def run_maintenance_later() -> None:
-    """The nightly maintenance, as run LATER from now."""
-    from functions.support.maintenance.runner import run_nightly
+    """The nightly maintenance's repairs (the first jobs of every night), as run LATER
+    from now; not the backups and drills of every tenant the session has made."""
+    from functions.support.maintenance.runner import run_repairs
 
-    report = run_nightly(firestore_client(), lambda: datetime.now(UTC) + LATER)
+    report = run_repairs(firestore_client(), lambda: datetime.now(UTC) + LATER)
     assert all(job.finished for job in report.jobs), report
 
 
