@@ -23,12 +23,17 @@ from shared.tenancy import TenantData
 
 STARTS_PLAYING = {Action.PLAY, Action.RESUME}
 
+# Commands given at once (a tablet's play to all, a headset's stop) contend on the
+# session's sequence number: retry more before giving up (409).
+CONTENDED_ATTEMPTS = 10
+
 
 def issue(caller: Principal, tenant: TenantData, session_id: str, body: Command) -> Issued:
     if body.film_id is not None:
         films.check_licensed(tenant, body.film_id)
     now = datetime.now(UTC)
-    issued: Issued = _issue(tenant.db.transaction(), tenant, caller.uid, session_id, body, now)
+    transaction = tenant.db.transaction(max_attempts=CONTENDED_ATTEMPTS)
+    issued: Issued = _issue(transaction, tenant, caller.uid, session_id, body, now)
     if body.action in STARTS_PLAYING:
         breaks.schedule(tenant, session_id)
     return issued

@@ -118,6 +118,7 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
         "purge_vr_sessions",
         "purge_idempotency_keys",
         "purge_old_tickets",
+        "purge_old_quarantine",
         "remind_request_deadlines",
         "remind_cancellation_deadlines",
         "run_restores",
