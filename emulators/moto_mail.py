@@ -12,16 +12,27 @@ import email
 from email.message import EmailMessage
 from email.policy import default
 from email.utils import getaddresses
+from functools import lru_cache
 from typing import Any
 
 
-def sent_emails(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every e-mail in moto's `/moto-api/data.json`, oldest first: id, source,
-    `destinations.ToAddresses`, subject, `text` (plain part), `body` (HTML part), and
-    `content_type` of the whole message."""
+def sent_emails(data: dict[str, Any], to: str | None = None) -> list[dict[str, Any]]:
+    """Every e-mail in moto's `/moto-api/data.json` (only those to `to`, when given),
+    oldest first: id, source, `destinations.ToAddresses`, subject, `text` (plain part),
+    `body` (HTML part), and `content_type` of the whole message."""
     ses = data.get("ses", {})
-    mails = [_simple(m) for m in ses.get("Message", [])]
-    mails += [_parsed(m) for m in ses.get("RawMessage", [])]
+    mails = [
+        _simple(m)
+        for m in ses.get("Message", [])
+        if to is None or to in m["destinations"]["ToAddresses"]
+    ]
+    # moto keeps a raw message's recipients beside it: only those for `to` are parsed,
+    # and each once (a session's test polls thousands of messages many times).
+    mails += [
+        _parsed(m["id"], m["source"], m["raw_data"])
+        for m in ses.get("RawMessage", [])
+        if to is None or to in m["destinations"]
+    ]
     return mails
 
 
@@ -36,17 +47,24 @@ def _content(part: Any) -> str:
     return str(part.get_content()).replace("\r\n", "\n")
 
 
-def _parsed(kept: dict[str, Any]) -> dict[str, Any]:
-    message = email.message_from_string(kept["raw_data"], _class=EmailMessage, policy=default)
+@lru_cache(maxsize=20_000)
+def _parsed_once(raw_data: str) -> tuple[tuple[str, ...], str, str, str, str]:
+    message = email.message_from_string(raw_data, _class=EmailMessage, policy=default)
     html = message.get_body(preferencelist=("html",))
     text = message.get_body(preferencelist=("plain",))
-    to = [address for _, address in getaddresses(message.get_all("To", []))]
+    to = tuple(address for _, address in getaddresses(message.get_all("To", [])))
+    subject = str(message["Subject"] or "").strip()  # as unfolded by a reader
+    return to, subject, _content(html), _content(text), message.get_content_type()
+
+
+def _parsed(message_id: str, source: str, raw_data: str) -> dict[str, Any]:
+    to, subject, html, text, content_type = _parsed_once(raw_data)
     return {
-        "id": kept.get("id"),
-        "source": kept.get("source"),
-        "destinations": {"ToAddresses": to},
-        "subject": str(message["Subject"] or "").strip(),  # as unfolded by a reader
-        "body": _content(html),
-        "text": _content(text),
-        "content_type": message.get_content_type(),
+        "id": message_id,
+        "source": source,
+        "destinations": {"ToAddresses": list(to)},
+        "subject": subject,
+        "body": html,
+        "text": text,
+        "content_type": content_type,
     }

@@ -219,7 +219,7 @@ def seed_support(owner: Api, admin: Api, pro: Api, staff: DemoUser) -> None:
 def remote_task_links(address: str) -> list[str]:
     """The remote-task links in the e-mails moto received for `address`, oldest first."""
     data = json.loads(_request("GET", os.environ["AWS_ENDPOINT_URL"] + "/moto-api/data.json"))
-    mails = [m for m in sent_emails(data) if address in m["destinations"]["ToAddresses"]]
+    mails = sent_emails(data, to=address)
     links = (html.unescape(link) for m in mails for link in LINK.findall(m["body"]))
     return list(dict.fromkeys(links))
 

@@ -191,7 +191,7 @@ def moto_data() -> dict[str, Any]:
 def emails_to(address: str) -> list[dict[str, Any]]:
     """The e-mails sent to `address`, parsed (`emulators/moto_mail.py`): subject, `text`
     and `body` (the HTML part)."""
-    return [m for m in sent_emails(moto_data()) if address in m["destinations"]["ToAddresses"]]
+    return sent_emails(moto_data(), to=address)
 
 
 def sms_to(number: str) -> list[dict[str, Any]]:
