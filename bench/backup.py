@@ -99,6 +99,18 @@ def _trips(before: dict[str, Any], after: dict[str, Any]) -> str:
     return f"Firestore {sum(shown.values())} ({', '.join(f'{k} {v}' for k, v in shown.items())})"
 
 
+def _names(db: Any, tenant_id: str, read_time: datetime) -> Any:
+    """The keys-only pass the backup does not make (README: it costs about what reading the
+    tenant does on the emulator): every document's name below the tenant, in order."""
+    from functions.support.maintenance.backups.snapshot import _documents, _query
+
+    root = f"{db._database_string}/documents/tenants/{tenant_id}"
+    request = _query(root, read_time)
+    request.structured_query.select.fields.add().field_path = "__name__"
+    for document in _documents(db, request, None):
+        yield document.name
+
+
 def _read_alone(
     db: Any, tenant_id: str, read_time: datetime, spans: list[dict[str, Any]]
 ) -> list[str]:
@@ -112,7 +124,7 @@ def _read_alone(
 
     lines: list[str] = []
     started = time.perf_counter()
-    keys = sum(1 for _ in snapshot.names(db, tenant_id, read_time))
+    keys = sum(1 for _ in _names(db, tenant_id, read_time))
     lines.append(f"keys-only pass ({keys:,} names): {time.perf_counter() - started:6.2f} s")
     started = time.perf_counter()
     read({"start": None, "end": None})

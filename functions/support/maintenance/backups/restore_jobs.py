@@ -72,10 +72,13 @@ def check_tenant(db: firestore.Client, tenant_id: str) -> list[str]:
     backup (a tenant deleted by mistake still has its backups, and can come back), and
     TenantDeleted for one erased when its customer left (T-4: delete every copy; its
     backups only wait to age out)."""
-    if db.collection(DELETIONS).document(tenant_id).get().exists:
+    deletion = db.collection(DELETIONS).document(tenant_id)
+    root = snapshot.tenant_root(db, tenant_id)
+    exists = {s.reference.path: s.exists for s in db.get_all([deletion, root])}  # one trip
+    if exists[deletion.path]:
         raise TenantDeleted()
     stamps = backup_stamps(tenant_id)
-    if not stamps and not snapshot.tenant_root(db, tenant_id).get().exists:
+    if not stamps and not exists[root.path]:
         raise TenantNotFound()
     return stamps
 

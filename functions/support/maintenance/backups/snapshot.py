@@ -110,17 +110,6 @@ def encoded_range(
         yield document.name[skip:], codec.encode_document(document.fields, documents)
 
 
-def names(db: firestore.Client, tenant_id: str, read_time: datetime | None) -> Iterator[str]:
-    """The path below the tenant of every document below it, in path order (keys only:
-    a projection on `__name__`, so no fields are sent)."""
-    root = f"{db._database_string}/documents/tenants/{tenant_id}"
-    request = _query(root, read_time)
-    request.structured_query.select.fields.add().field_path = "__name__"
-    skip = len(root) + 1
-    for document in _documents(db, request, None):
-        yield document.name[skip:]
-
-
 def _query(root: str, read_time: datetime | None) -> Any:
     request = RunQueryRequest.pb()(parent=root)
     request.structured_query.from_.add().all_descendants = True

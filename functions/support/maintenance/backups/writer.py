@@ -83,12 +83,8 @@ def write_backup(
         if late():
             return _cut_off(lease)
         size = int(state["part_documents"])
-        if "ranges" not in state:
-            # Split at the read time once, kept in the job. (A job begun before backups
-            # read in ranges starts its documents again: its parts are written anew.)
-            parts.clear()
-            state["ranges"] = document_parts.split_ranges(job.tenant_id, read_time)
-            save(documents_done=0, collections={})
+        if "ranges" not in state:  # split at the read time once, kept in the job
+            save(ranges=document_parts.split_ranges(job.tenant_id, read_time))
         spans: list[dict[str, Any]] = state["ranges"]
 
         def save_parts() -> None:
