@@ -12,6 +12,7 @@ count (an address, a link), so the counters hold no personal data.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +26,11 @@ from shared.jobs import BATCH, Clock, JobResult, delete_until_done
 RATE_LIMITS = "rate_limits"
 WINDOW = timedelta(hours=1)
 SHARDS = 8
+
+
+def fingerprint(value: str) -> str:
+    """A short, non-reversible key for a rate limit or a log line (never the value itself)."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
 def shards(key: str, now: datetime | None = None) -> list[firestore.DocumentReference]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import uuid
 from datetime import UTC, datetime
 
@@ -271,19 +270,14 @@ def confirm_photo(me: Principal) -> Photo:
 RESETS_PER_ADDRESS, RESETS_PER_CALLER = 3, 30
 
 
-def fingerprint(value: str) -> str:
-    """A short, non-reversible key for a rate limit (never the address itself)."""
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
-
-
 def request_password_reset(email: str, caller: str) -> None:
     """Queue the reset: the request costs the same whether or not the address has an
     account (nothing is looked up here), and is limited per address and per caller."""
     from functions.auth.models import PasswordResetJob
 
-    if not ratelimit.allow(f"reset-caller-{fingerprint(caller)}", RESETS_PER_CALLER):
+    if not ratelimit.allow(f"reset-caller-{ratelimit.fingerprint(caller)}", RESETS_PER_CALLER):
         raise errors.RateLimited("Too many password resets from here; try again in an hour")
-    if not ratelimit.allow(f"reset-address-{fingerprint(email)}", RESETS_PER_ADDRESS):
+    if not ratelimit.allow(f"reset-address-{ratelimit.fingerprint(email)}", RESETS_PER_ADDRESS):
         raise errors.RateLimited("Too many password resets for this address; try in an hour")
     body = PasswordResetJob(email=email).model_dump_json().encode()
     queue = get_settings().queue("password_reset_queue")

@@ -59,14 +59,14 @@ class Opening:
 
 def resolve(token: str, address: str) -> Opening:
     """The task and exercise a link opens, or LinkRefused naming the page to show."""
-    by_address = f"address-{links.fingerprint(address)}"
+    by_address = f"address-{ratelimit.fingerprint(address)}"
     try:
         link = links.verify(token)
     except links.BadLink as bad:
         ratelimit.allow(by_address, ADDRESS_LIMIT)  # guesses count against the address too
         raise LinkRefused(bad.reason) from None
     # Keyed on what the token names, not its spelling.
-    by_link = links.fingerprint(f"{link.tenant_id}/{link.task_id}/{link.version}")
+    by_link = ratelimit.fingerprint(f"{link.tenant_id}/{link.task_id}/{link.version}")
     data = TenantData(firestore_client(), link.tenant_id)
     task_ref = data.document(REMOTE_TASKS, link.task_id)
     logo_ref = logo.logo_ref(data)  # read in the same batch: no round trip of its own

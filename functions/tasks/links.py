@@ -73,8 +73,3 @@ def verify(token: str, now: float | None = None) -> Link:
     if (now if now is not None else time.time()) > link.expires:
         raise BadLink("expired")
     return link
-
-
-def fingerprint(value: str) -> str:
-    """A short, non-reversible key for rate limits and logs (never the value itself)."""
-    return hashlib.sha256(value.encode()).hexdigest()[:32]

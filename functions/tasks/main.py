@@ -9,7 +9,6 @@ import flask
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from functions.tasks import answers, logo, page, presenting, reminders, sending
-from functions.tasks.links import fingerprint
 from functions.tasks.log import log_task
 from functions.tasks.models import (
     LinkRefused,
@@ -20,7 +19,7 @@ from functions.tasks.models import (
     RemoteTaskList,
     SendRequest,
 )
-from shared import crypto, errors, retrying
+from shared import crypto, errors, ratelimit, retrying
 from shared.catalogue import NotLicensed
 from shared.clients import ClientRestricted
 from shared.courses import ItemRef
@@ -220,12 +219,14 @@ def remote_task_page(request: flask.Request) -> flask.Response:
     except Exception as exc:
         # Whatever happened, the contact person gets a page in their language, not a trace.
         if retrying.transient(exc):
-            log.warning("remote task page: %r after retries, link %s", exc, fingerprint(token))
+            log.warning(
+                "remote task page: %r after retries, link %s", exc, ratelimit.fingerprint(token)
+            )
             body, status = page.refusal("busy", locale, nonce)
             reply = _html(body, status, nonce)
             reply.headers["Retry-After"] = str(retrying.RETRY_AFTER_S)
             return reply
-        log.exception("remote task page failed for link %s", fingerprint(token))
+        log.exception("remote task page failed for link %s", ratelimit.fingerprint(token))
         body, status = page.refusal("failed", locale, nonce)
         return _html(body, status, nonce)
 

@@ -7,7 +7,6 @@ that session's documents, and only while its headset document is active and vali
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -43,7 +42,7 @@ def headset_uid(headset_id: str) -> str:
 
 
 def _guess_key(address: str) -> str:
-    return "vr-pair-" + hashlib.sha256(address.encode()).hexdigest()[:32]
+    return "vr-pair-" + ratelimit.fingerprint(address)
 
 
 def pair(code: str, address: str) -> Paired:

@@ -247,14 +247,17 @@ def erase_terminated_tenants(
     """Every deletion under way first (its tenant document may be gone), then every
     terminated tenant now due; one tenant at a time, the deadline checked between them."""
     name, done = "erase_terminated_tenants", 0
-    send = providers or default_providers()
+
+    def send() -> Providers:  # made only when a tenant is deleted: most nights none is
+        return providers or default_providers()
+
     unfinished = db.collection(DELETIONS).where(
         filter=FieldFilter("phase", "in", [Phase.COUNTED.value, Phase.REMOVED.value])
     )
     for found in unfinished.get():
         if clock() >= deadline:
             return JobResult(name=name, processed=done, finished=False)
-        finish(db, DeletionRecord.model_validate(found.to_dict()), clock(), send)
+        finish(db, DeletionRecord.model_validate(found.to_dict()), clock(), send())
         done += 1
     terminated = db.collection(TENANTS).where(
         filter=FieldFilter("status", "==", TenantStatus.TERMINATED.value)
@@ -269,7 +272,7 @@ def erase_terminated_tenants(
         basis = due(document, choice, clock())
         if basis is None:
             continue
-        finish(db, _start(db, tenant, document, basis, clock()), clock(), send)
+        finish(db, _start(db, tenant, document, basis, clock()), clock(), send())
         done += 1
     return JobResult(name=name, processed=done, finished=True)
 
