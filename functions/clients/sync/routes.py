@@ -27,7 +27,7 @@ from functions.clients.sync.models import (
     SyncReport,
 )
 from shared import errors
-from shared.http import Api
+from shared.http import AUTH_REFUSALS, Api
 from shared.observability import bind_caller
 from shared.offline import OUTBOX
 from shared.principal import Principal, bearer_token, verify_id_token
@@ -122,7 +122,7 @@ def register(api: Api) -> None:
         "/sync",
         summary="Apply what the app recorded offline (Bearer token; see README 'Offline')",
         roles=None,
-        refusals=[BatchTooLarge, AccessClosed, *access.TOKEN_REFUSALS],
+        refusals=[BatchTooLarge, AccessClosed, *AUTH_REFUSALS],  # it checks its token itself
     )
     def sync_batch(request: flask.Request, body: SyncBatch) -> SyncReport:
         return sync(request, body)

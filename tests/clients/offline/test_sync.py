@@ -354,3 +354,21 @@ def test_the_outbox_drain_applies_queued_records_in_device_order_and_empties_it(
     assert [s.id for s in left] == [f"someone-{theirs['id']}"]
     assert len(offline_events(org["data"], client["id"])) == 3
     left[0].reference.delete()
+
+
+def test_an_owner_whose_review_is_overdue_is_refused_on_sync_not_a_server_error(
+    org: dict[str, Any],
+) -> None:
+    from shared.members import member_ref
+    from tests.accounts import owner_token
+    from tests.helpers import token_payload
+
+    stale = owner_token()
+    overdue = datetime.now(UTC) - timedelta(days=190)
+    member_ref(None, str(token_payload(stale)["user_id"])).update({"reviewed_at": overdue})
+    client = new_client(org["pro_token"], unique("Ida"))
+
+    reply = call("POST", SYNC, stale, json={"records": [note(client["id"])]})
+
+    problem(reply, 403, "staff_review_overdue")
+    assert offline_events(org["data"], client["id"]) == []
