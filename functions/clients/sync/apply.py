@@ -28,6 +28,7 @@ from shared.clients import (
     CLIENTS,
     COURSES,
     LAST_ACTIVITY,
+    ClientErased,
     ClientRestricted,
     Profile,
     check_unrestricted,
@@ -42,11 +43,6 @@ from shared.tenancy import TenantData
 
 SKEW = timedelta(minutes=5)  # a device clock may be this far ahead; more is forged
 NOTES_PER_COMMIT = 250  # one write each; a commit holds at most 500
-
-
-class ClientErased(errors.ApiError):
-    status, code = 410, "client_erased"
-    title = "The client was erased; the record is discarded"
 
 
 class DeviceTimeInFuture(errors.ApiError):
