@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import flask
@@ -32,6 +33,8 @@ from shared.observability import bind_caller
 from shared.offline import OUTBOX
 from shared.principal import Principal, bearer_token, verify_id_token
 from shared.tenancy import TenantData
+
+log = logging.getLogger(__name__)
 
 QUARANTINED = "/sync/quarantine/<batch_id>"
 
@@ -92,26 +95,34 @@ def _db() -> Any:
 
 def drain_outbox(me: Principal, data: TenantData) -> SyncReport:
     """Apply what the app queued in its outbox through the Firestore SDK, oldest first,
-    and remove it (each record's marker keeps a drain cut off half-way exactly-once)."""
+    and remove it (each record's marker keeps a drain cut off half-way exactly-once).
+
+    The rules admit only well-formed records; one that is not (written before the rules
+    checked types, or by hand) is refused with `validation_failed`, logged and removed,
+    and never stops the others."""
     query = data.collection(OUTBOX).where(filter=FieldFilter("uid", "==", me.uid))
-    queued = sorted(query.stream(), key=lambda s: (s.get("device_time"), s.id))[:MAX_RECORDS]
-    records: list[SyncRecord] = []
-    results: list[RecordResult] = []
-    for snapshot in queued:
+    valid: list[tuple[Any, SyncRecord]] = []
+    malformed: list[Any] = []
+    for snapshot in query.stream():
         doc = {k: v for k, v in (snapshot.to_dict() or {}).items() if k != "uid"}
         try:
-            records.append(SyncRecord.model_validate(doc))
-        except ValidationError:
-            results.append(
-                RecordResult(
-                    id=snapshot.id, status=Outcome.REFUSED, code=errors.ValidationFailed.code
-                )
+            valid.append((snapshot, SyncRecord.model_validate(doc)))
+        except ValidationError as invalid:
+            log.warning(
+                "outbox record %s refused: %s", snapshot.id, invalid.errors(include_input=False)
             )
-    results = apply_batch(data, me.uid, records) + results
+            malformed.append(snapshot)
+    valid.sort(key=lambda queued: (queued[1].device_time, queued[0].id))
+    taken = valid[:MAX_RECORDS]
+    malformed = malformed[: MAX_RECORDS - len(taken)]  # one commit removes them all
+    results = apply_batch(data, me.uid, [record for _, record in taken]) + [
+        RecordResult(id=s.id, status=Outcome.REFUSED, code=errors.ValidationFailed.code)
+        for s in malformed
+    ]
     batch = data.db.batch()
-    for snapshot in queued:
+    for snapshot in [s for s, _ in taken] + malformed:
         batch.delete(snapshot.reference)
-    if queued:
+    if taken or malformed:
         batch.commit()
     return SyncReport(results=results)
 

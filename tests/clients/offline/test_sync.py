@@ -356,6 +356,36 @@ def test_the_outbox_drain_applies_queued_records_in_device_order_and_empties_it(
     left[0].reference.delete()
 
 
+def test_a_malformed_record_already_queued_is_refused_and_the_drain_goes_on(
+    org: dict[str, Any],
+) -> None:
+    from shared.offline import OUTBOX
+
+    client = new_client(org["pro_token"], unique("Ida"))
+    uid = org["pro"]["uid"]
+    good = note(client["id"], "Kø god")
+    at_text = note(client["id"], "Kø med tekst-tid")  # a device time as text, not a timestamp
+    undated = {k: v for k, v in note(client["id"], "Kø uden tid").items() if k != "device_time"}
+    org["data"].document(OUTBOX, f"{uid}-{good['id']}").set(
+        {**good, "uid": uid, "device_time": datetime.now(UTC) - timedelta(minutes=5)}
+    )
+    org["data"].document(OUTBOX, f"{uid}-{at_text['id']}").set({**at_text, "uid": uid})
+    org["data"].document(OUTBOX, f"{uid}-{undated['id']}").set({**undated, "uid": uid})
+
+    reply = call("POST", f"{API}/sync/outbox", org["pro_token"])
+
+    assert reply.status_code == 200, reply.text
+    outcomes = {r["id"]: (r["status"], r["code"]) for r in reply.json()["results"]}
+    assert outcomes == {
+        at_text["id"]: ("applied", None),
+        good["id"]: ("applied", None),
+        f"{uid}-{undated['id']}": ("refused", "validation_failed"),
+    }
+    mine = org["data"].collection(OUTBOX).where(filter=FieldFilter("uid", "==", uid))
+    assert mine.get() == []
+    assert len(offline_events(org["data"], client["id"])) == 2
+
+
 def test_an_owner_whose_review_is_overdue_is_refused_on_sync_not_a_server_error(
     org: dict[str, Any],
 ) -> None:
