@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 from pydantic import ValidationError
 
@@ -173,6 +173,13 @@ def _notes(
             for n in [n for n, (ref, _) in writes.items() if ref.path in exists]:
                 answers[n] = RecordResult(id=records[n].id, status=Outcome.ALREADY_APPLIED)
                 del writes[n]
+        except NotFound:  # a client was deleted or erased since its refusals were read
+            now_refused = client_refusals(data, {records[n].client_id for n in writes})
+            for n in list(writes):
+                refusal = now_refused[records[n].client_id]
+                if refusal is not None:
+                    answers[n] = _refused(records[n], refusal)
+                    del writes[n]
     else:
         raise errors.Conflict("Another sync of the same records is under way; try again")
     for n in writes:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from functions.clients.sync.models import SyncRecord
 from shared.gcp import firestore_client
 from shared.offline import SYNC_CONFLICTS
 from shared.tenancy import TenantData
@@ -402,3 +403,34 @@ def test_an_owner_whose_review_is_overdue_is_refused_on_sync_not_a_server_error(
 
     problem(reply, 403, "staff_review_overdue")
     assert offline_events(org["data"], client["id"]) == []
+
+
+def test_a_client_erased_while_its_notes_are_applied_refuses_them_not_a_server_error(
+    org: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.clients.sync import apply
+
+    pro = org["pro_token"]
+    gone, kept = new_client(pro, unique("Ida")), new_client(pro, unique("Bo"))
+    secret = unique("Hemmelig-note")
+    read_refusals = apply.client_refusals
+    erased: list[str] = []
+
+    def erased_after_the_read(data: TenantData, client_ids: set[str]) -> Any:
+        answers = read_refusals(data, client_ids)
+        if not erased:  # the erasure lands between the refusals' read and the commit
+            erased.append(gone["id"])
+            assert call("DELETE", f"{API}/clients/{gone['id']}", pro).status_code == 200
+        return answers
+
+    monkeypatch.setattr(apply, "client_refusals", erased_after_the_read)
+    batch = [note(gone["id"], secret), note(kept["id"])]
+
+    results = apply.apply_batch(org["data"], org["pro"]["uid"], [SyncRecord(**r) for r in batch])
+
+    assert [(r.status, r.code) for r in results] == [
+        ("refused", "client_erased"),
+        ("applied", None),
+    ]
+    assert len(offline_events(org["data"], kept["id"])) == 1
+    no_trace_of(org["data"], secret)
