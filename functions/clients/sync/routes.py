@@ -9,6 +9,7 @@ import flask
 from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import ValidationError
 
+from functions.clients.clients import Pseudonymised
 from functions.clients.route_paths import ADMIN, CHANGES, MEMBERS
 from functions.clients.sync import access, conflicts, quarantine
 from functions.clients.sync.apply import apply_batch
@@ -162,7 +163,7 @@ def register(api: Api) -> None:
         "/sync/conflicts/<conflict_id>/resolve",
         summary="Resolve a conflict: keep mine (the offline value) or theirs",
         roles=MEMBERS,
-        refusals=[errors.InvalidTransition, *CHANGES],
+        refusals=[errors.InvalidTransition, Pseudonymised, *CHANGES],
     )
     def resolve_conflict(
         caller: Principal, tenant: TenantData, conflict_id: str, body: Resolution

@@ -434,3 +434,30 @@ def test_a_client_erased_while_its_notes_are_applied_refuses_them_not_a_server_e
     ]
     assert len(offline_events(org["data"], kept["id"])) == 1
     no_trace_of(org["data"], secret)
+
+
+def test_keep_mine_on_a_pseudonymised_client_is_refused_and_writes_nothing_back(
+    org: dict[str, Any],
+) -> None:
+    pro, admin = org["pro_token"], org["admin_token"]
+    client = new_client(pro, unique("Ida"))
+    path = f"{API}/clients/{client['id']}"
+    online = {**client["profile"], "notes": "Online"}
+    assert call("PATCH", path, admin, json={"profile": online}).status_code == 200
+    results = _sync(pro, [_field(client["id"], "Skrevet offline", client["profile"]["notes"])])
+    assert _statuses(results) == ["conflict"]
+    assert call("POST", f"{path}/pseudonymise", pro).status_code == 200
+    sealed = call("GET", path, pro).json()["profile"]
+    resolve = f"{API}/sync/conflicts/{results[0]['conflict_id']}/resolve"
+
+    problem(call("POST", resolve, pro, json={"keep": "mine"}), 409, "pseudonymised")
+
+    assert call("GET", path, pro).json()["profile"] == sealed
+    stored = org["data"].document("clients", client["id"]).get().to_dict()
+    assert "Skrevet offline" not in str(stored)
+    assert [c["id"] for c in call("GET", f"{API}/sync/conflicts", pro).json()["conflicts"]] == [
+        results[0]["conflict_id"]
+    ]
+    kept = call("POST", resolve, pro, json={"keep": "theirs"})
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["status"] == "kept_theirs"
