@@ -28,6 +28,14 @@ HIDDEN = "(pseudonymiseret)"
 PREFIX_LENGTH = 20  # the longest word prefix search indexes
 
 
+class ClientErased(errors.ApiError):
+    """The client was erased (at the data subject's request or by retention): gone for
+    good. A restore of them and an offline record about them both meet it."""
+
+    status, code = 410, "client_erased"
+    title = "The client was erased: never restored, and nothing more is recorded about them"
+
+
 def search_key(text: str) -> str:
     """The name as search compares it: lower case, single spaces."""
     return " ".join(text.lower().split())

@@ -7,7 +7,8 @@ deletes its archives at once (functions/support/maintenance/tenant_deletion.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -27,3 +28,22 @@ def archive_name(tenant_id: str, job_id: str) -> str:
 
 def export_archives(tenant_id: str) -> Iterator[Any]:
     yield from exports_bucket().list_blobs(prefix=f"{tenant_id}/")
+
+
+def json_list(name: str, rows: Iterable[Any], *, first: bool = False) -> Iterator[str]:
+    """`"name": [row, ...]` as JSON text, one chunk per row (an export streamed as it is
+    read, so memory stays bounded); preceded by a comma unless it is the first member."""
+    yield ("" if first else ", ") + json.dumps(name) + ": ["
+    for index, row in enumerate(rows):
+        yield (", " if index else "") + json.dumps(row, ensure_ascii=False)
+    yield "]"
+
+
+def json_object(head: dict[str, Any], parts: Iterable[tuple[str, Iterable[Any]]]) -> Iterator[str]:
+    """The JSON text of `head` with each named list of `parts` added, written as read."""
+    yield json.dumps(head, ensure_ascii=False)[:-1]
+    first = not head
+    for name, rows in parts:
+        yield from json_list(name, rows, first=first)
+        first = False
+    yield "}"

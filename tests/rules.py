@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -42,14 +43,27 @@ class Browser:
     def get(self, path: str) -> requests.Response:
         return requests.get(f"{_base()}/{path}", headers=self._headers(), timeout=10)
 
-    def write(self, path: str, fields: dict[str, str] | None = None) -> requests.Response:
-        body: dict[str, Any] = {
-            "fields": {k: {"stringValue": v} for k, v in (fields or {"x": "y"}).items()}
-        }
+    def write(self, path: str, fields: dict[str, Any] | None = None) -> requests.Response:
+        body: dict[str, Any] = {"fields": {k: _value(v) for k, v in (fields or {"x": "y"}).items()}}
         return requests.patch(f"{_base()}/{path}", json=body, headers=self._headers(), timeout=10)
 
     def delete(self, path: str) -> requests.Response:
         return requests.delete(f"{_base()}/{path}", headers=self._headers(), timeout=10)
+
+
+def _value(value: Any) -> dict[str, Any]:
+    """A value as Firestore's REST API types it (what the SDK sends for it)."""
+    if isinstance(value, bool):
+        return {"booleanValue": value}
+    if isinstance(value, int):
+        return {"integerValue": str(value)}
+    if isinstance(value, datetime):
+        return {"timestampValue": value.isoformat()}
+    if isinstance(value, dict):
+        return {"mapValue": {"fields": {k: _value(v) for k, v in value.items()}}}
+    if value is None:
+        return {"nullValue": None}
+    return {"stringValue": value}
 
 
 def allowed(reply: requests.Response) -> bool:

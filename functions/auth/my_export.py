@@ -4,6 +4,9 @@
 out, so memory stays bounded however long the log): the user's profile; their log (every
 event they are the actor of, and every event about their account); the tickets they
 reported, with what they wrote; and references to what they wrote about clients.
+An event about a client (it carries a client_id) is exported as its id, action, subject,
+client and date only: its details hold the client's data (a note's text, a synced
+field's values, a conflict's two sides).
 
 What a user wrote about a client is also the client's data, whose controller is the
 customer: the clients, courses and data-subject requests they created appear as ids and
@@ -13,7 +16,6 @@ the export holds nothing of anyone else beyond the ids the user's own work point
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +26,7 @@ from shared.client_data import plain
 from shared.clients import CLIENTS, COURSES
 from shared.data_subjects import DATA_SUBJECT_REQUESTS
 from shared.events import EVENTS, record_event
+from shared.exports import json_object
 from shared.members import USERS
 from shared.principal import Principal
 from shared.tenancy import TenantData
@@ -51,8 +54,9 @@ def sections(me: Principal, data: TenantData) -> Iterator[tuple[str, Iterator[di
     """Each part of the export with its records, read as they are written out."""
     uid = me.uid
     newest_first = _where(data, EVENTS, "actor", uid).order_by("at", direction="DESCENDING")
-    yield "log", _rows(newest_first.stream())
-    yield "about_me", _rows(_where(data, EVENTS, "subject", f"{USERS}/{uid}").stream())
+    yield "log", (_log_row(s) for s in newest_first.stream())
+    about_me = _where(data, EVENTS, "subject", f"{USERS}/{uid}").stream()
+    yield "about_me", (_log_row(s) for s in about_me)
     yield (
         "tickets_reported",
         (
@@ -77,8 +81,15 @@ def sections(me: Principal, data: TenantData) -> Iterator[tuple[str, Iterator[di
     )
 
 
-def _rows(snapshots: Iterator[Any]) -> Iterator[dict[str, Any]]:
-    return ({"id": s.id, **plain(s.to_dict() or {})} for s in snapshots)
+# What of an event about a client the user's export holds: references, never its details.
+CLIENT_EVENT_FIELDS = ("actor", "action", "subject", "at", "client_id", "exercise_id")
+
+
+def _log_row(snapshot: Any) -> dict[str, Any]:
+    doc = snapshot.to_dict() or {}
+    if doc.get("client_id"):
+        return {"id": snapshot.id, **_picked(snapshot, CLIENT_EVENT_FIELDS)}
+    return {"id": snapshot.id, **plain(doc)}
 
 
 def _picked(snapshot: Any, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -112,16 +123,4 @@ def export(me: Principal, data: TenantData) -> Iterator[str]:
         "tenant_id": data.tenant_id,
         "user": {"uid": me.uid, **{k: plain(v) for k, v in profile.items() if k not in INTERNAL}},
     }
-    return _text(head, sections(me, data))
-
-
-def _text(
-    head: dict[str, Any], parts: Iterator[tuple[str, Iterator[dict[str, Any]]]]
-) -> Iterator[str]:
-    yield json.dumps(head, ensure_ascii=False)[:-1]
-    for name, rows in parts:
-        yield ", " + json.dumps(name) + ": ["
-        for index, row in enumerate(rows):
-            yield (", " if index else "") + json.dumps(row, ensure_ascii=False)
-        yield "]"
-    yield "}"
+    return json_object(head, sections(me, data))

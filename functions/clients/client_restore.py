@@ -29,7 +29,7 @@ from shared.backups import codec, layout
 from shared.backups.errors import BackupCorrupt, BackupNotFound
 from shared.backups.reading import backup_stamps, backups_bucket, read_parts
 from shared.client_data import CLIENT_RECORDS, files_prefix
-from shared.clients import CLIENTS
+from shared.clients import CLIENTS, ClientErased
 from shared.erasure_ledger import RESTORABLE, Erased, ErasureBasis
 from shared.events import new_event
 from shared.principal import Principal
@@ -45,11 +45,6 @@ _MARKER_FIELDS = ("erasing", "erasure_id", "erasing_since", "erasing_by", "erasi
 class ClientExists(errors.ApiError):
     status, code = 409, "client_exists"
     title = "The client exists; only a deleted client can be restored"
-
-
-class ClientErased(errors.ApiError):
-    status, code = 409, "client_erased"
-    title = "The client was erased at the data subject's request or by retention: never restored"
 
 
 class ClientNotInBackup(errors.ApiError):

@@ -27,6 +27,7 @@ from shared.clients import CLIENTS, load_document, load_for_change, touch
 from shared.data_subjects import DATA_SUBJECT_REQUESTS, RequestKind, RequestStatus
 from shared.erasure_ledger import ErasureBasis
 from shared.events import record_event
+from shared.exports import json_list
 from shared.principal import Principal
 from shared.storage import signed_upload, tenant_object, uploads_bucket
 from shared.tenancy import TenantData
@@ -89,21 +90,20 @@ def _export_text(data: TenantData, client_id: str, head: dict[str, Any]) -> Iter
     """The export's JSON text after its head, written out as it is read."""
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "records": {'
     for number, (collection, records) in enumerate(export_records(data, client_id)):
-        yield (", " if number else "") + json.dumps(collection) + ": ["
-        for index, record in enumerate(records):
-            yield (", " if index else "") + json.dumps(record, ensure_ascii=False)
-        yield "]"
-    yield '}, "files": ['
+        yield from json_list(collection, records, first=not number)
+    yield "}"
     blobs = uploads_bucket().list_blobs(prefix=files_prefix(data, client_id))
-    for index, blob in enumerate(blobs):
-        file = ExportedFile(
+    files = (
+        ExportedFile(
             object=blob.name,
             content_type=blob.content_type,
             size=blob.size,
             content_base64=base64.b64encode(blob.download_as_bytes()).decode(),
-        )
-        yield (", " if index else "") + file.model_dump_json()
-    yield "]}"
+        ).model_dump(mode="json")
+        for blob in blobs
+    )
+    yield from json_list("files", files)
+    yield "}"
 
 
 def erase(me: Principal, data: TenantData, client_id: str) -> ErasureReceipt:

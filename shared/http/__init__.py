@@ -9,6 +9,7 @@ the same declarations, so the code and its document cannot drift apart.
 """
 
 from shared.http._api import (
+    AUTH_REFUSALS,
     MAX_BODY_BYTES,
     Api,
     JsonStream,
@@ -22,6 +23,7 @@ from shared.http._idempotency import purge_idempotency_keys
 from shared.http._openapi import openapi_document
 
 __all__ = [
+    "AUTH_REFUSALS",
     "MAX_BODY_BYTES",
     "Api",
     "JsonStream",

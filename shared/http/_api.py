@@ -126,8 +126,10 @@ class Route:
 
     @property
     def creates(self) -> bool:
-        """A creating POST: it takes an Idempotency-Key."""
-        return self.method == "POST" and self.status == 201
+        """A creating POST of a verified caller: it takes an Idempotency-Key. A route
+        without a caller ignores the header: keyed on nobody, a repeat of key and body
+        would replay its answer (a headset's token, say) to whoever sent it."""
+        return self.method == "POST" and self.status == 201 and self.roles is not None
 
     @property
     def openapi_path(self) -> str:
@@ -287,9 +289,10 @@ class Api:
             return self._respond(route, request, params, settings)
         arguments = self._arguments(route, request, params)  # refusals before the key
         caller = arguments.get("caller")
-        who = caller.uid if isinstance(caller, Principal) else "anonymous"
+        if not isinstance(caller, Principal):  # no verified caller: nobody to key it on
+            return self._respond(route, request, params, settings, arguments)
         body = request.get_data(cache=True)
-        claim, replay = idempotency.begin(who, f"{route.method} {request.path}", key, body)
+        claim, replay = idempotency.begin(caller.uid, f"{route.method} {request.path}", key, body)
         if replay is not None:
             return flask.Response(replay.body, status=replay.status, mimetype="application/json")
         crash_point("http.after_claim")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests.accounts import API, activate, active_tenant, add_professional, events, problem
+from tests.clients.offline.sync_helpers import note as note_record
 from tests.content import new_client
 from tests.helpers import call
 from tests.support.tickets_helpers import new_ticket
@@ -64,3 +66,41 @@ def test_a_user_exports_their_profile_log_and_what_they_wrote_and_nothing_of_oth
 def test_the_own_export_is_refused_without_a_tenant_user(owner: str) -> None:
     problem(call("GET", f"{API}/me/export", owner), 403, "forbidden")
     problem(call("GET", f"{API}/me/export"), 401, "unauthenticated")
+
+
+def test_events_about_a_client_are_exported_as_references_never_their_text_or_values(
+    owner: str, catalogue: dict[str, str]
+) -> None:
+    created = active_tenant(owner, seats=3, focus_areas=[catalogue["area"]])
+    admin = created["admin_token"]
+    token = activate(add_professional(admin)["email"])
+    client = new_client(token, "Ida Jensen")
+    path = f"{CLIENTS_API}/clients/{client['id']}"
+    note = {"text": "Hemmelig note om skolen"}
+    assert call("POST", f"{path}/log", token, json=note).status_code == 201
+    offline = note_record(str(client["id"]), "Hemmelig offline note")
+    base = client["profile"]["notes"]
+    online = {**client["profile"], "notes": "Hemmelig online værdi"}
+    assert call("PATCH", path, admin, json={"profile": online}).status_code == 200
+    mine = {
+        **note_record(str(client["id"]), ""),
+        "kind": "client_field",
+        "field": "notes",
+        "value": "Hemmelig konfliktværdi",
+        "base_value": base,
+        "base_version": (datetime.now(UTC) - timedelta(hours=3)).isoformat(),
+    }
+    mine.pop("text")
+    synced = call("POST", f"{CLIENTS_API}/sync", token, json={"records": [offline, mine]})
+    assert [r["status"] for r in synced.json()["results"]] == ["applied", "conflict"], synced.text
+
+    reply = call("GET", f"{API}/me/export", token)
+
+    assert reply.status_code == 200, reply.text
+    about_client = [e for e in reply.json()["log"] if e.get("client_id") == client["id"]]
+    assert {"client.created", "client.note", "client.sync_conflict"} <= {
+        e["action"] for e in about_client
+    }
+    assert all("details" not in e for e in about_client)
+    for secret in ("Hemmelig", "Ida Jensen"):
+        assert secret.encode() not in reply.content

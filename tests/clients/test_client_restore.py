@@ -131,7 +131,7 @@ def test_a_client_erased_at_the_data_subjects_request_is_never_restored(
     assert entry.basis is ErasureBasis.DATA_SUBJECT_REQUEST
 
     before = state(slug)
-    problem(restore(org, cid, stamp), 409, "client_erased")
+    problem(restore(org, cid, stamp), 410, "client_erased")
     assert state(slug) == before
 
 
@@ -146,7 +146,7 @@ def test_a_client_erased_by_retention_is_refused_by_its_ledger_basis(
     finish_erasure(data, cid, mark_erasure(data, cid, "retention", basis), "retention", basis)
 
     before = state(slug)
-    problem(restore(org, cid, stamp), 409, "client_erased")
+    problem(restore(org, cid, stamp), 410, "client_erased")
     assert state(slug) == before
 
 

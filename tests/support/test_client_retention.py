@@ -248,7 +248,7 @@ def test_a_restore_of_an_older_backup_does_not_bring_back_a_client_erased_by_ret
         org["admin_token"],
         json={"backup": backup_stamps(slug)[-1]},
     )
-    problem(restored, 409, "client_erased")
+    problem(restored, 410, "client_erased")
 
 
 def test_the_retention_period_is_set_by_the_administrator_within_bounds_and_logged(

@@ -13,7 +13,16 @@ from shared.gcp import firestore_client
 from shared.tenancy import TenantData
 from tests.accounts import problem
 from tests.helpers import call
-from tests.vr.support import HEADSET, VR, headset_id_token, open_session, pair, vr_film, vr_tenant
+from tests.vr.support import (
+    CLASSROOM,
+    HEADSET,
+    VR,
+    headset_id_token,
+    open_session,
+    pair,
+    vr_film,
+    vr_tenant,
+)
 
 pytestmark = pytest.mark.usefixtures("stack")
 
@@ -65,6 +74,22 @@ def test_a_session_gets_an_unambiguous_code_that_pairs_a_confined_headset(
     assert "role" not in claims
     shown = call("GET", f"{VR}/sessions/{session['id']}", vr_org["pro_token"]).json()
     assert shown["headsets"] == 1
+
+
+def test_an_idempotency_key_on_pairing_never_replays_another_headset_s_token(
+    vr_org: dict[str, Any],
+) -> None:
+    session = open_session(vr_org)
+    body = {"code": session["pairing_code"]}
+    key = {**CLASSROOM, "Idempotency-Key": "same-key"}  # pairing has no caller to key it on
+
+    first = call("POST", f"{HEADSET}/pair", json=body, headers=key)
+    second = call("POST", f"{HEADSET}/pair", json=body, headers=key)
+
+    assert first.status_code == second.status_code == 201, second.text
+    assert first.json()["headset_id"] != second.json()["headset_id"]
+    assert first.json()["custom_token"] != second.json()["custom_token"]
+    assert _slots_taken(vr_org, session["id"]) == 2
 
 
 def test_a_wrong_code_pairs_nothing(vr_org: dict[str, Any]) -> None:

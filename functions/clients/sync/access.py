@@ -36,16 +36,6 @@ MAYBE_CLOSED = (
     errors.TokenRevoked,
 )
 
-# What POST /sync, which checks its token itself, can refuse with (as every route does).
-TOKEN_REFUSALS = (
-    *MAYBE_CLOSED,
-    errors.Unauthenticated,
-    errors.TenantRestoring,
-    errors.DpaMissing,
-    errors.SecondFactorRequired,
-    errors.Forbidden,
-)
-
 
 @dataclass(frozen=True)
 class ClosedAccess:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 from pydantic import ValidationError
 
@@ -28,6 +28,7 @@ from shared.clients import (
     CLIENTS,
     COURSES,
     LAST_ACTIVITY,
+    ClientErased,
     ClientRestricted,
     Profile,
     check_unrestricted,
@@ -42,11 +43,6 @@ from shared.tenancy import TenantData
 
 SKEW = timedelta(minutes=5)  # a device clock may be this far ahead; more is forged
 NOTES_PER_COMMIT = 250  # one write each; a commit holds at most 500
-
-
-class ClientErased(errors.ApiError):
-    status, code = 410, "client_erased"
-    title = "The client was erased; the record is discarded"
 
 
 class DeviceTimeInFuture(errors.ApiError):
@@ -177,6 +173,13 @@ def _notes(
             for n in [n for n, (ref, _) in writes.items() if ref.path in exists]:
                 answers[n] = RecordResult(id=records[n].id, status=Outcome.ALREADY_APPLIED)
                 del writes[n]
+        except NotFound:  # a client was deleted or erased since its refusals were read
+            now_refused = client_refusals(data, {records[n].client_id for n in writes})
+            for n in list(writes):
+                refusal = now_refused[records[n].client_id]
+                if refusal is not None:
+                    answers[n] = _refused(records[n], refusal)
+                    del writes[n]
     else:
         raise errors.Conflict("Another sync of the same records is under way; try again")
     for n in writes:

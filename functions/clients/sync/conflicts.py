@@ -13,6 +13,7 @@ from typing import Any
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from functions.clients.clients import Pseudonymised
 from functions.clients.sync.models import Conflict, ConflictList, Resolution
 from shared import errors
 from shared.clients import CLIENTS, load_for_change
@@ -45,7 +46,10 @@ def resolve(me: Principal, data: TenantData, conflict_id: str, choice: Resolutio
         if doc["status"] != "open":
             raise errors.InvalidTransition("The conflict is resolved already")
         client = data.document(CLIENTS, doc["client_id"])
-        load_for_change(data, doc["client_id"], transaction)
+        current = load_for_change(data, doc["client_id"], transaction)
+        if choice.keep == "mine" and current.get("pseudonymised"):
+            # Its profile is sealed: the value from before would unseal it (keep theirs).
+            raise Pseudonymised("A pseudonymised client's data is not changed offline")
         kept = doc["mine"] if choice.keep == "mine" else doc["theirs"]
         if choice.keep == "mine":
             transaction.update(client, {f"profile.{doc['field']}": kept, "updated_at": now})

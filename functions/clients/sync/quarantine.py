@@ -17,7 +17,7 @@ from typing import Any
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from functions.clients.sync.apply import ClientErased, apply_batch, client_refusals
+from functions.clients.sync.apply import apply_batch, client_refusals
 from functions.clients.sync.models import (
     QuarantinedBatch,
     QuarantinedRecords,
@@ -27,6 +27,7 @@ from functions.clients.sync.models import (
     SyncRecord,
 )
 from shared import errors
+from shared.clients import ClientErased
 from shared.events import record_event
 from shared.offline import QUARANTINE, QUARANTINE_RECORDS
 from shared.principal import Principal

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import flask
 from google.cloud.firestore_v1.base_query import FieldFilter
 from pydantic import ValidationError
 
+from functions.clients.clients import Pseudonymised
 from functions.clients.route_paths import ADMIN, CHANGES, MEMBERS
 from functions.clients.sync import access, conflicts, quarantine
 from functions.clients.sync.apply import apply_batch
@@ -27,11 +29,13 @@ from functions.clients.sync.models import (
     SyncReport,
 )
 from shared import errors
-from shared.http import Api
+from shared.http import AUTH_REFUSALS, Api
 from shared.observability import bind_caller
 from shared.offline import OUTBOX
 from shared.principal import Principal, bearer_token, verify_id_token
 from shared.tenancy import TenantData
+
+log = logging.getLogger(__name__)
 
 QUARANTINED = "/sync/quarantine/<batch_id>"
 
@@ -92,26 +96,34 @@ def _db() -> Any:
 
 def drain_outbox(me: Principal, data: TenantData) -> SyncReport:
     """Apply what the app queued in its outbox through the Firestore SDK, oldest first,
-    and remove it (each record's marker keeps a drain cut off half-way exactly-once)."""
+    and remove it (each record's marker keeps a drain cut off half-way exactly-once).
+
+    The rules admit only well-formed records; one that is not (written before the rules
+    checked types, or by hand) is refused with `validation_failed`, logged and removed,
+    and never stops the others."""
     query = data.collection(OUTBOX).where(filter=FieldFilter("uid", "==", me.uid))
-    queued = sorted(query.stream(), key=lambda s: (s.get("device_time"), s.id))[:MAX_RECORDS]
-    records: list[SyncRecord] = []
-    results: list[RecordResult] = []
-    for snapshot in queued:
+    valid: list[tuple[Any, SyncRecord]] = []
+    malformed: list[Any] = []
+    for snapshot in query.stream():
         doc = {k: v for k, v in (snapshot.to_dict() or {}).items() if k != "uid"}
         try:
-            records.append(SyncRecord.model_validate(doc))
-        except ValidationError:
-            results.append(
-                RecordResult(
-                    id=snapshot.id, status=Outcome.REFUSED, code=errors.ValidationFailed.code
-                )
+            valid.append((snapshot, SyncRecord.model_validate(doc)))
+        except ValidationError as invalid:
+            log.warning(
+                "outbox record %s refused: %s", snapshot.id, invalid.errors(include_input=False)
             )
-    results = apply_batch(data, me.uid, records) + results
+            malformed.append(snapshot)
+    valid.sort(key=lambda queued: (queued[1].device_time, queued[0].id))
+    taken = valid[:MAX_RECORDS]
+    malformed = malformed[: MAX_RECORDS - len(taken)]  # one commit removes them all
+    results = apply_batch(data, me.uid, [record for _, record in taken]) + [
+        RecordResult(id=s.id, status=Outcome.REFUSED, code=errors.ValidationFailed.code)
+        for s in malformed
+    ]
     batch = data.db.batch()
-    for snapshot in queued:
+    for snapshot in [s for s, _ in taken] + malformed:
         batch.delete(snapshot.reference)
-    if queued:
+    if taken or malformed:
         batch.commit()
     return SyncReport(results=results)
 
@@ -122,7 +134,7 @@ def register(api: Api) -> None:
         "/sync",
         summary="Apply what the app recorded offline (Bearer token; see README 'Offline')",
         roles=None,
-        refusals=[BatchTooLarge, AccessClosed, *access.TOKEN_REFUSALS],
+        refusals=[BatchTooLarge, AccessClosed, *AUTH_REFUSALS],  # it checks its token itself
     )
     def sync_batch(request: flask.Request, body: SyncBatch) -> SyncReport:
         return sync(request, body)
@@ -151,7 +163,7 @@ def register(api: Api) -> None:
         "/sync/conflicts/<conflict_id>/resolve",
         summary="Resolve a conflict: keep mine (the offline value) or theirs",
         roles=MEMBERS,
-        refusals=[errors.InvalidTransition, *CHANGES],
+        refusals=[errors.InvalidTransition, Pseudonymised, *CHANGES],
     )
     def resolve_conflict(
         caller: Principal, tenant: TenantData, conflict_id: str, body: Resolution

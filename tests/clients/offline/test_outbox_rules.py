@@ -4,6 +4,9 @@ deletes one through the browser. Attack tests with the rules harness (tests/rule
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
 
 from shared.gcp import firestore_client
@@ -26,8 +29,15 @@ def tenants() -> tuple[str, str]:
     return made
 
 
-def _record(uid: str, record: str, **extra: str) -> dict[str, str]:
-    return {"uid": uid, "id": record, "kind": "log_entry", "client_id": "c1", "text": "x"} | extra
+def _record(uid: str, record: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "uid": uid,
+        "id": record,
+        "kind": "log_entry",
+        "device_time": datetime.now(UTC),
+        "client_id": "c1",
+        "text": "x",
+    } | extra
 
 
 def _path(tenant: str, uid: str, record: str) -> str:
@@ -97,3 +107,41 @@ def test_a_record_of_an_unknown_kind_or_with_other_fields_is_refused(
         assert not allowed(
             alice.write(_path(a, "alice", record), _record("alice", record, **extra))
         )
+
+
+def test_a_record_missing_what_its_kind_needs_or_of_the_wrong_types_is_refused(
+    tenants: tuple[str, str],
+) -> None:
+    a, _ = tenants
+    alice = Browser("alice", a, "professional")
+    now = datetime.now(UTC)
+    well_formed = {
+        "log_entry": {},
+        "client_field": {
+            "kind": "client_field",
+            "field": "notes",
+            "value": "v",
+            "base_value": "b",
+            "base_version": now,
+        },
+    }
+    malformed: list[dict[str, Any]] = [
+        {"device_time": "yesterday"},  # a timestamp, not text
+        {"text": 7},
+        {"client_id": {"id": "c1"}},
+        {"kind": "client_field", "field": "notes", "value": 1, "base_version": now},
+        {"kind": "client_field", "field": "role", "value": "admin", "base_version": now},
+        {"kind": "exercise_scheduled", "course_ref": "k1", "item_id": "i0"},  # no date
+    ]
+    for extra in well_formed.values():
+        record = unique("rec")
+        assert allowed(alice.write(_path(a, "alice", record), _record("alice", record, **extra)))
+    for extra in malformed:
+        record = unique("rec")
+        assert not allowed(
+            alice.write(_path(a, "alice", record), _record("alice", record, **extra))
+        ), extra
+    for missing in ("device_time", "client_id", "text"):
+        record = unique("rec")
+        doc = {k: v for k, v in _record("alice", record).items() if k != missing}
+        assert not allowed(alice.write(_path(a, "alice", record), doc)), missing

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from functions.clients.sync.models import SyncRecord
 from shared.gcp import firestore_client
 from shared.offline import SYNC_CONFLICTS
 from shared.tenancy import TenantData
@@ -354,3 +355,109 @@ def test_the_outbox_drain_applies_queued_records_in_device_order_and_empties_it(
     assert [s.id for s in left] == [f"someone-{theirs['id']}"]
     assert len(offline_events(org["data"], client["id"])) == 3
     left[0].reference.delete()
+
+
+def test_a_malformed_record_already_queued_is_refused_and_the_drain_goes_on(
+    org: dict[str, Any],
+) -> None:
+    from shared.offline import OUTBOX
+
+    client = new_client(org["pro_token"], unique("Ida"))
+    uid = org["pro"]["uid"]
+    good = note(client["id"], "Kø god")
+    at_text = note(client["id"], "Kø med tekst-tid")  # a device time as text, not a timestamp
+    undated = {k: v for k, v in note(client["id"], "Kø uden tid").items() if k != "device_time"}
+    org["data"].document(OUTBOX, f"{uid}-{good['id']}").set(
+        {**good, "uid": uid, "device_time": datetime.now(UTC) - timedelta(minutes=5)}
+    )
+    org["data"].document(OUTBOX, f"{uid}-{at_text['id']}").set({**at_text, "uid": uid})
+    org["data"].document(OUTBOX, f"{uid}-{undated['id']}").set({**undated, "uid": uid})
+
+    reply = call("POST", f"{API}/sync/outbox", org["pro_token"])
+
+    assert reply.status_code == 200, reply.text
+    outcomes = {r["id"]: (r["status"], r["code"]) for r in reply.json()["results"]}
+    assert outcomes == {
+        at_text["id"]: ("applied", None),
+        good["id"]: ("applied", None),
+        f"{uid}-{undated['id']}": ("refused", "validation_failed"),
+    }
+    mine = org["data"].collection(OUTBOX).where(filter=FieldFilter("uid", "==", uid))
+    assert mine.get() == []
+    assert len(offline_events(org["data"], client["id"])) == 2
+
+
+def test_an_owner_whose_review_is_overdue_is_refused_on_sync_not_a_server_error(
+    org: dict[str, Any],
+) -> None:
+    from shared.members import member_ref
+    from tests.accounts import owner_token
+    from tests.helpers import token_payload
+
+    stale = owner_token()
+    overdue = datetime.now(UTC) - timedelta(days=190)
+    member_ref(None, str(token_payload(stale)["user_id"])).update({"reviewed_at": overdue})
+    client = new_client(org["pro_token"], unique("Ida"))
+
+    reply = call("POST", SYNC, stale, json={"records": [note(client["id"])]})
+
+    problem(reply, 403, "staff_review_overdue")
+    assert offline_events(org["data"], client["id"]) == []
+
+
+def test_a_client_erased_while_its_notes_are_applied_refuses_them_not_a_server_error(
+    org: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.clients.sync import apply
+
+    pro = org["pro_token"]
+    gone, kept = new_client(pro, unique("Ida")), new_client(pro, unique("Bo"))
+    secret = unique("Hemmelig-note")
+    read_refusals = apply.client_refusals
+    erased: list[str] = []
+
+    def erased_after_the_read(data: TenantData, client_ids: set[str]) -> Any:
+        answers = read_refusals(data, client_ids)
+        if not erased:  # the erasure lands between the refusals' read and the commit
+            erased.append(gone["id"])
+            assert call("DELETE", f"{API}/clients/{gone['id']}", pro).status_code == 200
+        return answers
+
+    monkeypatch.setattr(apply, "client_refusals", erased_after_the_read)
+    batch = [note(gone["id"], secret), note(kept["id"])]
+
+    results = apply.apply_batch(org["data"], org["pro"]["uid"], [SyncRecord(**r) for r in batch])
+
+    assert [(r.status, r.code) for r in results] == [
+        ("refused", "client_erased"),
+        ("applied", None),
+    ]
+    assert len(offline_events(org["data"], kept["id"])) == 1
+    no_trace_of(org["data"], secret)
+
+
+def test_keep_mine_on_a_pseudonymised_client_is_refused_and_writes_nothing_back(
+    org: dict[str, Any],
+) -> None:
+    pro, admin = org["pro_token"], org["admin_token"]
+    client = new_client(pro, unique("Ida"))
+    path = f"{API}/clients/{client['id']}"
+    online = {**client["profile"], "notes": "Online"}
+    assert call("PATCH", path, admin, json={"profile": online}).status_code == 200
+    results = _sync(pro, [_field(client["id"], "Skrevet offline", client["profile"]["notes"])])
+    assert _statuses(results) == ["conflict"]
+    assert call("POST", f"{path}/pseudonymise", pro).status_code == 200
+    sealed = call("GET", path, pro).json()["profile"]
+    resolve = f"{API}/sync/conflicts/{results[0]['conflict_id']}/resolve"
+
+    problem(call("POST", resolve, pro, json={"keep": "mine"}), 409, "pseudonymised")
+
+    assert call("GET", path, pro).json()["profile"] == sealed
+    stored = org["data"].document("clients", client["id"]).get().to_dict()
+    assert "Skrevet offline" not in str(stored)
+    assert [c["id"] for c in call("GET", f"{API}/sync/conflicts", pro).json()["conflicts"]] == [
+        results[0]["conflict_id"]
+    ]
+    kept = call("POST", resolve, pro, json={"keep": "theirs"})
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["status"] == "kept_theirs"
