@@ -185,7 +185,7 @@ def verify_id_token(
     ):
         raise errors.CertificationRequired(
             "Your organisation requires the certification course before client work: "
-            "GET /auth_api/certification"
+            "GET /certification of the identity API"
         )
     return Principal(
         uid=uid,
