@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 
 from shared.catalogue import Kind, collection_name
 from shared.gcp import firestore_client
@@ -148,3 +149,33 @@ def test_an_expired_certification_refuses_again_until_renewed(org: dict[str, Any
     renewed = call("POST", f"{API}/certification/quiz", token, json={"answers": [1, 1]})
     assert renewed.json()["passed"] is True
     assert call("GET", CLIENTS, token).status_code == 200
+
+
+def test_the_gate_costs_no_round_trip(org: dict[str, Any]) -> None:
+    """The requirement rides on the tenant document and the certification on the member
+    record, both in the one get_all every request makes: a refusal is that get_all alone,
+    and a certified professional's listing costs what the (unrequired) administrator's does."""
+    from bench.common import start_host, wait_ready
+
+    host = start_host("test-certification")
+
+    def listing(token: str, status: int) -> dict[str, int]:
+        host.reset()
+        headers = {"Authorization": f"Bearer {token}"}
+        reply = requests.get(f"{host.url}/clients_api/clients", headers=headers, timeout=30)
+        assert reply.status_code == status, reply.text
+        counted = host.counts()
+        assert counted["auth"] == 0
+        methods: dict[str, int] = counted["methods"]
+        return methods
+
+    try:
+        wait_ready(host)
+        assert listing(org["pro_token"], 403) == {"firestore/BatchGetDocuments": 1}
+        for video in org["course"]["videos"]:
+            assert call("POST", f"{API}/certification/videos/{video}/watched", org["pro_token"]).ok
+        quiz = call("POST", f"{API}/certification/quiz", org["pro_token"], json={"answers": [1, 1]})
+        assert quiz.json()["passed"] is True
+        assert listing(org["pro_token"], 200) == listing(org["admin_token"], 200)
+    finally:
+        host.stop()
