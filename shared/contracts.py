@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from pydantic import AfterValidator, EmailStr, Field, model_validator
 
 from shared.messaging.models import E164_PATTERN, Locale
-from shared.models import Model, Strict
+from shared.models import ID, Model, Strict
 from shared.subscriptions import COPENHAGEN, CancellationRule
 from shared.support_terms import SupportTerms
 from shared.tenancy import TENANT_ID_PATTERN
@@ -99,7 +99,9 @@ class CertificationRequirement(Strict):
     learning-portal videos watched in order, then a quiz (functions/auth/certification)."""
 
     roles: list[Literal["admin", "professional"]] = Field(default=[], max_length=2)
-    users: list[str] = Field(default=[], max_length=1000, description="uids besides the roles")
+    users: list[Annotated[str, Field(pattern=ID)]] = Field(
+        default=[], max_length=1000, description="uids besides the roles"
+    )
     videos: list[str] = Field(min_length=1, max_length=50, description="catalogue video ids")
     questions: list[QuizQuestion] = Field(min_length=1, max_length=50)
     pass_mark: int = Field(ge=1, description="right answers needed to pass")

@@ -39,6 +39,8 @@ def test_the_requirement_is_refused_when_it_cannot_be_met() -> None:
         requirement(questions=[{**Q, "correct": 2}])
     with pytest.raises(ValidationError):
         requirement(roles=["owner"])
+    with pytest.raises(ValidationError):
+        requirement(users=["../other-tenant"])
 
 
 def test_it_applies_to_its_roles_and_named_users() -> None:
