@@ -82,6 +82,9 @@ def test_an_uncertified_professional_signs_in_but_client_work_is_refused(
     problem(call("POST", CLIENTS, token, json={"name": "X"}), 403, "certification_required")
     problem(call("GET", "/remote_tasks_api/settings", token), 403, "certification_required")
     problem(call("GET", f"{API}/users", token), 403, "certification_required")
+    # Offline sync checks its token itself: the same refusal, and the batch is not held.
+    sync = call("POST", "/clients_api/sync", token, json={"records": []})
+    problem(sync, 403, "certification_required")
     state = call("GET", f"{API}/certification", token).json()
     assert state["status"] == "pending"
     assert [v["title"] for v in state["videos"]] == ["Del 1", "Del 2"]

@@ -42,6 +42,7 @@ TOKEN_REFUSALS = (
     errors.Unauthenticated,
     errors.TenantRestoring,
     errors.DpaMissing,
+    errors.CertificationRequired,  # not closed: the batch applies once they are certified
     errors.SecondFactorRequired,
     errors.Forbidden,
 )
