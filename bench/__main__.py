@@ -24,6 +24,8 @@ still delivers the e-mails (Pub/Sub push). The machines are noisy: read the rati
                     server errors, cross-tenant reads (also alone: python -m bench.load)
     vr.py           a VR command until each of 50 headsets' listeners (Firebase JS SDK)
                     saw it, vs one raw write seen by one listener
+    certification.py  client list by a certified professional (licence requires it) and by
+                    a user no requirement names, each vs the bare function: round trips
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from dataclasses import dataclass
 
 from bench import (
     backup,
+    certification,
     coldstart,
     common,
     delivery,
@@ -61,6 +64,7 @@ SECTIONS = (
     "growth",
     "load",
     "vr",
+    "certification",
 )
 DELAYED = {"firestore": 5, "auth": 30}
 
@@ -216,6 +220,13 @@ def main(argv: list[str] | None = None) -> int:
                 vr.bench_vr(catalogue.area, sizes.vr_commands)
 
             _section("vr", failures, vr_section)
+
+        if "certification" in args.only:
+            _section(
+                "certification",
+                failures,
+                lambda: certification.bench_certification(tenant, catalogue, plain, n_requests),
+            )
 
     print(f"\nDone in {time.perf_counter() - started:.0f} s", flush=True)
     if failures:

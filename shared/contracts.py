@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import IntEnum, StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, EmailStr, Field, model_validator
 
 from shared.messaging.models import E164_PATTERN, Locale
-from shared.models import Model, Strict
+from shared.models import ID, Model, Strict
 from shared.subscriptions import COPENHAGEN, CancellationRule
 from shared.support_terms import SupportTerms
 from shared.tenancy import TENANT_ID_PATTERN
@@ -82,6 +82,44 @@ class AddOn(StrEnum):
     ADFS = "adfs"  # SAML sign-in (Konfront's system description: two factors through ADFS)
 
 
+class QuizQuestion(Strict):
+    question: str = Field(min_length=1, max_length=500)
+    options: list[str] = Field(min_length=2, max_length=8)
+    correct: int = Field(ge=0, description="index of the right option (never shown to users)")
+
+    @model_validator(mode="after")
+    def _correct_is_an_option(self) -> Self:
+        if self.correct >= len(self.options):
+            raise ValueError("correct must index one of the options")
+        return self
+
+
+class CertificationRequirement(Strict):
+    """Who must be certified before client work (SkoleRo), and the course that certifies:
+    learning-portal videos watched in order, then a quiz (functions/auth/certification)."""
+
+    roles: list[Literal["admin", "professional"]] = Field(default=[], max_length=2)
+    users: list[Annotated[str, Field(pattern=ID)]] = Field(
+        default=[], max_length=1000, description="uids besides the roles"
+    )
+    videos: list[str] = Field(min_length=1, max_length=50, description="catalogue video ids")
+    questions: list[QuizQuestion] = Field(min_length=1, max_length=50)
+    pass_mark: int = Field(ge=1, description="right answers needed to pass")
+    max_attempts: int = Field(default=3, ge=1, le=10, description="failures before a day's lock")
+    valid_months: int | None = Field(default=12, ge=1, le=120, description="null: never expires")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if self.pass_mark > len(self.questions):
+            raise ValueError("pass_mark cannot exceed the number of questions")
+        if len(set(self.videos)) != len(self.videos):
+            raise ValueError("a video appears twice in the course")
+        return self
+
+    def applies_to(self, uid: str, role: str) -> bool:
+        return role in self.roles or uid in self.users
+
+
 class Licence(Strict):
     # None: the licence covers every professional of the customer (SkoleRo).
     seats: int | None = Field(ge=0, le=MAX_SEATS, description="professional seats; null: all")
@@ -92,6 +130,8 @@ class Licence(Strict):
     add_ons: list[AddOn] = Field(default_factory=list)
     # An agreed ceiling on clients (SkoleRo): usage above it is reported, never blocked.
     client_ceiling: int | None = Field(default=None, ge=1)
+    # Certification before client work (issue 18); None: nobody needs it.
+    certification: CertificationRequirement | None = None
 
     @model_validator(mode="after")
     def _period_and_areas(self) -> Self:

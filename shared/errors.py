@@ -101,6 +101,11 @@ class StaffReviewOverdue(ApiError):
     title = "This owner access was not reviewed within 6 months and has lapsed"
 
 
+class CertificationRequired(ApiError):
+    status, code = 403, "certification_required"
+    title = "Your organisation requires you to complete the certification course first"
+
+
 class SecondFactorRequired(ApiError):
     status, code = 403, "second_factor_required"
     title = "Your organisation requires sign-in with an SMS code as well"

@@ -134,3 +134,18 @@ def sessions_ended_at(record: dict[str, Any]) -> float:
     """Epoch seconds before which the member's tokens no longer count (0: none ended)."""
     ended = record.get("tokens_valid_after")
     return ended.timestamp() if isinstance(ended, datetime) else 0.0
+
+
+def certification_pending(
+    record: dict[str, Any], requirement: Any, uid: str, role: str, now: datetime
+) -> bool:
+    """Whether a licence's certification requirement (shared/contracts.py) holds this user
+    back from client work: it applies to them and their record carries no certification
+    valid now. Read from the member record the request already read: no extra round trip."""
+    if requirement is None or not requirement.applies_to(uid, role):
+        return False
+    held = record.get("certification") or {}
+    if held.get("certified_at") is None:
+        return True
+    until = held.get("certified_until")
+    return until is not None and until <= now

@@ -19,7 +19,13 @@ from typing import Any
 
 from shared import errors
 from shared.gcp import firebase_app, firestore_client
-from shared.members import MemberStatus, member_ref, sessions_ended_at, staff_access_lapsed
+from shared.members import (
+    MemberStatus,
+    certification_pending,
+    member_ref,
+    sessions_ended_at,
+    staff_access_lapsed,
+)
 from shared.subprocessors import MEMO as SUBPROCESSOR_MEMO
 from shared.tenancy import TENANT_ID_PATTERN, TenantData
 from shared.tenants import TenantDocument, active_document
@@ -121,12 +127,15 @@ def verify_id_token(
     *,
     allow_pending: bool = False,
     allow_inactive: bool = False,
+    allow_uncertified: bool = False,
 ) -> Principal:
     """Verify a Firebase ID token and return the principal, or raise an ApiError.
 
     `prefetch` names documents of the caller's tenant that the route will read; they are
     read in the same round trip and kept on the principal's TenantData. A user of a
-    pending tenant (no DPA yet) is admitted only when `allow_pending` (the Api says).
+    pending tenant (no DPA yet) is admitted only when `allow_pending` (the Api says); a
+    user the licence requires certified, and who is not, only when `allow_uncertified`
+    (the route says: sign-in, own profile, the certification course).
     """
     claims = _token_claims(token)
     uid = str(claims["uid"])
@@ -170,6 +179,14 @@ def verify_id_token(
     data.memo[SUBPROCESSOR_MEMO] = tenant  # the sub-processor gate reads its approvals here
     data.keep({path: s for path, s in found.items() if path not in (record_ref.path,)})
     _check_sign_in(tenant, claims)
+    requirement = tenant.licence.certification if tenant.licence else None
+    if not allow_uncertified and certification_pending(
+        record, requirement, uid, role.value, datetime.now(UTC)
+    ):
+        raise errors.CertificationRequired(
+            "Your organisation requires the certification course before client work: "
+            "GET /certification of the identity API"
+        )
     return Principal(
         uid=uid,
         role=role,

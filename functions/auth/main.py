@@ -15,6 +15,7 @@ from functions.auth import (
     users,
 )
 from functions.auth import errors as auth_errors
+from functions.auth.certification import routes as certification_routes
 from functions.auth.models import (
     Accepted,
     MyExport,
@@ -48,6 +49,7 @@ from shared.tenants import load as load_tenant
 # API, all of which hold clients' personal data, refuses them (`dpa_missing`).
 api = Api("Trivsel identity: tenants, licences, users and sign-in", pending_tenants=True)
 contract_routes.register(api)
+certification_routes.register(api)
 subprocessor_routes.register(api)
 OWNER = [Role.OWNER]
 ADMIN = [Role.ADMIN]
@@ -64,7 +66,7 @@ class Me(Model):
     tenant_name: str | None
 
 
-@api.route("GET", "/me", summary="The signed-in user, their role and tenant")
+@api.route("GET", "/me", summary="The signed-in user, their role and tenant", uncertified=True)
 def me(caller: Principal) -> Me:
     tenant_name = None
     if caller.tenant_id is not None:

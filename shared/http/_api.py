@@ -63,6 +63,7 @@ AUTH_REFUSALS: tuple[type[errors.ApiError], ...] = (
     errors.TenantRestoring,
     errors.DpaMissing,
     errors.StaffReviewOverdue,
+    errors.CertificationRequired,
     errors.SecondFactorRequired,
     errors.Forbidden,
 )
@@ -123,6 +124,9 @@ class Route:
     prefetch: Callable[[TenantData, dict[str, str]], list[Any]] | None = None
     # Also for a suspended or terminated tenant (its export, T-4); never while restoring.
     inactive_tenants: bool = False
+    # Also for a user who still owes the licence's certification (sign-in, own profile,
+    # the certification course itself); every other route refuses them.
+    uncertified: bool = False
 
     @property
     def creates(self) -> bool:
@@ -190,6 +194,7 @@ class Api:
         refusals: Iterable[type[errors.ApiError]] = (),
         prefetch: Callable[[TenantData, dict[str, str]], list[Any]] | None = None,
         inactive_tenants: bool = False,
+        uncertified: bool = False,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a handler; body, query and response models come from its annotations.
 
@@ -230,6 +235,7 @@ class Api:
                     declared=tuple(refusals),
                     prefetch=prefetch,
                     inactive_tenants=inactive_tenants,
+                    uncertified=uncertified,
                 )
             )
             return handler
@@ -363,6 +369,7 @@ class Api:
                 (lambda data: reads(data, params)) if reads is not None else None,
                 allow_pending=self.pending_tenants,
                 allow_inactive=route.inactive_tenants,
+                allow_uncertified=route.uncertified,
             )
             bind_caller(caller.tenant_id, caller.uid)  # on this request's log lines
             if caller.role not in route.roles:
