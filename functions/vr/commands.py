@@ -77,6 +77,8 @@ def _issue(
     changes: dict[str, Any] = {"command_seq": seq}
     if body.target == "all":  # the session's use follows what everyone watches
         changes["play_log"] = _played(list(data.get("play_log") or []), body.action, now)
+    if body.film_id is not None:  # the films its summary may name (functions/vr/summary.py)
+        changes["films"] = firestore.ArrayUnion([body.film_id])
     transaction.update(ref, changes)
     return issued
 
