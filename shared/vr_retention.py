@@ -11,6 +11,7 @@ because the maintenance runner may not import an area. The summary stored on the
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
@@ -64,6 +65,16 @@ def purge_vr_sessions(db: firestore.Client, deadline: datetime, clock: Clock) ->
     )
 
 
+def retire_headset(writer: Any, headset: Any, at: datetime) -> None:
+    """In `writer`'s commit (a batch or transaction): the headset's token stops working
+    (the rules check `active`) and its place in the session (its slot) is free again.
+    Removal by the tablet and containment both retire headsets through here."""
+    writer.update(headset.reference, {"active": False, "removed_at": at})
+    slot = (headset.to_dict() or {}).get("slot")
+    if slot is not None:
+        writer.delete(headset.reference.parent.parent.collection(SLOTS).document(str(slot)))
+
+
 def disable_headsets(db: firestore.Client, tenant_id: str, at: datetime) -> int:
     """Containment of a breach (functions/support/incidents/containment.py): every headset
     of the tenant's open sessions stops working (the rules check `active`) and no code
@@ -86,7 +97,7 @@ def disable_headsets(db: firestore.Client, tenant_id: str, at: datetime) -> int:
             filter=FieldFilter("active", "==", True)
         )
         for headset in active.get():
-            batch.update(headset.reference, {"active": False, "removed_at": at})
+            retire_headset(batch, headset, at)
             disabled += 1
         batch.commit()
     return disabled

@@ -116,7 +116,7 @@ const headsets = await Promise.all(
   paired.map(async (p, i) => {
     const d = await device(`headset-${i}`, (auth) => signInWithCustomToken(auth, p.custom_token));
     const claims = (await d.credential.user.getIdTokenResult()).claims;
-    return { ...d, id: p.headset_id, claims, seen: new Map(), lastSeq: 0, beat: null };
+    return { ...d, id: p.headset_id, claims, seen: new Map(), sinceWrite: new Map(), lastSeq: 0, beat: null };
   }),
 );
 const tokenClaimsConfined = headsets.every(
@@ -175,6 +175,7 @@ for (const h of headsets) {
         if (change.type !== "added") continue;
         const command = change.doc.data();
         h.seen.set(command.seq, Date.now());
+        h.sinceWrite.set(command.seq, Date.now() - command.written_at.toMillis());
         // Run it only if it has not expired (60 s, the server's clock), then acknowledge.
         if (command.expires_at.toMillis() > Date.now() && command.seq > h.lastSeq) {
           h.lastSeq = command.seq;
@@ -201,7 +202,8 @@ async function command(body) {
   const answered = Date.now() - sent;
   await waitFor(() => headsets.every((h) => h.seen.has(seq)), 30000, `command ${seq} seen`);
   const latencies = headsets.map((h) => h.seen.get(seq) - sent);
-  return { seq, latencies, answered };
+  const sinceWrite = headsets.map((h) => h.sinceWrite.get(seq));
+  return { seq, latencies, sinceWrite, answered };
 }
 
 const rounds = [];
@@ -220,18 +222,28 @@ await waitFor(
 
 // A raw Firestore write by the tablet seen by one listener: the same-run baseline.
 const baseline = [];
+const baselineSinceWrite = [];
 if (input.mode === "bench") {
   const probe = collection(tablet.db, `${sessionPath}/vr_headsets/${headsets[0].id}/vr_tablet_candidates`);
   const arrived = new Map();
-  onSnapshot(collection(headsets[0].db, probe.path), (snap) => {
-    for (const change of snap.docChanges()) arrived.set(change.doc.id, Date.now());
-  });
+  onSnapshot(
+    collection(headsets[0].db, probe.path),
+    (snap) => {
+      for (const change of snap.docChanges()) {
+        const writtenAt = change.doc.data({ serverTimestamps: "estimate" }).written_at;
+        if (writtenAt == null) continue; // not a probe (the candidates of the session)
+        arrived.set(change.doc.id, { at: Date.now(), sinceWrite: Date.now() - writtenAt.toMillis() });
+      }
+    },
+    (e) => errors.push(`baseline: ${e.code}`),
+  );
   for (let n = 0; n < input.commands; n++) {
     const id = `probe-${n}`;
     const sent = Date.now();
-    await setDoc(doc(probe, id), { candidate: "probe" });
+    await setDoc(doc(probe, id), { candidate: "probe", written_at: serverTimestamp() });
     await waitFor(() => arrived.has(id), 30000, "baseline");
-    baseline.push(arrived.get(id) - sent);
+    baseline.push(arrived.get(id).at - sent);
+    baselineSinceWrite.push(arrived.get(id).sinceWrite);
   }
 }
 
@@ -249,6 +261,9 @@ const result = {
   command_ms: rounds.map((r) => r.latencies),
   answered_ms: rounds.map((r) => r.answered),
   baseline_ms: baseline,
+  // The same two, counted from the write's commit (the server's time of it) to each arrival.
+  command_since_write_ms: rounds.map((r) => r.sinceWrite),
+  baseline_since_write_ms: baselineSinceWrite,
 };
 
 if (input.mode === "test") {

@@ -65,11 +65,20 @@ def _issue(
     )
     transaction.create(
         ref.collection(store.COMMANDS).document(f"{seq:08d}"),
-        {**issued.model_dump(), "action": body.action.value, **store.purge_after(now)},
+        {
+            **issued.model_dump(),
+            "action": body.action.value,
+            # The commit's own time (issued_at is when the request began): what a headset's
+            # delay is counted from (bench/vr.py).
+            "written_at": firestore.SERVER_TIMESTAMP,
+            **store.purge_after(now),
+        },
     )
     changes: dict[str, Any] = {"command_seq": seq}
     if body.target == "all":  # the session's use follows what everyone watches
         changes["play_log"] = _played(list(data.get("play_log") or []), body.action, now)
+    if body.film_id is not None:  # the films its summary may name (functions/vr/summary.py)
+        changes["films"] = firestore.ArrayUnion([body.film_id])
     transaction.update(ref, changes)
     return issued
 

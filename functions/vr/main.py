@@ -29,6 +29,7 @@ from functions.vr.models import (
     Summary,
     VrNotLicensed,
 )
+from functions.vr.summary import FilmNotInSession
 from shared import errors
 from shared.catalogue import NotLicensed
 from shared.clients import ClientRestricted
@@ -98,7 +99,7 @@ def send_command(caller: Principal, tenant: TenantData, session_id: str, body: C
     SESSION + "/end",
     summary="End the session with its summary (stored on the client)",
     roles=MEMBERS,
-    refusals=[SessionEnded, ClientRestricted, AlreadyPerformed, NotLicensed],
+    refusals=[SessionEnded, ClientRestricted, AlreadyPerformed, NotLicensed, FilmNotInSession],
 )
 def end_session(caller: Principal, tenant: TenantData, session_id: str, body: Summary) -> Ended:
     return summary.end(caller, tenant, session_id, body)

@@ -26,6 +26,7 @@ from shared.ids import new_id
 from shared.principal import Principal
 from shared.tenancy import TenantData
 from shared.tenants import load
+from shared.vr_retention import retire_headset
 
 
 def check_vr_licence(tenant: TenantData) -> None:
@@ -142,16 +143,15 @@ def remove_headset(caller: Principal, tenant: TenantData, session_id: str, heads
     Its slot is freed: a class of 50 where one headset failed can pair a replacement
     (the removed one cannot come back, its token stays refused)."""
     ref = store.session_ref(tenant, session_id)
-    store.own_session(ref.get(), caller.uid)
     headset = store.headset_ref(tenant, session_id, headset_id)
-    snapshot = headset.get()
-    if not snapshot.exists:
-        raise errors.NotFound("No such headset in this session")
-    if snapshot.get("active") is not True:
-        return
-    batch = tenant.db.batch()
-    batch.update(headset, {"active": False, "removed_at": datetime.now(UTC)})
-    slot = snapshot.get("slot") if "slot" in (snapshot.to_dict() or {}) else None
-    if slot is not None:
-        batch.delete(ref.collection(store.SLOTS).document(str(slot)))
-    batch.commit()
+
+    @firestore.transactional
+    def remove(transaction: firestore.Transaction) -> None:
+        store.own_session(ref.get(transaction=transaction), caller.uid)
+        snapshot = headset.get(transaction=transaction)
+        if not snapshot.exists:
+            raise errors.NotFound("No such headset in this session")
+        if snapshot.get("active") is True:  # its slot freed in the same commit
+            retire_headset(transaction, snapshot, datetime.now(UTC))
+
+    remove(tenant.db.transaction())

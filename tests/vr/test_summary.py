@@ -36,9 +36,16 @@ def _summary(film: str) -> dict[str, Any]:
     }
 
 
+def _play(org: dict[str, Any], session_id: str, film: str) -> None:
+    body = {"action": "play", "film_id": film}
+    reply = call("POST", f"{VR}/sessions/{session_id}/commands", org["pro_token"], json=body)
+    assert reply.status_code == 201, reply.text
+
+
 def _ended(org: dict[str, Any], owner: str, catalogue: dict[str, str]) -> dict[str, Any]:
     session = open_session(org)
     film = vr_film(owner, catalogue["area"])
+    _play(org, session["id"], film)
     reply = call(
         "POST", f"{VR}/sessions/{session['id']}/end", org["pro_token"], json=_summary(film)
     )
@@ -129,3 +136,30 @@ def test_the_nightly_purge_removes_stale_sessions_codes_and_signalling(
     # The session still in its two days, and its code, stay.
     assert tenant.document("vr_sessions", fresh["id"]).get().exists
     assert db.collection("vr_pairing_codes").document(fresh["pairing_code"]).get().exists
+
+
+def test_a_summary_with_an_invalid_item_or_an_unplayed_film_writes_nothing_and_leaves_it_open(
+    owner: str, vr_org: dict[str, Any], catalogue: dict[str, str]
+) -> None:
+    session = open_session(vr_org)
+    played, other = vr_film(owner, catalogue["area"]), vr_film(owner, catalogue["area"])
+    _play(vr_org, session["id"], played)
+    tenant = TenantData(firestore_client(), vr_org["slug"])
+    end = f"{VR}/sessions/{session['id']}/end"
+    good = _summary(played)["films"][0]
+    missing_item = {**good, "course_item": {"course_ref": "nocourse", "item_id": "i0"}}
+
+    problem(
+        call("POST", end, vr_org["pro_token"], json={"films": [good, missing_item]}),
+        404,
+        "not_found",
+    )
+    unplayed = {"films": [good, _summary(other)["films"][0]]}
+    problem(call("POST", end, vr_org["pro_token"], json=unplayed), 422, "film_not_in_session")
+
+    assert not tenant.document("vr_summaries", session["id"]).get().exists
+    assert not tenant.document("events", f"vr-session-{session['id']}").get().exists
+    assert tenant.document("vr_sessions", session["id"]).get().get("status") == "open"
+    ended = call("POST", end, vr_org["pro_token"], json={"films": [good]})
+    assert ended.status_code == 200, ended.text
+    assert tenant.document("vr_sessions", session["id"]).get().get("status") == "ended"
