@@ -11,3 +11,5 @@ CHECKS = "wellbeing_checks"
 PARTICIPATION = "wellbeing_participation"
 # A check's answer sets: no client id, kept sorted. One document per check.
 ANSWERS = "wellbeing_answers"
+# A professional's own checks (uid, score): theirs alone, no route shows another's.
+OWN_CHECKS = "wellbeing_own"

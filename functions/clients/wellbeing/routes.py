@@ -9,7 +9,7 @@ from __future__ import annotations
 import flask
 
 from functions.clients.route_paths import ADMIN, CHANGES, MEMBERS
-from functions.clients.wellbeing import store
+from functions.clients.wellbeing import own, store
 from functions.clients.wellbeing.models import (
     ChartLink,
     Check,
@@ -21,7 +21,7 @@ from functions.clients.wellbeing.models import (
     NewGroup,
     Share,
 )
-from functions.clients.wellbeing.trend import render_svg
+from functions.clients.wellbeing.trend import Trend, render_svg
 from shared import errors, storage
 from shared.http import Api
 from shared.principal import Principal
@@ -95,3 +95,17 @@ def register(api: Api) -> None:
         svg = render_svg(found.trend, "Trivsel i gruppen")
         blob.upload_from_string(svg, content_type="image/svg+xml")
         return ChartLink(url=storage.signed_download(name))
+
+    @api.route(
+        "POST",
+        "/wellbeing/me/checks",
+        summary="Answer a check for oneself",
+        roles=MEMBERS,
+        status=201,
+    )
+    def take_own(caller: Principal, tenant: TenantData, body: own.OwnAnswers) -> own.OwnCheck:
+        return own.take(caller, tenant, body)
+
+    @api.route("GET", "/wellbeing/me/trend", summary="One's own WHO-5 trend", roles=MEMBERS)
+    def own_trend(caller: Principal, tenant: TenantData) -> Trend:
+        return own.own_trend(caller, tenant, _language(flask.request))

@@ -69,7 +69,12 @@ def create_group(me: Principal, data: TenantData, body: NewGroup) -> Group:
     for client_id in client_ids:
         load_document(data, client_id)  # not_found for a client of another tenant
     ref = data.collection(GROUPS).document()
-    doc = {"name": body.name, "owner_uid": me.uid, "shared_with": []}
+    doc = {
+        "name": body.name,
+        "owner_uid": me.uid,
+        "shared_with": [],
+        "created_at": datetime.now(UTC),
+    }
     batch = data.db.batch()
     batch.set(ref, doc)
     for client_id in client_ids:
@@ -131,6 +136,8 @@ def open_check(me: Principal, data: TenantData, group_id: str, body: NewCheck) -
     doc = {"group_id": group_id, "questionnaire_id": body.questionnaire_id, "opened_at": now}
     batch.set(ref, doc)
     batch.set(data.document(ANSWERS, ref.id), {"group_id": group_id, "sets": []})
+    # The due day of the next check moves on (reminders.py).
+    batch.update(data.document(GROUPS, group_id), {"last_check_at": now})
     batch.commit()
     return Check(id=ref.id, **doc, answered=0, minimum=_minimum(data), result=None)
 
@@ -193,7 +200,8 @@ def answer(
 
 def group_trend(me: Principal, data: TenantData, group_id: str, language: str) -> GroupTrend:
     load_group(me, data, group_id)
-    checks = data.collection(CHECKS).where(filter=FieldFilter("group_id", "==", group_id)).get()
+    found = data.collection(CHECKS).where(filter=FieldFilter("group_id", "==", group_id)).get()
+    checks = sorted(found, key=lambda s: (s.to_dict() or {})["opened_at"])
     minimum = _minimum(data)
     refs = [data.document(ANSWERS, c.id) for c in checks]
     answers = {s.id: s.to_dict() or {} for s in data.db.get_all(refs)} if refs else {}
