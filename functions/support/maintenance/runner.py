@@ -34,6 +34,7 @@ from functions.support.maintenance.tenant_deletion import erase_terminated_tenan
 from functions.support.maintenance.wellbeing_reminders import remind_wellbeing_checks
 from functions.support.sla.retention import purge_old_tickets
 from functions.support.status.backup import reports_backup
+from functions.support.usage.job import count_usage
 from shared.client_data import resume_erasures
 from shared.http import purge_idempotency_keys
 from shared.jobs import Clock, Job, JobResult
@@ -67,6 +68,7 @@ JOBS: tuple[Job, ...] = (
     remind_request_deadlines,
     remind_cancellation_deadlines,
     remind_wellbeing_checks,
+    count_usage,
     run_restores,  # only the tenants whose window is open, before the backups
     apply_client_retention,  # inside each tenant's window; before the backups
     erase_terminated_tenants,  # before the backups: a deleted tenant is not backed up again
