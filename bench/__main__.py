@@ -22,6 +22,8 @@ still delivers the e-mails (Pub/Sub push). The machines are noisy: read the rati
                     read of the same, peak memory for two tenant sizes
     load.py         200 users over 5 tenants, a realistic mix for 60 s: p50/p99 per operation,
                     server errors, cross-tenant reads (also alone: python -m bench.load)
+    wellbeing.py    a group trend over 30 checks of 30 clients vs reading each check; the
+                    nightly usage count of 10,000 events vs raw count() aggregations
     vr.py           a VR command until each of 50 headsets' listeners (Firebase JS SDK)
                     saw it, vs one raw write seen by one listener
 """
@@ -47,6 +49,7 @@ from bench import (
     observability,
     sync,
     vr,
+    wellbeing,
 )
 
 SECTIONS = (
@@ -61,6 +64,7 @@ SECTIONS = (
     "growth",
     "load",
     "vr",
+    "wellbeing",
 )
 DELAYED = {"firestore": 5, "auth": 30}
 
@@ -216,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
                 vr.bench_vr(catalogue.area, sizes.vr_commands)
 
             _section("vr", failures, vr_section)
+
+        if "wellbeing" in args.only:
+            _section("wellbeing", failures, wellbeing.bench_wellbeing)
 
     print(f"\nDone in {time.perf_counter() - started:.0f} s", flush=True)
     if failures:
