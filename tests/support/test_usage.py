@@ -71,8 +71,9 @@ def test_counts_are_incremental_small_cells_suppressed_and_a_ceiling_reported(ow
     [line] = [ln for ln in text.splitlines() if ln.startswith(slug + ",")]
     assert ",8," in line
     assert line.endswith(",2,yes")
-    for uid in ("u10", "c1"):  # no ids leave the counters
-        assert uid not in report.text
+    for uid in ("u10", "c1"):  # no ids leave the counters (quoted: slugs are random hex)
+        assert f'"{uid}"' not in report.text
+        assert f",{uid}," not in text
 
 
 def test_only_the_owner_reads_the_statistics(owner: str) -> None:
