@@ -22,6 +22,8 @@ still delivers the e-mails (Pub/Sub push). The machines are noisy: read the rati
                     read of the same, peak memory for two tenant sizes
     load.py         200 users over 5 tenants, a realistic mix for 60 s: p50/p99 per operation,
                     server errors, cross-tenant reads (also alone: python -m bench.load)
+    wellbeing.py    a group trend over 30 checks of 30 clients vs reading each check; the
+                    nightly usage count of 10,000 events vs raw count() aggregations
     vr.py           a VR command until each of 50 headsets' listeners (Firebase JS SDK)
                     saw it, vs one raw write seen by one listener
     certification.py  client list by a certified professional (licence requires it) and by
@@ -50,6 +52,7 @@ from bench import (
     observability,
     sync,
     vr,
+    wellbeing,
 )
 
 SECTIONS = (
@@ -65,6 +68,7 @@ SECTIONS = (
     "load",
     "vr",
     "certification",
+    "wellbeing",
 )
 DELAYED = {"firestore": 5, "auth": 30}
 
@@ -227,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
                 failures,
                 lambda: certification.bench_certification(tenant, catalogue, plain, n_requests),
             )
+        if "wellbeing" in args.only:
+            _section("wellbeing", failures, wellbeing.bench_wellbeing)
 
     print(f"\nDone in {time.perf_counter() - started:.0f} s", flush=True)
     if failures:

@@ -309,6 +309,27 @@ def seed_on_call(owner: Api) -> None:
     owner("PUT", "/support_incidents/desk/rota", rota)
 
 
+def seed_wellbeing(pro: Api) -> None:
+    """A group of the demo clients with two class checks of five answers each (a result and
+    a falling trend to look at), and three own WHO-5 checks of the professional."""
+    clients = [c["id"] for c in pro("GET", "/clients_api/clients?limit=25")["clients"]]
+    group = pro(
+        "POST", "/clients_api/wellbeing/groups", {"name": "Demo-klassen", "client_ids": clients}
+    )
+    base = f"/clients_api/wellbeing/groups/{group['id']}/checks"
+    for level in (3, 2):
+        check = pro("POST", base, {"questionnaire_id": "class4"})
+        for n, client_id in enumerate(clients):
+            answers = [min(4, level + (n + i) % 2) for i in range(4)]
+            pro(
+                "POST",
+                f"{base}/{check['id']}/answers",
+                {"client_id": client_id, "answers": answers},
+            )
+    for level in (4, 3, 3):
+        pro("POST", "/clients_api/wellbeing/me/checks", {"answers": [level] * 5})
+
+
 def seed_demo(env: dict[str, str]) -> None:
     os.environ.update(env)
     users = {user.role: user for user in DEMO_USERS}
@@ -331,4 +352,5 @@ def seed_demo(env: dict[str, str]) -> None:
         return  # seeded by an earlier run
     for client in DEMO_DATA["clients"]:
         seed_client(pro, client)
+    seed_wellbeing(pro)
     seed_support(owner, admin, pro, users[Role.SUPPORT])

@@ -32,6 +32,7 @@ from shared.offline import OUTBOX, QUARANTINE_RECORDS, SYNC_CONFLICTS
 from shared.storage import tenant_object, uploads_bucket
 from shared.tenancy import TenantData
 from shared.vr_retention import SESSIONS, SUMMARIES
+from shared.wellbeing import MEMBERS, PARTICIPATION
 
 REMOTE_TASKS = "remote_tasks"
 BATCH_WRITES = 400  # a Firestore batch holds at most 500 writes
@@ -68,6 +69,8 @@ CLIENT_RECORDS: tuple[ClientRecords, ...] = (
         "VR sessions opened for the client (purged nightly two days on)",
         with_children=True,
     ),
+    ClientRecords(MEMBERS, "the professional's groups the client is in"),
+    ClientRecords(PARTICIPATION, "well-being checks the client took part in (never their answers)"),
     ClientRecords(
         DATA_SUBJECT_REQUESTS,
         "the client's data-subject requests and how each was answered (kept as evidence)",

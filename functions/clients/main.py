@@ -43,6 +43,7 @@ from functions.clients.route_paths import (
     SEALED,
 )
 from functions.clients.sync import routes as sync_routes
+from functions.clients.wellbeing import routes as wellbeing_routes
 from shared import errors
 from shared.clients import CLIENTS, Identity, load_document
 from shared.http import Api, JsonStream, http_function
@@ -201,6 +202,7 @@ def my_log(caller: Principal, tenant: TenantData, query: LogQuery) -> LogPage:
 course_routes.register(api)
 catalogue_routes.register(api)
 sync_routes.register(api)
+wellbeing_routes.register(api)
 
 
 @http_function(api)

@@ -121,6 +121,8 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
         "purge_old_quarantine",
         "remind_request_deadlines",
         "remind_cancellation_deadlines",
+        "remind_wellbeing_checks",
+        "count_usage",
         "run_restores",
         "apply_client_retention",
         "erase_terminated_tenants",

@@ -7,6 +7,7 @@ import flask
 
 from functions.support import routes
 from functions.support.exports import routes as export_routes
+from functions.support.usage import routes as usage_routes
 from shared.http import Api, http_function
 
 support = Api(
@@ -15,6 +16,7 @@ support = Api(
 )
 routes.register(support)
 export_routes.register(support)
+usage_routes.register(support)
 
 
 @http_function(support)
