@@ -72,8 +72,6 @@ def _session(
 
 def _tenant() -> str:
     tenant = create_tenant()
-    with_vr = {"licence.add_ons": ["vr"]}  # as functions/vr/pairing.py requires
-    firestore_client().collection(TENANTS).document(tenant).update(with_vr)
     users = firestore_client().collection(TENANTS).document(tenant).collection("users")
     users.document(TABLET_UID).set({"status": "active"})
     firestore_client().document(f"{TENANTS}/{tenant}/clients/c1").set({"name": "Klient"})
@@ -262,19 +260,6 @@ def test_the_headsets_of_an_ended_session_or_a_suspended_tenant_reach_nothing(
     suspended = _session(_tenant())
     firestore_client().document(f"{TENANTS}/{suspended.tenant}").update({"status": "suspended"})
     _denied_everything(headset_browser(suspended), suspended)
-
-
-def test_the_headsets_of_a_tenant_being_restored_or_without_the_vr_add_on_reach_nothing() -> None:
-    restoring = _session(_tenant())
-    me = headset_browser(restoring)
-    assert allowed(me.get(restoring.path))  # the same headset, before: not vacuous
-    tenant_doc = firestore_client().document(f"{TENANTS}/{restoring.tenant}")
-    tenant_doc.update({"restoring_since": datetime.now(UTC)})
-    _denied_everything(me, restoring)
-    unlicensed = _session(_tenant())
-    assert allowed(headset_browser(unlicensed).get(unlicensed.path))
-    firestore_client().document(f"{TENANTS}/{unlicensed.tenant}").update({"licence.add_ons": []})
-    _denied_everything(headset_browser(unlicensed), unlicensed)
 
 
 @pytest.mark.parametrize("role", ["admin", "professional"])
