@@ -95,6 +95,16 @@ class JsonStream(Generic[M]):
         self.chunks = chunks
 
 
+class CsvText:
+    """A table as CSV (`text/csv`), for what a person opens in a spreadsheet (a report).
+    A handler returns `CsvText(text)`; the document says the route answers text/csv."""
+
+    media_type = "text/csv; charset=utf-8"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 class Health(Model):
     """The answer of every function's GET /healthz: the process is up and its code loaded."""
 
@@ -127,6 +137,7 @@ class Route:
     # Also for a user who still owes the licence's certification (sign-in, own profile,
     # the certification course itself); every other route refuses them.
     uncertified: bool = False
+    csv: bool = False  # answers CsvText, not JSON
 
     @property
     def creates(self) -> bool:
@@ -219,6 +230,7 @@ class Api:
             returned = hints.get("return")
             if typing.get_origin(returned) is JsonStream:  # documented as what it streams
                 returned = typing.get_args(returned)[0]
+            csv = returned is CsvText
             self.routes.append(
                 Route(
                     method=method.upper(),
@@ -228,7 +240,7 @@ class Api:
                     roles=frozenset(roles) if roles is not None else None,
                     body=_model(hints["body"], "body", handler) if "body" in names else None,
                     query=_model(hints["query"], "query", handler) if "query" in names else None,
-                    response=None if returned in (None, type(None)) else returned,
+                    response=None if returned in (None, type(None), CsvText) else returned,
                     status=status,
                     parameters=tuple(n for n in names if n in parameters),
                     wants=frozenset(n for n in names if n in SPECIAL),
@@ -236,6 +248,7 @@ class Api:
                     prefetch=prefetch,
                     inactive_tenants=inactive_tenants,
                     uncertified=uncertified,
+                    csv=csv,
                 )
             )
             return handler
@@ -350,6 +363,8 @@ class Api:
             raise errors.Conflict("Someone changed this at the same moment; try again") from None
         if result is None:
             return flask.Response(status=204)
+        if isinstance(result, CsvText):
+            return flask.Response(result.text, status=route.status, content_type=CsvText.media_type)
         if isinstance(result, JsonStream):
             body = (chunk.encode() for chunk in result.chunks)
             return flask.Response(body, status=route.status, mimetype="application/json")

@@ -91,6 +91,11 @@ def _operation(route: Route, schemas: Mapping[Any, dict[str, Any]], prefix: str)
             "description": "OK",
             "content": {"application/json": {"schema": schemas[(route.response, "serialization")]}},
         }
+    elif route.csv:
+        responses[str(route.status)] = {
+            "description": "OK",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
     else:
         responses["204"] = {"description": "Done"}
     for refusal in route.refusals:

@@ -12,10 +12,11 @@ from functions.support.usage.counting import month_of
 from functions.support.usage.job import USAGE, count_page, count_usage
 from shared.events import new_event
 from shared.gcp import firestore_client
-from shared.tenancy import TenantData
-from tests.accounts import active_tenant, problem
+from shared.tenancy import TENANTS, TenantData
+from tests.accounts import activate, active_tenant, add_professional, problem
 from tests.content import new_client
 from tests.helpers import call
+from tests.rules import Browser, allowed
 
 pytestmark = pytest.mark.usefixtures("stack")
 USAGE_API = "/support_api/usage"
@@ -67,7 +68,9 @@ def test_counts_are_incremental_small_cells_suppressed_and_a_ceiling_reported(ow
     assert row["cells"]["exercises_performed"] == 8
     assert row["over_ceiling"] is True
     assert row["client_ceiling"] == 2
-    text = call("GET", f"{USAGE_API}.csv", owner, params={"month": month}).json()["csv"]
+    as_csv = call("GET", f"{USAGE_API}.csv", owner, params={"month": month})
+    assert as_csv.headers["Content-Type"].startswith("text/csv"), as_csv.headers
+    text = as_csv.text
     [line] = [ln for ln in text.splitlines() if ln.startswith(slug + ",")]
     assert ",8," in line
     assert line.endswith(",2,yes")
@@ -84,3 +87,31 @@ def test_only_the_owner_reads_the_statistics(owner: str) -> None:
         "forbidden",
     )
     problem(call("GET", USAGE_API, owner, params={"month": "2026-13"}), 422, "validation_failed")
+
+
+def test_no_tenant_reads_the_statistics_neither_by_route_nor_in_firestore(owner: str) -> None:
+    """Counted for tenant A; A's and B's administrators and professionals get 403 on both
+    routes, and no browser reads A's counters, whoever signs it in."""
+    a, b = active_tenant(owner), active_tenant(owner)
+    data = TenantData(firestore_client(), a["slug"])
+    _events(data, "exercise.perform", 6)
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    while count_page(data, now):
+        pass
+    month = month_of(now)
+    assert data.document(USAGE, month).get().exists
+    professional = activate(add_professional(b["admin_token"])["email"])
+    for token in (a["admin_token"], b["admin_token"], professional):
+        for path in (USAGE_API, f"{USAGE_API}.csv"):
+            problem(call("GET", path, token, params={"month": month}), 403, "forbidden")
+    counters = f"{TENANTS}/{a['slug']}/{USAGE}"
+    for browser in (
+        Browser("someone", a["slug"], "admin"),
+        Browser("someone", a["slug"], "professional"),
+        Browser("someone", b["slug"], "admin"),
+        Browser("someone", None, "owner"),
+        Browser(),
+    ):
+        assert not allowed(browser.get(f"{counters}/{month}"))
+        assert not allowed(browser.get(counters))
+        assert not allowed(browser.write(f"{counters}/{month}", {"counts": {}}))

@@ -30,12 +30,6 @@ class UsageReport(BaseModel):
     tenants: list[TenantUsage]
 
 
-class UsageCsv(BaseModel):
-    month: str
-    content_type: str = "text/csv"
-    csv: str
-
-
 def build(db: firestore.Client, month: str) -> UsageReport:
     rows = []
     for ref in db.collection(TENANTS).list_documents():
@@ -61,7 +55,8 @@ def build(db: firestore.Client, month: str) -> UsageReport:
     return UsageReport(month=month, tenants=rows)
 
 
-def as_csv(report: UsageReport) -> UsageCsv:
+def as_csv(report: UsageReport) -> str:
+    """The report as a spreadsheet reads it: one row per tenant, a suppressed cell empty."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["tenant_id", *MEASURES, "client_ceiling", "over_ceiling"])
@@ -70,4 +65,4 @@ def as_csv(report: UsageReport) -> UsageCsv:
         writer.writerow(
             [row.tenant_id, *values, row.client_ceiling or "", "yes" if row.over_ceiling else ""]
         )
-    return UsageCsv(month=report.month, csv=out.getvalue())
+    return out.getvalue()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from functions.support.usage.report import UsageCsv, UsageReport, as_csv, build
+from functions.support.usage.report import UsageReport, as_csv, build
 from shared.gcp import firestore_client
-from shared.http import Api
+from shared.http import Api, CsvText
 from shared.models import Model
 from shared.principal import Principal, Role
 
@@ -23,5 +23,5 @@ def register(api: Api) -> None:
         return build(firestore_client(), query.month)
 
     @api.route("GET", "/usage.csv", summary="The same, as CSV", roles=[Role.OWNER])
-    def usage_csv(caller: Principal, query: MonthQuery) -> UsageCsv:
-        return as_csv(build(firestore_client(), query.month))
+    def usage_csv(caller: Principal, query: MonthQuery) -> CsvText:
+        return CsvText(as_csv(build(firestore_client(), query.month)))
