@@ -39,7 +39,9 @@ def _seed_group(data: TenantData, uid: str) -> str:
         batch = db.batch()
         check = data.collection(CHECKS).document()
         opened = start + timedelta(days=14 * k)
-        batch.set(check, {"group_id": group.id, "questionnaire_id": "who5", "opened_at": opened})
+        closed = opened + timedelta(hours=1)
+        doc = {"group_id": group.id, "questionnaire_id": "who5", "opened_at": opened}
+        batch.set(check, doc | {"closed_at": closed})
         sets = sorted(
             ",".join(f"{(c + k + i) % 6:02d}" for i in range(5)) for c in range(CLIENTS_N)
         )

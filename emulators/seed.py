@@ -326,6 +326,7 @@ def seed_wellbeing(pro: Api) -> None:
                 f"{base}/{check['id']}/answers",
                 {"client_id": client_id, "answers": answers},
             )
+        pro("POST", f"{base}/{check['id']}/close")
     for level in (4, 3, 3):
         pro("POST", "/clients_api/wellbeing/me/checks", {"answers": [level] * 5})
 

@@ -54,9 +54,11 @@ class Check(BaseModel):
     group_id: str
     questionnaire_id: str
     opened_at: datetime
+    closed_at: datetime | None = None
     answered: int
     minimum: int
-    # None until `minimum` clients answered: never one person's score.
+    # None until the check is closed with `minimum` clients answered: never one person's
+    # score, nor the difference one more answer made.
     result: GroupResult | None
 
 

@@ -73,12 +73,21 @@ def register(api: Api) -> None:
         summary="One client's answers, stored without their id",
         roles=MEMBERS,
         status=201,
-        refusals=[store.AlreadyAnswered, store.NotInGroup, *CHANGES],
+        refusals=[store.AlreadyAnswered, store.CheckClosed, store.NotInGroup, *CHANGES],
     )
     def answer(
         caller: Principal, tenant: TenantData, group_id: str, check_id: str, body: GroupAnswer
     ) -> Check:
         return store.answer(caller, tenant, group_id, check_id, body)
+
+    @api.route(
+        "POST",
+        CHECK + "/close",
+        summary="Close a check: it takes no more answers and shows its result",
+        roles=MEMBERS,
+    )
+    def close_check(caller: Principal, tenant: TenantData, group_id: str, check_id: str) -> Check:
+        return store.close_check(caller, tenant, group_id, check_id)
 
     @api.route("GET", GROUP + "/trend", summary="The group's trend (JSON)", roles=MEMBERS)
     def trend(caller: Principal, tenant: TenantData, group_id: str) -> GroupTrend:

@@ -4,6 +4,10 @@ A group belongs to the professional who formed it; the administrator sees every 
 and may share one with another professional. Anyone else gets not_found (a group's
 existence is not told). A check's answers are one document without client ids whose
 answer sets are kept sorted; which clients took part is in separate documents.
+
+A check's result shows only once it is closed, and it takes no answer after that: a
+result shown while answers still came in would give away each newcomer's score (the
+mean of six less the mean of five, and the log says who took part in between).
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ from shared.tenancy import TenantData
 class AlreadyAnswered(errors.ApiError):
     status, code = 409, "already_answered"
     title = "This client has already taken part in this check"
+
+
+class CheckClosed(errors.ApiError):
+    status, code = 409, "check_closed"
+    title = "This check is closed; open a new one"
 
 
 class NotInGroup(errors.ApiError):
@@ -133,7 +142,12 @@ def open_check(me: Principal, data: TenantData, group_id: str, body: NewCheck) -
     now = datetime.now(UTC)
     ref = data.collection(CHECKS).document()
     batch = data.db.batch()
-    doc = {"group_id": group_id, "questionnaire_id": body.questionnaire_id, "opened_at": now}
+    doc = {
+        "group_id": group_id,
+        "questionnaire_id": body.questionnaire_id,
+        "opened_at": now,
+        "closed_at": None,
+    }
     batch.set(ref, doc)
     batch.set(data.document(ANSWERS, ref.id), {"group_id": group_id, "sets": []})
     # The due day of the next check moves on (reminders.py).
@@ -155,8 +169,28 @@ def get_check(me: Principal, data: TenantData, group_id: str, check_id: str) -> 
     doc = _load_check(data, group_id, check_id)
     sets = _decode((data.document(ANSWERS, check_id).get().to_dict() or {}).get("sets", []))
     minimum = _minimum(data)
-    result = group_result(questionnaire(doc["questionnaire_id"]), sets, minimum)
+    form = questionnaire(doc["questionnaire_id"])
+    result = group_result(form, sets, minimum) if doc.get("closed_at") else None
     return Check(id=check_id, **doc, answered=len(sets), minimum=minimum, result=result)
+
+
+def close_check(me: Principal, data: TenantData, group_id: str, check_id: str) -> Check:
+    """From now on the check shows its result (when enough took part) and takes no answer;
+    closing it again changes nothing."""
+    load_group(me, data, group_id)
+    ref = data.document(CHECKS, check_id)
+
+    @firestore.transactional
+    def close(transaction: firestore.Transaction) -> None:
+        snap = ref.get(transaction=transaction)
+        doc = snap.to_dict() if snap.exists else None
+        if doc is None or doc["group_id"] != group_id:
+            raise errors.NotFound("No such check")
+        if not doc.get("closed_at"):
+            transaction.update(ref, {"closed_at": datetime.now(UTC)})
+
+    close(data.db.transaction())
+    return get_check(me, data, group_id, check_id)
 
 
 def answer(
@@ -170,9 +204,13 @@ def answer(
     score(form, body.answers)  # refused before anything is written
     taken = data.document(PARTICIPATION, f"{check_id}_{body.client_id}")
     answers_ref = data.document(ANSWERS, check_id)
+    check_ref = data.document(CHECKS, check_id)
 
     @firestore.transactional
     def apply(transaction: firestore.Transaction) -> None:
+        # Read in the transaction: an answer racing the close is refused, never counted.
+        if (check_ref.get(transaction=transaction).to_dict() or {}).get("closed_at"):
+            raise CheckClosed()
         load_for_change(data, body.client_id, transaction)
         if taken.get(transaction=transaction).exists:
             raise AlreadyAnswered()
@@ -209,6 +247,8 @@ def group_trend(me: Principal, data: TenantData, group_id: str, language: str) -
     for snap in checks:
         doc = snap.to_dict() or {}
         form_id = doc["questionnaire_id"]
+        if not doc.get("closed_at"):  # still taking answers: no result yet
+            continue
         sets = _decode(answers.get(snap.id, {}).get("sets", []))
         result = group_result(questionnaire(form_id), sets, minimum)
         if result is not None:  # a check under the minimum shows nothing, here too

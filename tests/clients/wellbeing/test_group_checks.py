@@ -65,28 +65,39 @@ def _stored(slug: str) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def _close(token: str, group_id: str, check_id: str) -> Any:
+    return call("POST", f"{WB}/{group_id}/checks/{check_id}/close", token)
+
+
 def test_four_answers_show_no_result_the_fifth_shows_it_and_no_answer_sits_beside_a_client(
     school: dict[str, Any],
 ) -> None:
+    token, clients = school["pro_token"], school["clients"]
+    four = _group(school, clients[:4])
+    short = _check(school, four["id"])
+    for client_id, answers in zip(clients[:4], ANSWER_SETS[:4], strict=True):
+        assert _answer(token, four["id"], short, client_id, answers).status_code == 201
+    closed = _close(token, four["id"], short)
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["answered"] == 4
+    assert closed.json()["result"] is None  # four answers: never a result
+    assert call("GET", f"{WB}/{four['id']}/checks/{short}", token).json()["result"] is None
+
     group = _group(school)
     check_id = _check(school, group["id"])
-    token, clients = school["pro_token"], school["clients"]
-    for client_id, answers in zip(clients[:4], ANSWER_SETS[:4], strict=True):
+    for client_id, answers in zip(clients[:5], ANSWER_SETS, strict=True):
         reply = _answer(token, group["id"], check_id, client_id, answers)
         assert reply.status_code == 201, reply.text
-        assert reply.json()["result"] is None
-    shown = call("GET", f"{WB}/{group['id']}/checks/{check_id}", token).json()
-    assert shown["answered"] == 4
-    assert shown["result"] is None
-
-    reply = _answer(token, group["id"], check_id, clients[4], ANSWER_SETS[4])
+        assert reply.json()["result"] is None  # open: no result while answers come in
+    reply = _close(token, group["id"], check_id)
     result = reply.json()["result"]
     assert result["answered"] == 5
     assert result["mean"] == sum(sum(a) * 4 for a in ANSWER_SETS) / 5
 
     stored = _stored(school["slug"])
-    assert sorted(p["client_id"] for p in stored[PARTICIPATION]) == sorted(clients[:5])
-    [answers_doc] = stored[ANSWERS]
+    took_part = [p["client_id"] for p in stored[PARTICIPATION] if p["check_id"] == check_id]
+    assert sorted(took_part) == sorted(clients[:5])
+    [answers_doc] = [a for a in stored[ANSWERS] if a["group_id"] == group["id"]]
     text = json.dumps(stored[ANSWERS] + stored[CHECKS] + stored[GROUPS], default=str)
     for client_id in clients:
         assert client_id not in text
@@ -190,3 +201,38 @@ def test_participation_is_in_the_client_log_and_export_and_goes_with_erasure(
     assert len(stored[MEMBERS]) == 5
     # The group's answers stay: they never were the client's.
     assert [d["sets"] for d in stored[ANSWERS]] == [["03,03,03,03,03"]]
+
+
+def test_an_open_check_shows_no_result_so_one_more_answer_gives_nobody_away(
+    school: dict[str, Any],
+) -> None:
+    """Were the mean of five shown and then the mean of six, the sixth client's score
+    would be 6 x the second less 5 x the first; the log says who took part in between."""
+    token, clients = school["pro_token"], school["clients"]
+    group = _group(school)
+    check_id = _check(school, group["id"])
+    for client_id, answers in zip(clients[:5], ANSWER_SETS, strict=True):
+        assert _answer(token, group["id"], check_id, client_id, answers).status_code == 201
+    url = f"{WB}/{group['id']}/checks/{check_id}"
+    assert call("GET", url, token).json()["result"] is None
+    assert call("GET", f"{WB}/{group['id']}/trend", token).json()["trend"]["points"] == []
+    assert _answer(token, group["id"], check_id, clients[5], [0] * 5).json()["result"] is None
+    assert _close(token, group["id"], check_id).json()["result"]["answered"] == 6
+    again = _close(token, group["id"], check_id)  # closing twice changes nothing
+    assert again.status_code == 200
+    assert again.json()["closed_at"] == call("GET", url, token).json()["closed_at"]
+    [point] = call("GET", f"{WB}/{group['id']}/trend", token).json()["trend"]["points"]
+    assert point["score"] == again.json()["result"]["mean"]
+
+
+def test_a_closed_check_takes_no_answer_and_writes_nothing(school: dict[str, Any]) -> None:
+    token, clients = school["pro_token"], school["clients"]
+    group = _group(school)
+    check_id = _check(school, group["id"])
+    assert _answer(token, group["id"], check_id, clients[0], [1] * 5).status_code == 201
+    assert _close(token, group["id"], check_id).status_code == 200
+    before = _stored(school["slug"])
+    problem(_answer(token, group["id"], check_id, clients[1], [2] * 5), 409, "check_closed")
+    assert _stored(school["slug"]) == before
+    problem(_close(school["other_token"], group["id"], check_id), 404, "not_found")
+    problem(_close(token, group["id"], "no-such-check"), 404, "not_found")

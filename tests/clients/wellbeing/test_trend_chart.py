@@ -43,6 +43,8 @@ def test_the_trend_chart_renders_in_chromium_with_the_figures_of_the_json(owner:
             body = {"client_id": client_id, "answers": [level] * 5}
             url = f"{WB}/{group['id']}/checks/{check.json()['id']}/answers"
             assert call("POST", url, token, json=body).status_code == 201
+        closed = call("POST", f"{WB}/{group['id']}/checks/{check.json()['id']}/close", token)
+        assert closed.status_code == 200, closed.text
     trend = call("GET", f"{WB}/{group['id']}/trend", token).json()["trend"]
     assert [p["score"] for p in trend["points"]] == [80, 40]
     assert trend["falling"] is True
