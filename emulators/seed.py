@@ -311,7 +311,8 @@ def seed_on_call(owner: Api) -> None:
 
 def seed_wellbeing(pro: Api) -> None:
     """A group of the demo clients with two class checks of five answers each (a result and
-    a falling trend to look at), and three own WHO-5 checks of the professional."""
+    a falling trend to look at), three own WHO-5 checks of the professional and their own
+    programme."""
     clients = [c["id"] for c in pro("GET", "/clients_api/clients?limit=25")["clients"]]
     group = pro(
         "POST", "/clients_api/wellbeing/groups", {"name": "Demo-klassen", "client_ids": clients}
@@ -329,6 +330,9 @@ def seed_wellbeing(pro: Api) -> None:
         pro("POST", f"{base}/{check['id']}/close")
     for level in (4, 3, 3):
         pro("POST", "/clients_api/wellbeing/me/checks", {"answers": [level] * 5})
+    # The professional's own programme (VoksenRo), one exercise done.
+    own = pro("PUT", "/clients_api/wellbeing/me/programme", {"course_id": "godt-i-klassen"})
+    pro("POST", f"/clients_api/wellbeing/me/programme/done/{own['items'][0]['exercise_id']}")
 
 
 def seed_demo(env: dict[str, str]) -> None:

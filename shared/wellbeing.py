@@ -13,3 +13,5 @@ PARTICIPATION = "wellbeing_participation"
 ANSWERS = "wellbeing_answers"
 # A professional's own checks (uid, score): theirs alone, no route shows another's.
 OWN_CHECKS = "wellbeing_own"
+# A professional's own programme (VoksenRo): one document per professional, id = uid.
+PROGRAMMES = "wellbeing_programmes"

@@ -298,3 +298,5 @@ class MyExport(Model):
     clients_created: list[dict[str, object]]  # ids and dates: the clients are the controller's
     courses_assigned: list[dict[str, object]]
     data_subject_requests_registered: list[dict[str, object]]
+    own_wellbeing_checks: list[dict[str, object]]  # their own WHO-5 answers and scores
+    own_programme: list[dict[str, object]]  # the course they follow for themselves, if any

@@ -30,6 +30,7 @@ from shared.exports import json_object
 from shared.members import USERS
 from shared.principal import Principal
 from shared.tenancy import TenantData
+from shared.wellbeing import OWN_CHECKS, PROGRAMMES
 
 TICKETS = "tickets"  # tenants/{t}/tickets (functions/support/tickets owns them)
 # What of a ticket its reporter wrote (not the supplier's handling, nor an assignee's name).
@@ -79,6 +80,11 @@ def sections(me: Principal, data: TenantData) -> Iterator[tuple[str, Iterator[di
             for s in _where(data, DATA_SUBJECT_REQUESTS, "created_by", uid).stream()
         ),
     )
+    # Their own well-being (issue 17): theirs alone, so here whole.
+    own_checks = _where(data, OWN_CHECKS, "uid", uid).stream()
+    yield "own_wellbeing_checks", ({"id": c.id, **plain(c.to_dict() or {})} for c in own_checks)
+    programme = data.document(PROGRAMMES, uid).get()
+    yield "own_programme", iter([plain(programme.to_dict())] if programme.exists else [])
 
 
 # What of an event about a client the user's export holds: references, never its details.

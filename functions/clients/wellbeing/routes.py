@@ -9,7 +9,7 @@ from __future__ import annotations
 import flask
 
 from functions.clients.route_paths import ADMIN, CHANGES, MEMBERS
-from functions.clients.wellbeing import own, store
+from functions.clients.wellbeing import own, programme, store
 from functions.clients.wellbeing.models import (
     ChartLink,
     Check,
@@ -23,6 +23,7 @@ from functions.clients.wellbeing.models import (
 )
 from functions.clients.wellbeing.trend import Trend, render_svg
 from shared import errors, storage
+from shared.catalogue import NotLicensed
 from shared.http import Api
 from shared.principal import Principal
 from shared.tenancy import TenantData
@@ -118,3 +119,54 @@ def register(api: Api) -> None:
     @api.route("GET", "/wellbeing/me/trend", summary="One's own WHO-5 trend", roles=MEMBERS)
     def own_trend(caller: Principal, tenant: TenantData) -> Trend:
         return own.own_trend(caller, tenant, _language(flask.request))
+
+    # The own programme (VoksenRo): the caller's alone; the administrator gets counts.
+    own_programme = "/wellbeing/me/programme"
+    found_or_not = [errors.NotFound, NotLicensed]
+
+    @api.route(
+        "PUT",
+        own_programme,
+        summary="Follow a catalogue course for oneself (replaces the one before)",
+        roles=MEMBERS,
+        refusals=found_or_not,
+    )
+    def start_programme(
+        caller: Principal, tenant: TenantData, body: programme.NewProgramme
+    ) -> programme.Programme:
+        return programme.start(caller, tenant, body)
+
+    @api.route(
+        "GET",
+        own_programme,
+        summary="One's own programme and progress",
+        roles=MEMBERS,
+        refusals=found_or_not,
+    )
+    def my_programme(caller: Principal, tenant: TenantData) -> programme.Programme:
+        return programme.mine(caller, tenant)
+
+    @api.route(
+        "POST",
+        own_programme + "/done/<exercise_id>",
+        summary="Mark one exercise of one's programme done",
+        roles=MEMBERS,
+        refusals=[*found_or_not, programme.NotInCourse],
+    )
+    def tick_programme(
+        caller: Principal, tenant: TenantData, exercise_id: str
+    ) -> programme.Programme:
+        return programme.tick(caller, tenant, exercise_id)
+
+    @api.route("DELETE", own_programme, summary="Stop following one's programme", roles=MEMBERS)
+    def leave_programme(caller: Principal, tenant: TenantData) -> None:
+        programme.leave(caller, tenant)
+
+    @api.route(
+        "GET",
+        "/wellbeing/programmes",
+        summary="How many professionals follow a programme (counts only)",
+        roles=ADMIN,
+    )
+    def programme_counts(caller: Principal, tenant: TenantData) -> programme.Participation:
+        return programme.participation(tenant)

@@ -31,7 +31,10 @@ from functions.support.maintenance.client_retention import apply_client_retentio
 from functions.support.maintenance.migrations.job import run_migrations
 from functions.support.maintenance.request_reminders import remind_request_deadlines
 from functions.support.maintenance.tenant_deletion import erase_terminated_tenants
-from functions.support.maintenance.wellbeing_reminders import remind_wellbeing_checks
+from functions.support.maintenance.wellbeing_reminders import (
+    remind_own_programmes,
+    remind_wellbeing_checks,
+)
 from functions.support.sla.retention import purge_old_tickets
 from functions.support.status.backup import reports_backup
 from functions.support.usage.job import count_usage
@@ -68,6 +71,7 @@ JOBS: tuple[Job, ...] = (
     remind_request_deadlines,
     remind_cancellation_deadlines,
     remind_wellbeing_checks,
+    remind_own_programmes,
     count_usage,
     run_restores,  # only the tenants whose window is open, before the backups
     apply_client_retention,  # inside each tenant's window; before the backups

@@ -1,4 +1,5 @@
-"""Nightly job: remind a professional when a group's well-being check is due.
+"""Nightly jobs: remind a professional when a group's well-being check is due, and once
+a week of their own programme (VoksenRo) while they have not been at it.
 
 A check is due `cadence_days` (tenant setting `wellbeing.cadence_days`, default 14)
 after the group's last check, or after the group was formed. The message id is derived
@@ -20,9 +21,11 @@ from shared.messaging import outbox
 from shared.templating import MailTemplates
 from shared.tenancy import TenantData
 from shared.tenants import load
-from shared.wellbeing import GROUPS
+from shared.wellbeing import GROUPS, PROGRAMMES
 
 DEFAULT_CADENCE_DAYS = 14
+# An own programme untouched this long gets the week's reminder.
+PROGRAMME_IDLE = timedelta(days=7)
 MAIL = MailTemplates(Path(__file__).parent.parent / "templates")
 
 
@@ -82,6 +85,51 @@ def _remind(
         to=str(member["email"]),
         kind="wellbeing_check_due",
         content=MAIL.render("wellbeing_check_due", tenant.locale.value, params),
+        locale=tenant.locale,
+    )
+    return 1
+
+
+def programme_message_id(uid: str, now: datetime) -> str:
+    year, week, _ = now.isocalendar()
+    return f"wb-programme-{uid}-{year}-w{week:02d}"
+
+
+def remind_own_programmes(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
+    """A professional whose programme is unfinished and untouched for a week gets one
+    e-mail that ISO week: the message id is uid and week, so a second run sends none."""
+    name = "remind_own_programmes"
+    query = db.collection_group(PROGRAMMES).limit(BATCH)
+    reminded, last = 0, None
+    while clock() < deadline:
+        page = (query.start_after(last) if last is not None else query).get()
+        if not page:
+            return JobResult(name=name, processed=reminded, finished=True)
+        for snapshot in page:
+            doc = snapshot.to_dict() or {}
+            idle = clock() - doc.get("last_activity", clock())
+            if doc.get("complete") or idle < PROGRAMME_IDLE:
+                continue
+            tenant_ref = snapshot.reference.parent.parent
+            assert tenant_ref is not None
+            reminded += _remind_programme(TenantData(db, tenant_ref.id), doc, clock())
+        last = page[-1]
+    return JobResult(name=name, processed=reminded, finished=False)
+
+
+def _remind_programme(data: TenantData, doc: dict[str, object], now: datetime) -> int:
+    uid = str(doc["uid"])
+    member = data.document(USERS, uid).get().to_dict() or {}
+    if member.get("status") != "active" or not member.get("email"):
+        return 0
+    tenant = load(data)
+    params = {"tenant_name": tenant.display_name, "title": str(doc.get("title", ""))}
+    outbox.email(
+        data,
+        message_id=programme_message_id(uid, now),
+        to=str(member["email"]),
+        kind="wellbeing_programme_week",
+        content=MAIL.render("wellbeing_programme_week", tenant.locale.value, params),
         locale=tenant.locale,
     )
     return 1
