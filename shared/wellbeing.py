@@ -15,3 +15,5 @@ ANSWERS = "wellbeing_answers"
 OWN_CHECKS = "wellbeing_own"
 # A professional's own programme (VoksenRo): one document per professional, id = uid.
 PROGRAMMES = "wellbeing_programmes"
+# When each professional last took an own check (id = uid): the due reminder reads this.
+OWN_DUE = "wellbeing_own_due"

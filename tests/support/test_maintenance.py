@@ -122,6 +122,7 @@ def test_the_scheduler_target_runs_the_jobs() -> None:
         "remind_request_deadlines",
         "remind_cancellation_deadlines",
         "remind_wellbeing_checks",
+        "remind_own_checks",
         "remind_own_programmes",
         "count_usage",
         "run_restores",

@@ -15,7 +15,7 @@ from functions.clients.wellbeing.trend import Trend, TrendPoint, build
 from shared import errors
 from shared.principal import Principal
 from shared.tenancy import TenantData
-from shared.wellbeing import OWN_CHECKS
+from shared.wellbeing import OWN_CHECKS, OWN_DUE
 
 
 class OwnAnswers(Strict):
@@ -39,15 +39,20 @@ def take(
     scored = score(form, body.answers)
     taken_at = now or datetime.now(UTC)
     ref = data.collection(OWN_CHECKS).document()
-    ref.set(
+    batch = data.db.batch()
+    batch.set(
+        ref,
         {
             "uid": me.uid,
             "questionnaire_id": form.id,
             "taken_at": taken_at,
             "raw": scored.raw,
             "scaled": scored.scaled,
-        }
+        },
     )
+    # The next one falls due from here (support's nightly reminder reads this alone).
+    batch.set(data.document(OWN_DUE, me.uid), {"uid": me.uid, "last_taken_at": taken_at})
+    batch.commit()
     return OwnCheck(id=ref.id, questionnaire_id=form.id, taken_at=taken_at, score=scored)
 
 

@@ -32,6 +32,7 @@ from functions.support.maintenance.migrations.job import run_migrations
 from functions.support.maintenance.request_reminders import remind_request_deadlines
 from functions.support.maintenance.tenant_deletion import erase_terminated_tenants
 from functions.support.maintenance.wellbeing_reminders import (
+    remind_own_checks,
     remind_own_programmes,
     remind_wellbeing_checks,
 )
@@ -71,6 +72,7 @@ JOBS: tuple[Job, ...] = (
     remind_request_deadlines,
     remind_cancellation_deadlines,
     remind_wellbeing_checks,
+    remind_own_checks,
     remind_own_programmes,
     count_usage,
     run_restores,  # only the tenants whose window is open, before the backups

@@ -1,5 +1,5 @@
-"""Nightly jobs: remind a professional when a group's well-being check is due, and once
-a week of their own programme (VoksenRo) while they have not been at it.
+"""Nightly jobs: remind a professional when a group's well-being check, or their own, is
+due, and once a week of their own programme (VoksenRo) while they have not been at it.
 
 A check is due `cadence_days` (tenant setting `wellbeing.cadence_days`, default 14)
 after the group's last check, or after the group was formed. The message id is derived
@@ -21,7 +21,7 @@ from shared.messaging import outbox
 from shared.templating import MailTemplates
 from shared.tenancy import TenantData
 from shared.tenants import load
-from shared.wellbeing import GROUPS, PROGRAMMES
+from shared.wellbeing import GROUPS, OWN_DUE, PROGRAMMES
 
 DEFAULT_CADENCE_DAYS = 14
 # An own programme untouched this long gets the week's reminder.
@@ -107,8 +107,10 @@ def remind_own_programmes(db: firestore.Client, deadline: datetime, clock: Clock
             return JobResult(name=name, processed=reminded, finished=True)
         for snapshot in page:
             doc = snapshot.to_dict() or {}
-            idle = clock() - doc.get("last_activity", clock())
-            if doc.get("complete") or idle < PROGRAMME_IDLE:
+            active = doc.get("last_activity")
+            if not isinstance(active, datetime) or not doc.get("uid"):
+                continue  # not written by programme.start: nothing to go by
+            if doc.get("complete") or clock() - active < PROGRAMME_IDLE:
                 continue
             tenant_ref = snapshot.reference.parent.parent
             assert tenant_ref is not None
@@ -130,6 +132,56 @@ def _remind_programme(data: TenantData, doc: dict[str, object], now: datetime) -
         to=str(member["email"]),
         kind="wellbeing_programme_week",
         content=MAIL.render("wellbeing_programme_week", tenant.locale.value, params),
+        locale=tenant.locale,
+    )
+    return 1
+
+
+def own_message_id(uid: str, due: datetime) -> str:
+    return f"wb-own-{uid}-{due.date().isoformat()}"
+
+
+def remind_own_checks(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
+    """A professional who measures their own well-being is reminded when the tenant's
+    cadence has passed since their last own check: one e-mail per due day, none once a
+    check is taken (it moves the due day on)."""
+    name = "remind_own_checks"
+    query = db.collection_group(OWN_DUE).limit(BATCH)
+    cadences: dict[str, int] = {}
+    reminded, last = 0, None
+    while clock() < deadline:
+        page = (query.start_after(last) if last is not None else query).get()
+        if not page:
+            return JobResult(name=name, processed=reminded, finished=True)
+        for snapshot in page:
+            tenant_ref = snapshot.reference.parent.parent
+            assert tenant_ref is not None
+            data = TenantData(db, tenant_ref.id)
+            if data.tenant_id not in cadences:
+                cadences[data.tenant_id] = cadence_days(data)
+            doc = snapshot.to_dict() or {}
+            taken = doc.get("last_taken_at")
+            if not isinstance(taken, datetime) or not doc.get("uid"):
+                continue  # not written by own.take: nothing to go by
+            due = taken + timedelta(days=cadences[data.tenant_id])
+            if due <= clock():
+                reminded += _remind_own(data, str(doc["uid"]), due, cadences[data.tenant_id])
+        last = page[-1]
+    return JobResult(name=name, processed=reminded, finished=False)
+
+
+def _remind_own(data: TenantData, uid: str, due: datetime, cadence: int) -> int:
+    member = data.document(USERS, uid).get().to_dict() or {}
+    if member.get("status") != "active" or not member.get("email"):
+        return 0
+    tenant = load(data)
+    params = {"tenant_name": tenant.display_name, "cadence_days": str(cadence)}
+    outbox.email(
+        data,
+        message_id=own_message_id(uid, due),
+        to=str(member["email"]),
+        kind="wellbeing_own_check_due",
+        content=MAIL.render("wellbeing_own_check_due", tenant.locale.value, params),
         locale=tenant.locale,
     )
     return 1

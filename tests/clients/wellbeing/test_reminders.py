@@ -98,3 +98,41 @@ def test_no_reminder_when_the_check_was_taken_and_the_tenant_sets_the_cadence(
         .get()
         .exists
     )
+
+
+def test_an_own_check_is_reminded_once_when_due_and_not_after_it_was_taken(
+    team: dict[str, Any],
+) -> None:
+    from functions.support.maintenance.wellbeing_reminders import remind_own_checks
+    from shared.wellbeing import OWN_DUE
+
+    def run(at: datetime) -> None:
+        remind_own_checks(firestore_client(), at + timedelta(hours=1), lambda: at)
+
+    def own_reminders() -> int:
+        return _kinds(data).count("wellbeing_own_check_due")
+
+    data, token = team["data"], team["token"]
+    first = call("POST", f"{API}/wellbeing/me/checks", token, json={"answers": [3] * 5})
+    assert first.status_code == 201, first.text
+    due_ref = data.document(OWN_DUE, team["pro"]["uid"])
+    taken = (due_ref.get().to_dict() or {})["last_taken_at"] - timedelta(days=20)
+    due_ref.update({"last_taken_at": taken})  # the last own check was 20 days ago
+    run(taken + timedelta(days=13))
+    assert own_reminders() == 0  # not due yet
+    run(taken + timedelta(days=14, hours=1))
+    run(taken + timedelta(days=15))  # the same due day: the same message id
+    [mail] = wait_until(
+        lambda: [
+            m for m in emails_to(team["pro"]["email"]) if "egen trivselsmåling" in m["subject"]
+        ]
+    )
+    assert "14 dage" in mail["body"]
+    assert own_reminders() == 1
+    again = call("POST", f"{API}/wellbeing/me/checks", token, json={"answers": [4] * 5})
+    assert again.status_code == 201
+    retaken = (due_ref.get().to_dict() or {})["last_taken_at"]
+    run(retaken + timedelta(days=13))  # taken: the due day moved on, nothing is sent
+    assert own_reminders() == 1
+    run(retaken + timedelta(days=14, hours=1))
+    assert own_reminders() == 2

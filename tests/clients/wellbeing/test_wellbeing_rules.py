@@ -8,12 +8,21 @@ import pytest
 
 from shared.gcp import firestore_client
 from shared.tenancy import TENANTS
-from shared.wellbeing import ANSWERS, CHECKS, GROUPS, MEMBERS, OWN_CHECKS, PARTICIPATION, PROGRAMMES
+from shared.wellbeing import (
+    ANSWERS,
+    CHECKS,
+    GROUPS,
+    MEMBERS,
+    OWN_CHECKS,
+    OWN_DUE,
+    PARTICIPATION,
+    PROGRAMMES,
+)
 from tests.helpers import create_tenant
 from tests.rules import Browser, allowed
 
 pytestmark = pytest.mark.usefixtures("stack")
-COLLECTIONS = [GROUPS, MEMBERS, CHECKS, PARTICIPATION, ANSWERS, OWN_CHECKS, PROGRAMMES]
+COLLECTIONS = [GROUPS, MEMBERS, CHECKS, PARTICIPATION, ANSWERS, OWN_CHECKS, OWN_DUE, PROGRAMMES]
 
 
 @pytest.mark.parametrize("collection", COLLECTIONS)
