@@ -7,6 +7,7 @@ on, the group's result; the trend is made of group results only.
 from __future__ import annotations
 
 import flask
+from pydantic import BaseModel
 
 from functions.clients.route_paths import ADMIN, CHANGES, MEMBERS
 from functions.clients.wellbeing import own, programme, store
@@ -21,6 +22,7 @@ from functions.clients.wellbeing.models import (
     NewGroup,
     Share,
 )
+from functions.clients.wellbeing.questionnaires import SEEDED, Questionnaire
 from functions.clients.wellbeing.trend import Trend, render_svg
 from shared import errors, storage
 from shared.catalogue import NotLicensed
@@ -170,3 +172,24 @@ def register(api: Api) -> None:
     )
     def programme_counts(caller: Principal, tenant: TenantData) -> programme.Participation:
         return programme.participation(tenant)
+
+    # The validated questionnaires, in the catalogue for every signed-in user to read. They
+    # are not editable: a validated instrument's items and scoring are what make it valid.
+    @api.route("GET", "/catalogue/questionnaires", summary="The well-being questionnaires")
+    def questionnaires(caller: Principal) -> QuestionnaireList:
+        return QuestionnaireList(questionnaires=list(SEEDED.values()))
+
+    @api.route(
+        "GET",
+        "/catalogue/questionnaires/<questionnaire_id>",
+        summary="One questionnaire with its items and scoring",
+    )
+    def one_questionnaire(caller: Principal, questionnaire_id: str) -> Questionnaire:
+        found = SEEDED.get(questionnaire_id)
+        if found is None:
+            raise errors.NotFound(f"No questionnaire {questionnaire_id}")
+        return found
+
+
+class QuestionnaireList(BaseModel):
+    questionnaires: list[Questionnaire]

@@ -41,3 +41,22 @@ def test_bad_own_answers_are_refused(owner: str) -> None:
     body = {"questionnaire_id": "class4", "answers": [1] * 4}
     problem(call("POST", f"{OWN}/checks", admin, json=body), 422, "validation_failed")
     assert call("GET", f"{OWN}/trend", admin).json()["points"] == []
+
+
+def test_the_catalogue_shows_the_validated_questionnaires_with_their_scoring(owner: str) -> None:
+    created = active_tenant(owner)
+    for token in (created["admin_token"], owner):
+        listed = call("GET", f"{API}/catalogue/questionnaires", token)
+        assert listed.status_code == 200, listed.text
+        by_id = {q["id"]: q for q in listed.json()["questionnaires"]}
+        assert {"who5", "class4"} <= set(by_id)
+        who5 = by_id["who5"]
+        assert (len(who5["items"]), who5["item_max"], who5["multiplier"]) == (5, 5, 4)
+        assert who5["threshold"] == 50
+    one = call("GET", f"{API}/catalogue/questionnaires/who5", created["admin_token"]).json()
+    assert one == who5
+    problem(call("GET", f"{API}/catalogue/questionnaires/nope", owner), 404, "not_found")
+    problem(call("GET", f"{API}/catalogue/questionnaires", None), 401, "unauthenticated")
+    # Not editable: a validated instrument's items and scoring are what make it valid.
+    put = call("PUT", f"{API}/catalogue/questionnaires/who5", owner, json=one)
+    assert put.status_code == 405, put.text
