@@ -96,6 +96,14 @@ class ClientRetention(Strict):
     months: int | None = Field(ge=2, le=120)
 
 
+class WellbeingSettings(Strict):
+    """The administrator's well-being choices (issue 17): how often a check falls due, and
+    how many must answer before a group's result shows (never fewer than 5)."""
+
+    cadence_days: int = Field(default=14, ge=1, le=90)
+    minimum_group: int = Field(default=5, ge=5, le=100)
+
+
 class TenantDocument(Model):
     """What `tenants/{t}` holds; the slug is the document id."""
 
@@ -108,6 +116,7 @@ class TenantDocument(Model):
     remote_tasks: RemoteTaskPreferences = RemoteTaskPreferences()
     privacy: PrivacyNotice | None = None  # set by an administrator before sending tasks
     client_retention: ClientRetention = ClientRetention(months=None)
+    wellbeing: WellbeingSettings = WellbeingSettings()
     created_at: datetime | None = None
     suspended_at: datetime | None = None
     reactivated_at: datetime | None = None  # closes the payment demands before it

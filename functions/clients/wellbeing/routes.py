@@ -10,7 +10,7 @@ import flask
 from pydantic import BaseModel
 
 from functions.clients.route_paths import ADMIN, CHANGES, MEMBERS
-from functions.clients.wellbeing import own, programme, store
+from functions.clients.wellbeing import own, programme, settings, store
 from functions.clients.wellbeing.models import (
     ChartLink,
     Check,
@@ -29,6 +29,7 @@ from shared.catalogue import NotLicensed
 from shared.http import Api
 from shared.principal import Principal
 from shared.tenancy import TenantData
+from shared.tenants import WellbeingSettings
 
 GROUP = "/wellbeing/groups/<group_id>"
 CHECK = GROUP + "/checks/<check_id>"
@@ -172,6 +173,23 @@ def register(api: Api) -> None:
     )
     def programme_counts(caller: Principal, tenant: TenantData) -> programme.Participation:
         return programme.participation(tenant)
+
+    @api.route(
+        "GET", "/wellbeing/settings", summary="The tenant's well-being settings", roles=MEMBERS
+    )
+    def wellbeing_settings(caller: Principal, tenant: TenantData) -> WellbeingSettings:
+        return settings.current(tenant)
+
+    @api.route(
+        "PUT",
+        "/wellbeing/settings",
+        summary="Change how often checks fall due and the minimum group (at least 5)",
+        roles=ADMIN,
+    )
+    def change_wellbeing_settings(
+        caller: Principal, tenant: TenantData, body: WellbeingSettings
+    ) -> WellbeingSettings:
+        return settings.change(caller, tenant, body)
 
     # The validated questionnaires, in the catalogue for every signed-in user to read. They
     # are not editable: a validated instrument's items and scoring are what make it valid.

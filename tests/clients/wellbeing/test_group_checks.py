@@ -236,3 +236,31 @@ def test_a_closed_check_takes_no_answer_and_writes_nothing(school: dict[str, Any
     assert _stored(school["slug"]) == before
     problem(_close(school["other_token"], group["id"], check_id), 404, "not_found")
     problem(_close(token, group["id"], "no-such-check"), 404, "not_found")
+
+
+def test_the_administrator_may_raise_the_minimum_group_never_lower_it(
+    school: dict[str, Any],
+) -> None:
+    admin, token, clients = school["admin_token"], school["pro_token"], school["clients"]
+    url = f"{API}/wellbeing/settings"
+    assert call("GET", url, token).json() == {"cadence_days": 14, "minimum_group": 5}
+    problem(
+        call("PUT", url, admin, json={"cadence_days": 14, "minimum_group": 4}),
+        422,
+        "validation_failed",
+    )
+    problem(
+        call("PUT", url, admin, json={"cadence_days": 0, "minimum_group": 5}),
+        422,
+        "validation_failed",
+    )
+    problem(call("PUT", url, token, json={"cadence_days": 7, "minimum_group": 6}), 403, "forbidden")
+    assert call("GET", url, token).json() == {"cadence_days": 14, "minimum_group": 5}
+    raised = call("PUT", url, admin, json={"cadence_days": 7, "minimum_group": 6})
+    assert raised.status_code == 200, raised.text
+    group = _group(school)
+    check_id = _check(school, group["id"])
+    for client_id, answers in zip(clients[:5], ANSWER_SETS, strict=True):
+        assert _answer(token, group["id"], check_id, client_id, answers).status_code == 201
+    closed = _close(token, group["id"], check_id).json()
+    assert (closed["minimum"], closed["answered"], closed["result"]) == (6, 5, None)

@@ -125,8 +125,16 @@ def test_a_copied_timestamp_keeps_its_microseconds() -> None:
 
 _CLIENT = firestore.Client(project="p", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
 _DOCUMENTS = f"{_CLIENT._database_string}/documents/"
+# The client library's reading overflows on the very last second Firestore holds (9999-12-31
+# 23:59:59, its microseconds rounded up): the wire test stays a second short of it.
+LAST_READABLE = datetime.datetime(9999, 12, 31, 23, 59, 58, tzinfo=datetime.UTC)
 wire_scalars = st.one_of(
-    scalars.filter(lambda v: not isinstance(v, Ref)),
+    scalars.filter(
+        lambda v: (
+            not isinstance(v, Ref)
+            and not (isinstance(v, DatetimeWithNanoseconds) and v > LAST_READABLE)
+        )
+    ),
     st.from_regex(r"tenants/[a-z]{1,8}/[a-z]{1,8}/[a-z0-9]{1,8}", fullmatch=True).map(
         _CLIENT.document
     ),
