@@ -3,6 +3,7 @@ by the nightly job, small cells suppressed, a client ceiling exceeded reported."
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -115,3 +116,21 @@ def test_no_tenant_reads_the_statistics_neither_by_route_nor_in_firestore(owner:
         assert not allowed(browser.get(f"{counters}/{month}"))
         assert not allowed(browser.get(counters))
         assert not allowed(browser.write(f"{counters}/{month}", {"counts": {}}))
+
+
+def test_the_counters_keep_no_user_or_client_id_only_salted_hashes(owner: str) -> None:
+    created = active_tenant(owner)
+    data = TenantData(firestore_client(), created["slug"])
+    clients = [new_client(created["admin_token"], name)["id"] for name in ("Ada", "Bo")]
+    _events(data, "exercise.perform", 6)  # actors u10..u15, clients c0..c5
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    while count_page(data, now, limit=3):  # several pages: one salt for the month
+        pass
+    month = month_of(now)
+    stored = data.document(USAGE, month).get().to_dict() or {}
+    text = json.dumps(stored, default=str)
+    for ident in [*clients, *(f"u1{i}" for i in range(6)), *(f"c{i}" for i in range(6))]:
+        assert f'"{ident}"' not in text
+    assert len(stored["clients"]) == len(set(stored["clients"])) == 8
+    report = call("GET", USAGE_API, owner, params={"month": month}).json()
+    assert _row(report, created["slug"])["cells"]["clients"] == 8

@@ -1,12 +1,15 @@
 """What the usage statistics count, and how small cells are suppressed (pure logic).
 
 Counts come from the tenants' event logs: each event action maps to one measure. Active
-users and clients are distinct ids in a month; the ids stay in the counter document (the
-maintenance needs them to count each once) and never leave it: the report gives numbers.
+users and clients are distinct ids in a month. To count each once the counter document
+keeps them, but only as salted hashes (a random salt per month and tenant): no user's or
+client's id is stored beside the statistics, an erased client's id is not found there, and
+the report gives numbers only.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -68,3 +71,8 @@ def cells(counts: dict[str, int], actors: int, clients: int) -> dict[str, int | 
         m: counts.get(m, 0) for m in ACTIONS.values()
     }
     return {m: suppress(raw[m]) for m in MEASURES}
+
+
+def pseudonym(salt: str, value: str) -> str:
+    """What the counter keeps of an id: enough to count it once, not to find it again."""
+    return hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()[:24]

@@ -2,19 +2,21 @@
 
 A cursor per tenant (usage_statistics/cursor: the last event counted, by `at` and id)
 makes each night read only the events since the last; the month documents
-(usage_statistics/<YYYY-MM>) are raised with increments and the month's distinct ids,
-in the same batch as the cursor moves, so a run cut off or repeated counts nothing twice.
+(usage_statistics/<YYYY-MM>) are raised with increments and the month's distinct ids as
+salted hashes (counting.pseudonym), in the same batch as the cursor moves, so a run cut
+off or repeated counts nothing twice.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from functions.support.usage.counting import count
+from functions.support.usage.counting import count, pseudonym
 from shared.events import EVENTS
 from shared.jobs import BATCH, Clock, JobResult
 from shared.tenancy import TENANTS, TenantData
@@ -56,19 +58,26 @@ def count_page(data: TenantData, until: datetime, limit: int = BATCH) -> int:
     if not page:
         return 0
     months = count(s.to_dict() or {} for s in page)
+    refs = {month: data.document(USAGE, month) for month in months}
+    salts = {s.id: (s.to_dict() or {}).get("salt") for s in data.db.get_all(list(refs.values()))}
     batch = data.db.batch()
     for month, counted in months.items():
-        ref = data.document(USAGE, month)
+        ref = refs[month]
+        salt = salts.get(month) or secrets.token_hex(16)
         # Made if new, then raised by dotted paths: a set(merge=True) whose map holds
         # only increments would write that map empty first.
-        batch.set(ref, {"month": month}, merge=True)
+        batch.set(ref, {"month": month, "salt": salt}, merge=True)
         update: dict[str, Any] = {
             f"counts.{m}": firestore.Increment(n) for m, n in counted.counts.items()
         }
         if counted.actors:
-            update["actors"] = firestore.ArrayUnion(sorted(counted.actors))
+            update["actors"] = firestore.ArrayUnion(
+                sorted(pseudonym(salt, a) for a in counted.actors)
+            )
         if counted.clients:
-            update["clients"] = firestore.ArrayUnion(sorted(counted.clients))
+            update["clients"] = firestore.ArrayUnion(
+                sorted(pseudonym(salt, c) for c in counted.clients)
+            )
         if update:
             batch.update(ref, update)
     last = page[-1]
