@@ -5,9 +5,10 @@ and may share one with another professional. Anyone else gets not_found (a group
 existence is not told). A check's answers are one document without client ids whose
 answer sets are kept sorted; which clients took part is in separate documents.
 
-A check's result shows only once it is closed, and it takes no answer after that: a
-result shown while answers still came in would give away each newcomer's score (the
-mean of six less the mean of five, and the log says who took part in between).
+A check's result shows only once it is closed (by the professional, or by the last of the
+group answering), and it takes no answer after that: a result shown while answers still
+came in would give away each newcomer's score (the mean of six less the mean of five, and
+the log says who took part in between).
 """
 
 from __future__ import annotations
@@ -222,6 +223,8 @@ def answer(
             {"check_id": check_id, "group_id": group_id, "client_id": body.client_id, "at": now},
         )
         transaction.update(answers_ref, {"sets": [_encode(s) for s in sets]})
+        if len(sets) >= len(group.client_ids):  # the whole group has answered: complete
+            transaction.update(check_ref, {"closed_at": now})
         event_ref, event = new_event(
             data,
             actor=me.uid,

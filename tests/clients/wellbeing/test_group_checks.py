@@ -216,7 +216,9 @@ def test_an_open_check_shows_no_result_so_one_more_answer_gives_nobody_away(
     url = f"{WB}/{group['id']}/checks/{check_id}"
     assert call("GET", url, token).json()["result"] is None
     assert call("GET", f"{WB}/{group['id']}/trend", token).json()["trend"]["points"] == []
-    assert _answer(token, group["id"], check_id, clients[5], [0] * 5).json()["result"] is None
+    last = _answer(token, group["id"], check_id, clients[5], [0] * 5).json()
+    assert last["closed_at"] is not None  # the whole group answered: the check is complete
+    assert last["result"]["answered"] == 6
     assert _close(token, group["id"], check_id).json()["result"]["answered"] == 6
     again = _close(token, group["id"], check_id)  # closing twice changes nothing
     assert again.status_code == 200
@@ -264,3 +266,17 @@ def test_the_administrator_may_raise_the_minimum_group_never_lower_it(
         assert _answer(token, group["id"], check_id, client_id, answers).status_code == 201
     closed = _close(token, group["id"], check_id).json()
     assert (closed["minimum"], closed["answered"], closed["result"]) == (6, 5, None)
+
+
+def test_the_last_of_the_group_answering_completes_the_check_and_shows_the_result(
+    school: dict[str, Any],
+) -> None:
+    token, clients = school["pro_token"], school["clients"]
+    group = _group(school, clients[:5])
+    check_id = _check(school, group["id"])
+    for client_id, answers in zip(clients[:4], ANSWER_SETS[:4], strict=True):
+        assert _answer(token, group["id"], check_id, client_id, answers).json()["result"] is None
+    fifth = _answer(token, group["id"], check_id, clients[4], ANSWER_SETS[4])
+    assert fifth.status_code == 201, fifth.text
+    assert fifth.json()["result"]["answered"] == 5
+    assert fifth.json()["result"]["mean"] == sum(sum(a) * 4 for a in ANSWER_SETS) / 5
