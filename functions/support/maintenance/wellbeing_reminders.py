@@ -10,10 +10,13 @@ so no reminder follows it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_document import DocumentSnapshot
 
 from shared.jobs import BATCH, Clock, JobResult
 from shared.members import USERS
@@ -44,50 +47,8 @@ def reminder_message_id(group_id: str, due: datetime) -> str:
     return f"wb-due-{group_id}-{due.date().isoformat()}"
 
 
-def remind_wellbeing_checks(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
-    name = "remind_wellbeing_checks"
-    query = db.collection_group(GROUPS).limit(BATCH)
-    cadences: dict[str, int] = {}
-    reminded, last = 0, None
-    while clock() < deadline:
-        page = (query.start_after(last) if last is not None else query).get()
-        if not page:
-            return JobResult(name=name, processed=reminded, finished=True)
-        for snapshot in page:
-            tenant_ref = snapshot.reference.parent.parent
-            assert tenant_ref is not None
-            data = TenantData(db, tenant_ref.id)
-            if data.tenant_id not in cadences:
-                cadences[data.tenant_id] = cadence_days(data)
-            group = snapshot.to_dict() or {}
-            due = due_on(group, cadences[data.tenant_id])
-            if due is not None and due <= clock():
-                reminded += _remind(data, snapshot.id, group, due, cadences[data.tenant_id])
-        last = page[-1]
-    return JobResult(name=name, processed=reminded, finished=False)
-
-
-def _remind(
-    data: TenantData, group_id: str, group: dict[str, object], due: datetime, cadence: int
-) -> int:
-    member = data.document(USERS, str(group["owner_uid"])).get().to_dict() or {}
-    if member.get("status") != "active" or not member.get("email"):
-        return 0
-    tenant = load(data)
-    params = {
-        "tenant_name": tenant.display_name,
-        "group_name": str(group["name"]),
-        "cadence_days": str(cadence),
-    }
-    outbox.email(
-        data,
-        message_id=reminder_message_id(group_id, due),
-        to=str(member["email"]),
-        kind="wellbeing_check_due",
-        content=MAIL.render("wellbeing_check_due", tenant.locale.value, params),
-        locale=tenant.locale,
-    )
-    return 1
+def own_message_id(uid: str, due: datetime) -> str:
+    return f"wb-own-{uid}-{due.date().isoformat()}"
 
 
 def programme_message_id(uid: str, now: datetime) -> str:
@@ -95,93 +56,112 @@ def programme_message_id(uid: str, now: datetime) -> str:
     return f"wb-programme-{uid}-{year}-w{week:02d}"
 
 
-def remind_own_programmes(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
-    """A professional whose programme is unfinished and untouched for a week gets one
-    e-mail that ISO week: the message id is uid and week, so a second run sends none."""
-    name = "remind_own_programmes"
-    query = db.collection_group(PROGRAMMES).limit(BATCH)
+Snapshot = DocumentSnapshot[Any]
+Visit = Callable[[TenantData, Snapshot], int]
+
+
+def _each_document(
+    db: firestore.Client, name: str, group: str, deadline: datetime, clock: Clock, visit: Visit
+) -> JobResult:
+    """Every document of a collection group, a page at a time until the deadline, handed
+    with its tenant to `visit`, which says how many e-mails it queued."""
+    query = db.collection_group(group).limit(BATCH)
     reminded, last = 0, None
     while clock() < deadline:
         page = (query.start_after(last) if last is not None else query).get()
         if not page:
             return JobResult(name=name, processed=reminded, finished=True)
         for snapshot in page:
-            doc = snapshot.to_dict() or {}
-            active = doc.get("last_activity")
-            if not isinstance(active, datetime) or not doc.get("uid"):
-                continue  # not written by programme.start: nothing to go by
-            if doc.get("complete") or clock() - active < PROGRAMME_IDLE:
-                continue
             tenant_ref = snapshot.reference.parent.parent
             assert tenant_ref is not None
-            reminded += _remind_programme(TenantData(db, tenant_ref.id), doc, clock())
+            reminded += visit(TenantData(db, tenant_ref.id), snapshot)
         last = page[-1]
     return JobResult(name=name, processed=reminded, finished=False)
 
 
-def _remind_programme(data: TenantData, doc: dict[str, object], now: datetime) -> int:
-    uid = str(doc["uid"])
+def _cadence_of() -> Callable[[TenantData], int]:
+    """The tenants' cadences, each read once per run."""
+    known: dict[str, int] = {}
+
+    def cadence(data: TenantData) -> int:
+        if data.tenant_id not in known:
+            known[data.tenant_id] = cadence_days(data)
+        return known[data.tenant_id]
+
+    return cadence
+
+
+def _mail(data: TenantData, uid: str, message_id: str, kind: str, params: dict[str, str]) -> int:
+    """Queue one reminder to an active member (1), or none (0)."""
     member = data.document(USERS, uid).get().to_dict() or {}
     if member.get("status") != "active" or not member.get("email"):
         return 0
     tenant = load(data)
-    params = {"tenant_name": tenant.display_name, "title": str(doc.get("title", ""))}
     outbox.email(
         data,
-        message_id=programme_message_id(uid, now),
+        message_id=message_id,
         to=str(member["email"]),
-        kind="wellbeing_programme_week",
-        content=MAIL.render("wellbeing_programme_week", tenant.locale.value, params),
+        kind=kind,
+        content=MAIL.render(
+            kind, tenant.locale.value, {"tenant_name": tenant.display_name} | params
+        ),
         locale=tenant.locale,
     )
     return 1
 
 
-def own_message_id(uid: str, due: datetime) -> str:
-    return f"wb-own-{uid}-{due.date().isoformat()}"
+def remind_wellbeing_checks(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
+    cadence = _cadence_of()
+
+    def visit(data: TenantData, snapshot: Snapshot) -> int:
+        group = snapshot.to_dict() or {}
+        days = cadence(data)
+        due = due_on(group, days)
+        if due is None or due > clock() or not group.get("owner_uid"):
+            return 0
+        params = {"group_name": str(group.get("name", "")), "cadence_days": str(days)}
+        message_id = reminder_message_id(snapshot.id, due)
+        return _mail(data, str(group["owner_uid"]), message_id, "wellbeing_check_due", params)
+
+    return _each_document(db, "remind_wellbeing_checks", GROUPS, deadline, clock, visit)
 
 
 def remind_own_checks(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
     """A professional who measures their own well-being is reminded when the tenant's
     cadence has passed since their last own check: one e-mail per due day, none once a
     check is taken (it moves the due day on)."""
-    name = "remind_own_checks"
-    query = db.collection_group(OWN_DUE).limit(BATCH)
-    cadences: dict[str, int] = {}
-    reminded, last = 0, None
-    while clock() < deadline:
-        page = (query.start_after(last) if last is not None else query).get()
-        if not page:
-            return JobResult(name=name, processed=reminded, finished=True)
-        for snapshot in page:
-            tenant_ref = snapshot.reference.parent.parent
-            assert tenant_ref is not None
-            data = TenantData(db, tenant_ref.id)
-            if data.tenant_id not in cadences:
-                cadences[data.tenant_id] = cadence_days(data)
-            doc = snapshot.to_dict() or {}
-            taken = doc.get("last_taken_at")
-            if not isinstance(taken, datetime) or not doc.get("uid"):
-                continue  # not written by own.take: nothing to go by
-            due = taken + timedelta(days=cadences[data.tenant_id])
-            if due <= clock():
-                reminded += _remind_own(data, str(doc["uid"]), due, cadences[data.tenant_id])
-        last = page[-1]
-    return JobResult(name=name, processed=reminded, finished=False)
+    cadence = _cadence_of()
+
+    def visit(data: TenantData, snapshot: Snapshot) -> int:
+        doc = snapshot.to_dict() or {}
+        taken = doc.get("last_taken_at")
+        if not isinstance(taken, datetime) or not doc.get("uid"):
+            return 0  # not written by own.take: nothing to go by
+        days = cadence(data)
+        due = taken + timedelta(days=days)
+        if due > clock():
+            return 0
+        uid = str(doc["uid"])
+        params = {"cadence_days": str(days)}
+        return _mail(data, uid, own_message_id(uid, due), "wellbeing_own_check_due", params)
+
+    return _each_document(db, "remind_own_checks", OWN_DUE, deadline, clock, visit)
 
 
-def _remind_own(data: TenantData, uid: str, due: datetime, cadence: int) -> int:
-    member = data.document(USERS, uid).get().to_dict() or {}
-    if member.get("status") != "active" or not member.get("email"):
-        return 0
-    tenant = load(data)
-    params = {"tenant_name": tenant.display_name, "cadence_days": str(cadence)}
-    outbox.email(
-        data,
-        message_id=own_message_id(uid, due),
-        to=str(member["email"]),
-        kind="wellbeing_own_check_due",
-        content=MAIL.render("wellbeing_own_check_due", tenant.locale.value, params),
-        locale=tenant.locale,
-    )
-    return 1
+def remind_own_programmes(db: firestore.Client, deadline: datetime, clock: Clock) -> JobResult:
+    """A professional whose programme is unfinished and untouched for a week gets one
+    e-mail that ISO week: the message id is uid and week, so a second run sends none."""
+
+    def visit(data: TenantData, snapshot: Snapshot) -> int:
+        doc = snapshot.to_dict() or {}
+        active = doc.get("last_activity")
+        if not isinstance(active, datetime) or not doc.get("uid"):
+            return 0  # not written by programme.start: nothing to go by
+        if doc.get("complete") or clock() - active < PROGRAMME_IDLE:
+            return 0
+        uid = str(doc["uid"])
+        params = {"title": str(doc.get("title", ""))}
+        message_id = programme_message_id(uid, clock())
+        return _mail(data, uid, message_id, "wellbeing_programme_week", params)
+
+    return _each_document(db, "remind_own_programmes", PROGRAMMES, deadline, clock, visit)
