@@ -10,9 +10,12 @@ expired command rather than run it late.
 
 from __future__ import annotations
 
+import random
+import time
 from datetime import UTC, datetime
 from typing import Any
 
+from google.api_core.exceptions import Aborted
 from google.cloud import firestore
 
 from functions.vr import breaks, films, store
@@ -26,14 +29,26 @@ STARTS_PLAYING = {Action.PLAY, Action.RESUME}
 # Commands given at once (a tablet's play to all, a headset's stop) contend on the
 # session's sequence number: retry more before giving up (409).
 CONTENDED_ATTEMPTS = 10
+# The client library retries an aborted transaction at once, so commands sent together can
+# keep colliding; after its attempts, wait a random moment (growing) and start again.
+CONTENDED_ROUNDS = 3
+BACKOFF_S = 0.05
 
 
 def issue(caller: Principal, tenant: TenantData, session_id: str, body: Command) -> Issued:
     if body.film_id is not None:
         films.check_licensed(tenant, body.film_id)
     now = datetime.now(UTC)
-    transaction = tenant.db.transaction(max_attempts=CONTENDED_ATTEMPTS)
-    issued: Issued = _issue(transaction, tenant, caller.uid, session_id, body, now)
+    for round_ in range(1, CONTENDED_ROUNDS + 1):
+        transaction = tenant.db.transaction(max_attempts=CONTENDED_ATTEMPTS)
+        try:
+            issued: Issued = _issue(transaction, tenant, caller.uid, session_id, body, now)
+            break
+        except (Aborted, ValueError) as lost:
+            gave_up = isinstance(lost, ValueError) and "Failed to commit" not in str(lost)
+            if gave_up or round_ == CONTENDED_ROUNDS:
+                raise
+            time.sleep(random.uniform(BACKOFF_S, 2 * BACKOFF_S) * round_)  # noqa: S311
     if body.action in STARTS_PLAYING:
         breaks.schedule(tenant, session_id)
     return issued
