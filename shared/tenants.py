@@ -15,6 +15,7 @@ from pydantic import EmailStr, Field, ValidationError, model_validator
 
 from shared import errors
 from shared.contracts import MAX_SEATS, AddOn, Licence
+from shared.events import record_event
 from shared.messaging.models import Locale
 from shared.models import Model, Strict
 from shared.subprocessors import Approvals
@@ -226,3 +227,11 @@ def active_or_none(tenant: TenantData) -> TenantDocument | None:
         return load_active(tenant)
     except errors.ApiError:
         return None
+
+
+def change_setting(actor: str, tenant: TenantData, field: str, value: Model, action: str) -> None:
+    """An administrator's choice stored on the tenant document and logged (remote tasks,
+    privacy notice, client retention, well-being)."""
+    dumped = value.model_dump(mode="json")
+    tenant.root.update({field: dumped})
+    record_event(tenant, actor=actor, action=action, subject="tenant", details=dumped)

@@ -4,10 +4,9 @@ functions/support/maintenance/client_retention.py."""
 
 from __future__ import annotations
 
-from shared.events import record_event
 from shared.principal import Principal
 from shared.tenancy import TenantData
-from shared.tenants import ClientRetention, load
+from shared.tenants import ClientRetention, change_setting, load
 
 
 def setting(data: TenantData) -> ClientRetention:
@@ -16,12 +15,5 @@ def setting(data: TenantData) -> ClientRetention:
 
 def change(me: Principal, data: TenantData, body: ClientRetention) -> ClientRetention:
     """Set (or with `months: null` unset) the period, in the tenant's log."""
-    data.root.update({"client_retention": body.model_dump()})
-    record_event(
-        data,
-        actor=me.uid,
-        action="tenant.client_retention_changed",
-        subject="tenant",
-        details=body.model_dump(),
-    )
+    change_setting(me.uid, data, "client_retention", body, "tenant.client_retention_changed")
     return body

@@ -41,7 +41,6 @@ from shared.clients import (
     seal_contact,
 )
 from shared.courses import ItemRef, get_course, mark_sent
-from shared.events import record_event
 from shared.faults import crash_point
 from shared.gcp import schedule_call
 from shared.ids import new_id
@@ -52,7 +51,13 @@ from shared.principal import Principal
 from shared.settings import get_settings
 from shared.templating import MailTemplates, long_date
 from shared.tenancy import TenantData
-from shared.tenants import PrivacyNotice, RemoteTaskPreferences, TenantDocument, load
+from shared.tenants import (
+    PrivacyNotice,
+    RemoteTaskPreferences,
+    TenantDocument,
+    change_setting,
+    load,
+)
 
 ZONE = ZoneInfo("Europe/Copenhagen")
 MAIL = MailTemplates(Path(__file__).with_name("templates"))
@@ -63,14 +68,7 @@ def preferences(data: TenantData) -> RemoteTaskPreferences:
 
 
 def change_preferences(me: Principal, data: TenantData, body: RemoteTaskPreferences) -> None:
-    data.root.update({"remote_tasks": body.model_dump()})
-    record_event(
-        data,
-        actor=me.uid,
-        action="tenant.remote_task_settings_changed",
-        subject="tenant",
-        details=body.model_dump(),
-    )
+    change_setting(me.uid, data, "remote_tasks", body, "tenant.remote_task_settings_changed")
 
 
 def privacy(data: TenantData) -> PrivacyNotice:
@@ -81,14 +79,7 @@ def privacy(data: TenantData) -> PrivacyNotice:
 
 
 def change_privacy(me: Principal, data: TenantData, body: PrivacyNotice) -> None:
-    data.root.update({"privacy": body.model_dump(mode="json")})
-    record_event(
-        data,
-        actor=me.uid,
-        action="tenant.privacy_notice_changed",
-        subject="tenant",
-        details=body.model_dump(mode="json"),
-    )
+    change_setting(me.uid, data, "privacy", body, "tenant.privacy_notice_changed")
 
 
 def require_privacy_notice(tenant: TenantDocument) -> None:

@@ -3,10 +3,9 @@ from the tenant document; the administrator changes them, and the change is logg
 
 from __future__ import annotations
 
-from shared.events import record_event
 from shared.principal import Principal
 from shared.tenancy import TenantData
-from shared.tenants import WellbeingSettings, load
+from shared.tenants import WellbeingSettings, change_setting, load
 
 
 def current(data: TenantData) -> WellbeingSettings:
@@ -14,12 +13,5 @@ def current(data: TenantData) -> WellbeingSettings:
 
 
 def change(me: Principal, data: TenantData, body: WellbeingSettings) -> WellbeingSettings:
-    data.root.update({"wellbeing": body.model_dump()})
-    record_event(
-        data,
-        actor=me.uid,
-        action="tenant.wellbeing_settings_changed",
-        subject="tenant",
-        details=body.model_dump(),
-    )
+    change_setting(me.uid, data, "wellbeing", body, "tenant.wellbeing_settings_changed")
     return body

@@ -41,6 +41,7 @@ from shared.clients import load_document, load_for_change
 from shared.events import new_event
 from shared.principal import Principal, Role
 from shared.tenancy import TenantData
+from shared.tenants import load
 
 
 class AlreadyAnswered(errors.ApiError):
@@ -132,9 +133,8 @@ def share_group(me: Principal, data: TenantData, group_id: str, uid: str) -> Gro
 
 
 def _minimum(data: TenantData) -> int:
-    settings = (data.root.get().to_dict() or {}).get("wellbeing") or {}
-    setting = settings.get("minimum_group")
-    return minimum_for(setting if isinstance(setting, int) else None)
+    # The tenant document this request already read: no round trip of its own.
+    return minimum_for(load(data).wellbeing.minimum_group)
 
 
 def open_check(me: Principal, data: TenantData, group_id: str, body: NewCheck) -> Check:

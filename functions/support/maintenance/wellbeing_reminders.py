@@ -26,16 +26,13 @@ from shared.tenancy import TenantData
 from shared.tenants import load
 from shared.wellbeing import GROUPS, OWN_DUE, PROGRAMMES
 
-DEFAULT_CADENCE_DAYS = 14
 # An own programme untouched this long gets the week's reminder.
 PROGRAMME_IDLE = timedelta(days=7)
 MAIL = MailTemplates(Path(__file__).parent.parent / "templates")
 
 
 def cadence_days(data: TenantData) -> int:
-    settings = (data.root.get().to_dict() or {}).get("wellbeing") or {}
-    days = settings.get("cadence_days")
-    return days if isinstance(days, int) and days >= 1 else DEFAULT_CADENCE_DAYS
+    return load(data).wellbeing.cadence_days
 
 
 def due_on(group: dict[str, object], cadence: int) -> datetime | None:
